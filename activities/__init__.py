@@ -1,0 +1,1 @@
+"""Activities: every side effect of a case (e-mail, settings) lives here."""

@@ -1,0 +1,130 @@
+"""Delivery: who gets each notice, and sending it once over real SMTP."""
+
+import hashlib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+
+import aiosmtplib
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.ledger import NoticeLedger
+from activities.letters import Letter, correspondent_letter, staff_letter
+from domain.consultation import Party
+from domain.notices import Notice, NoticeKind, NoticeOutcome, RecipientKind
+from domain.tasks import TaskKind
+from settings import Settings
+
+log = structlog.get_logger(__name__)
+
+_STAFF_NOTICES = {
+    NoticeKind.CASE_OPENED,
+    NoticeKind.CONSULTATION_REQUESTED,
+    NoticeKind.REMINDER,
+    NoticeKind.ESCALATION,
+}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    kind: RecipientKind
+    address: str | None
+    letter: Letter
+
+
+def message_id(case_id: str, event_key: str, recipient: RecipientKind) -> str:
+    """Deterministic per case, event and recipient: the same notice has the same Message-ID."""
+    return f"<{case_id}.{event_key}.{recipient.value.lower()}@icr.case-review>"
+
+
+class Postbox:
+    def __init__(self, settings: Settings, ledger: NoticeLedger) -> None:
+        self._settings = settings
+        self._ledger = ledger
+
+    def mailbox_of(self, notice: Notice) -> tuple[RecipientKind, str]:
+        """The ICE mailbox a staff notice goes to."""
+        s = self._settings
+        party = notice.party
+        if notice.kind is NoticeKind.ESCALATION:
+            return RecipientKind.SUPERVISOR, s.supervisor_mailbox or s.mailbox("icr-supervisors")
+        if party is Party.ICE_ATTORNEYS:
+            return RecipientKind.ICE_ATTORNEYS, s.attorneys_mailbox or s.mailbox("ice-attorneys")
+        if notice.kind is NoticeKind.REMINDER and notice.task_kind is TaskKind.DETERMINATION:
+            return RecipientKind.SRO, s.sro_mailbox or s.mailbox("ice-case-review")
+        return RecipientKind.FIELD_OFFICE, s.mailbox(notice.field_office.mailbox_local_part)
+
+    def deliveries(self, notice: Notice) -> list[Delivery]:
+        if notice.kind in _STAFF_NOTICES:
+            kind, address = self.mailbox_of(notice)
+            return [Delivery(kind, address, staff_letter(notice))]
+        return [Delivery(to.kind, to.email, correspondent_letter(notice, to)) for to in notice.to]
+
+    async def deliver(self, notice: Notice) -> NoticeOutcome:
+        """Send each letter of the notice unless the ledger says it already left."""
+        outcome = NoticeOutcome()
+        for delivery in self.deliveries(notice):
+            if delivery.address is None:
+                outcome.withheld.append(delivery.kind)
+                log.warning(
+                    "notice.withheld",
+                    reason="no e-mail address on file",
+                    recipient=delivery.kind,
+                    notice=notice.kind,
+                )
+                continue
+            mid = message_id(notice.case_id, notice.event_key, delivery.kind)
+            if await self._ledger.was_sent(mid):
+                outcome.already_sent.append(delivery.kind)
+                continue
+            await self._send(delivery, mid)
+            await self._ledger.mark_sent(mid)
+            outcome.delivered.append(delivery.kind)
+            log.info(
+                "notice.sent",
+                recipient=delivery.kind,
+                notice=notice.kind,
+                message=_fingerprint(mid),
+            )
+        return outcome
+
+    async def _send(self, delivery: Delivery, mid: str) -> None:
+        assert delivery.address is not None
+        s = self._settings
+        message = EmailMessage()
+        message["From"] = s.mail_from
+        message["To"] = delivery.address
+        message["Subject"] = delivery.letter.subject
+        message["Message-ID"] = mid
+        message["Date"] = formatdate(usegmt=True)
+        message.set_content(delivery.letter.body)
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=s.smtp_host,
+                port=s.smtp_port,
+                username=s.smtp_username,
+                password=s.smtp_password,
+                start_tls=s.smtp_starttls,
+                timeout=s.smtp_timeout_seconds,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            raise _permanent(f"recipient {delivery.kind} refused", exc) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            if 500 <= exc.code < 600:
+                raise _permanent(f"SMTP {exc.code} for {delivery.kind}", exc) from exc
+            raise
+
+
+def _permanent(reason: str, exc: Exception) -> ApplicationError:
+    """A 5xx answer will not change on retry: fail this notice, visibly, and only it."""
+    if activity.in_activity():
+        log.error("notice.failed", reason=reason, error=type(exc).__name__)
+    return ApplicationError(reason, type="PermanentDeliveryFailure", non_retryable=True)
+
+
+def _fingerprint(mid: str) -> str:
+    """A short stable reference to a message for logs (the Message-ID holds no PII either)."""
+    return hashlib.sha256(mid.encode()).hexdigest()[:12]

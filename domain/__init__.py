@@ -1,0 +1,1 @@
+"""The ICR domain: pydantic models shared by the workflow, its activities and the clients."""

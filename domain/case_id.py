@@ -1,0 +1,27 @@
+"""Case identifiers: ``ICR-`` + 12 characters, random or derived from the caller's request_id.
+
+Neither form carries PII: a derived id is a hash of the caller's key, never of the subject.
+"""
+
+import hashlib
+import secrets
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+def _encode(raw: bytes) -> str:
+    number = int.from_bytes(raw, "big")
+    chars = []
+    for _ in range(12):
+        number, index = divmod(number, 32)
+        chars.append(_ALPHABET[index])
+    return "".join(chars)
+
+
+def new_case_id() -> str:
+    return "ICR-" + _encode(secrets.token_bytes(8))
+
+
+def case_id_for_request(request_id: str) -> str:
+    """The same request_id always maps to the same case."""
+    return "ICR-" + _encode(hashlib.sha256(b"icr-request:" + request_id.encode()).digest()[:8])

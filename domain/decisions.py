@@ -1,0 +1,233 @@
+"""Every human decision of the contract: its payload, who may make it and when.
+
+One table (``DECISIONS``) drives both the signal and the update of each name, so the two entry
+points can never disagree about what is valid.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from domain.consultation import Party
+from domain.identity import Email, Phone
+from domain.inquiry import Authorization, LongText, Representative
+from domain.roles import Actor, Role
+from domain.stage import OPEN_STAGES, Finding, Stage
+
+DecisionId = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
+]
+StaffId = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@:-]+$")
+]
+
+
+class Decision(BaseModel):
+    """Fields every decision carries."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    actor: Actor
+    decision_id: DecisionId | None = None
+
+
+class RecordLocalResponse(Decision):
+    finding: Finding
+    message: LongText
+
+
+class SubmitSroInquiry(Decision):
+    phone: Phone
+    email: Email
+    representative: Representative | None = None
+    statement: LongText | None = None
+
+
+class ProvideInformation(Decision):
+    """Any of the items the requestor was told are missing."""
+
+    date_of_birth: date | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    authorization: Authorization | None = None
+    representative: Representative | None = None
+
+    @model_validator(mode="after")
+    def _something_provided(self) -> Self:
+        if not self.provided_items():
+            raise ValueError(
+                "provide at least one of date_of_birth, phone, email, authorization, representative"
+            )
+        return self
+
+    def provided_items(self) -> list[str]:
+        return [
+            name
+            for name in ("date_of_birth", "phone", "email", "authorization", "representative")
+            if getattr(self, name) is not None
+        ]
+
+
+class AssignReviewer(Decision):
+    reviewer_id: StaffId
+
+
+class RequestConsultation(Decision):
+    party: Party
+    question: LongText
+    due_in_days: int | None = Field(default=None, ge=1, le=365)
+
+
+class RecordConsultationResponse(Decision):
+    consultation_id: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    response: LongText
+
+
+class RecordDetermination(Decision):
+    finding: Finding
+    rationale: LongText
+
+
+class Withdraw(Decision):
+    reason: LongText
+
+
+class AddNote(Decision):
+    text: LongText
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """The static rule of one decision; the case adds what depends on its state."""
+
+    name: str
+    model: type[Decision]
+    roles: frozenset[Role]
+    stages: frozenset[Stage]
+    example: dict[str, Any]
+    purpose: str
+
+    @property
+    def example_json(self) -> str:
+        return json.dumps(self.example)
+
+    @property
+    def description(self) -> str:
+        """What staff see in the UI's signal and update drop-downs."""
+        roles = ", ".join(sorted(self.roles))
+        stages = ", ".join(s for s in Stage if s in self.stages)
+        return (
+            f"{self.purpose} Roles: {roles}. Stages: {stages}. "
+            f"Send one JSON object, e.g. {self.example_json}"
+        )
+
+
+def _actor(role: Role, staff_id: str) -> dict[str, str]:
+    return {"id": staff_id, "role": role.value}
+
+
+_ALL_ROLES = frozenset(Role)
+
+DECISIONS: dict[str, DecisionRule] = {
+    rule.name: rule
+    for rule in (
+        DecisionRule(
+            "record_local_response",
+            RecordLocalResponse,
+            frozenset({Role.FIELD_OFFICE}),
+            frozenset({Stage.LOCAL_REVIEW}),
+            {
+                "actor": _actor(Role.FIELD_OFFICE, "fo.officer1"),
+                "finding": "MEETS_PRIORITIES",
+                "message": "Reviewed locally; the case still meets the priorities.",
+                "decision_id": "local-1",
+            },
+            "Record the local field office's response to the case review request.",
+        ),
+        DecisionRule(
+            "submit_sro_inquiry",
+            SubmitSroInquiry,
+            frozenset({Role.INTAKE}),
+            frozenset({Stage.AWAITING_ESCALATION}),
+            {
+                "actor": _actor(Role.INTAKE, "intake.clerk1"),
+                "phone": "+12025550143",
+                "email": "requestor@example.org",
+                "statement": "Requesting SRO review of the local response.",
+            },
+            "Enter the requestor's inquiry to the Senior Reviewing Official.",
+        ),
+        DecisionRule(
+            "provide_information",
+            ProvideInformation,
+            frozenset({Role.INTAKE}),
+            frozenset({Stage.AWAITING_INFORMATION}),
+            {"actor": _actor(Role.INTAKE, "intake.clerk1"), "date_of_birth": "1990-01-31"},
+            "Enter items the requestor sent in answer to a missing-information notice.",
+        ),
+        DecisionRule(
+            "assign_reviewer",
+            AssignReviewer,
+            frozenset({Role.SRO, Role.SUPERVISOR}),
+            frozenset({Stage.SRO_INTAKE, Stage.SRO_REVIEW}),
+            {"actor": _actor(Role.SUPERVISOR, "sup.lead1"), "reviewer_id": "sro.reviewer1"},
+            "Assign the SRO reviewer who owns the case.",
+        ),
+        DecisionRule(
+            "request_consultation",
+            RequestConsultation,
+            frozenset({Role.SRO}),
+            frozenset({Stage.SRO_REVIEW}),
+            {
+                "actor": _actor(Role.SRO, "sro.reviewer1"),
+                "party": "ICE_ATTORNEYS",
+                "question": "Is removal litigation pending?",
+                "due_in_days": 7,
+            },
+            "Ask the field office (FIELD_OFFICE) or ICE attorneys (ICE_ATTORNEYS) a question.",
+        ),
+        DecisionRule(
+            "record_consultation_response",
+            RecordConsultationResponse,
+            frozenset({Role.FIELD_OFFICE, Role.ICE_ATTORNEY}),
+            frozenset({Stage.SRO_REVIEW}),
+            {
+                "actor": _actor(Role.ICE_ATTORNEY, "opla.attorney1"),
+                "consultation_id": "C1",
+                "response": "No litigation is pending.",
+            },
+            "Answer an open consultation (the consulted party's role only).",
+        ),
+        DecisionRule(
+            "record_determination",
+            RecordDetermination,
+            frozenset({Role.SRO}),
+            frozenset({Stage.SRO_REVIEW}),
+            {
+                "actor": _actor(Role.SRO, "sro.reviewer1"),
+                "finding": "DOES_NOT_MEET_PRIORITIES",
+                "rationale": "Long residence, no criminal history.",
+            },
+            "Record the SRO's determination (no consultation may be open); e-mails the notice.",
+        ),
+        DecisionRule(
+            "withdraw",
+            Withdraw,
+            frozenset({Role.INTAKE, Role.SUPERVISOR}),
+            OPEN_STAGES,
+            {"actor": _actor(Role.INTAKE, "intake.clerk1"), "reason": "Requestor withdrew."},
+            "Close the case as withdrawn.",
+        ),
+        DecisionRule(
+            "add_note",
+            AddNote,
+            _ALL_ROLES,
+            frozenset(Stage),
+            {"actor": _actor(Role.SRO, "sro.reviewer1"), "text": "Called the requestor."},
+            "Add a note to the case file.",
+        ),
+    )
+}

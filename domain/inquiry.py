@@ -1,0 +1,126 @@
+"""The inquiry: who the case is about, who asks, and what the SRO needs to review it."""
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+
+from domain.field_office import FieldOffice
+from domain.identity import ANumber, Email, Phone
+from domain.stage import Entry, Finding
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Subject(_Model):
+    """The noncitizen whose case is reviewed."""
+
+    a_number: ANumber
+    given_name: Name
+    family_name: Name
+    date_of_birth: date | None = None
+    country_of_birth: Name | None = None
+
+
+class RequestorKind(StrEnum):
+    SELF = "SELF"
+    REPRESENTATIVE = "REPRESENTATIVE"
+
+
+class AuthorizationForm(StrEnum):
+    G_28 = "G-28"
+    ICE_60_001 = "ICE-60-001"
+
+
+class Authorization(_Model):
+    """A Form G-28 or ICE Form 60-001 on file: the only way information reaches a representative."""
+
+    form: AuthorizationForm
+    document_ref: ShortText
+
+
+class Representative(_Model):
+    name: Name
+    email: Email
+    phone: Phone
+    organization: Name | None = None
+    authorization: Authorization | None = None
+
+
+class Requestor(_Model):
+    """Phone and e-mail may follow later; the SRO needs both before it reviews."""
+
+    kind: RequestorKind
+    name: Name
+    phone: Phone | None = None
+    email: Email | None = None
+
+
+class LocalResponse(_Model):
+    """The local field office's answer, which opens the way to the SRO."""
+
+    date: date
+    finding: Finding
+    summary: LongText
+
+
+class Submission(_Model):
+    """The start input of a case, exactly as the contract lists it."""
+
+    request_id: (
+        Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
+        | None
+    ) = None
+    entry: Entry = Entry.LOCAL_REVIEW
+    field_office: FieldOffice
+    subject: Subject
+    requestor: Requestor
+    representative: Representative | None = None
+    detained: bool = False
+    grounds: LongText
+    local_response: LocalResponse | None = None
+
+    @model_validator(mode="after")
+    def _entry_rules(self) -> Self:
+        if self.requestor.kind is RequestorKind.REPRESENTATIVE and self.representative is None:
+            raise ValueError("representative is required when requestor.kind is REPRESENTATIVE")
+        if self.entry is Entry.SRO_INQUIRY and self.local_response is None:
+            raise ValueError("local_response is required when entry is SRO_INQUIRY")
+        return self
+
+    @property
+    def representative_authorized(self) -> bool:
+        return self.representative is not None and self.representative.authorization is not None
+
+    def missing_items(self) -> list[str]:
+        """What the SRO still needs for a complete inquiry, by field path."""
+        missing = [
+            path
+            for path, value in (
+                ("subject.date_of_birth", self.subject.date_of_birth),
+                ("requestor.phone", self.requestor.phone),
+                ("requestor.email", self.requestor.email),
+            )
+            if value is None
+        ]
+        if (
+            self.requestor.kind is RequestorKind.REPRESENTATIVE
+            and not self.representative_authorized
+        ):
+            missing.append("representative.authorization")
+        return missing
+
+
+MISSING_ITEM_WORDS: dict[str, str] = {
+    "subject.date_of_birth": "the date of birth of the person the case is about",
+    "requestor.phone": "a telephone number where the requestor can be reached",
+    "requestor.email": "a valid e-mail address for the requestor",
+    "representative.authorization": "a Form G-28 or ICE Form 60-001 for the representative",
+}

@@ -1,0 +1,143 @@
+"""Notice requests: what the workflow asks its activities to e-mail, and what came of it."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel
+
+from domain.consultation import Party
+from domain.field_office import FieldOffice
+from domain.inquiry import AuthorizationForm, RequestorKind, Submission
+from domain.stage import Finding, Stage
+from domain.tasks import TaskKind
+
+
+class NoticeKind(StrEnum):
+    CASE_OPENED = "CASE_OPENED"
+    LOCAL_RESPONSE = "LOCAL_RESPONSE"
+    INQUIRY_RECEIVED = "INQUIRY_RECEIVED"
+    INFORMATION_MISSING = "INFORMATION_MISSING"
+    CONSULTATION_REQUESTED = "CONSULTATION_REQUESTED"
+    DETERMINATION = "DETERMINATION"
+    REMINDER = "REMINDER"
+    ESCALATION = "ESCALATION"
+
+
+class RecipientKind(StrEnum):
+    REQUESTOR = "REQUESTOR"
+    REPRESENTATIVE = "REPRESENTATIVE"
+    FIELD_OFFICE = "FIELD_OFFICE"
+    ICE_ATTORNEYS = "ICE_ATTORNEYS"
+    SRO = "SRO"
+    SUPERVISOR = "SUPERVISOR"
+
+
+class Correspondent(BaseModel):
+    """A person outside ICE who may receive notices about the case."""
+
+    kind: RecipientKind
+    name: str
+    email: str | None
+    authorized_form: AuthorizationForm | None = None
+    is_representative: bool = False
+
+    @property
+    def may_receive_case_information(self) -> bool:
+        """The representative rule: case information only with a G-28 or ICE-60-001 on file."""
+        return not self.is_representative or self.authorized_form is not None
+
+
+def correspondents(submission: Submission, *, include_representative: bool) -> list[Correspondent]:
+    """The requestor, and the representative where it is a separate addressee."""
+    form = (
+        submission.representative.authorization.form
+        if submission.representative and submission.representative.authorization
+        else None
+    )
+    requestor_is_rep = submission.requestor.kind is RequestorKind.REPRESENTATIVE
+    people = [
+        Correspondent(
+            kind=RecipientKind.REQUESTOR,
+            name=submission.requestor.name,
+            email=submission.requestor.email,
+            authorized_form=form if requestor_is_rep else None,
+            is_representative=requestor_is_rep,
+        )
+    ]
+    rep = submission.representative
+    if include_representative and rep is not None and rep.email != submission.requestor.email:
+        people.append(
+            Correspondent(
+                kind=RecipientKind.REPRESENTATIVE,
+                name=rep.name,
+                email=rep.email,
+                authorized_form=form,
+                is_representative=True,
+            )
+        )
+    return people
+
+
+class CaseBrief(BaseModel):
+    """What staff mailboxes need to act on a case: internal, so it may carry case information."""
+
+    case_id: str
+    field_office: FieldOffice
+    detained: bool
+    subject_name: str
+    a_number: str
+    date_of_birth: date | None
+    grounds: str
+
+
+class Notice(BaseModel):
+    """One notice event. ``event_key`` makes its Message-ID, so it goes out once."""
+
+    case_id: str
+    kind: NoticeKind
+    event_key: str
+    field_office: FieldOffice
+    to: list[Correspondent] = []
+    brief: CaseBrief | None = None
+    finding: Finding | None = None
+    text: str | None = None
+    missing_items: list[str] = []
+    deadline: datetime | None = None
+    party: Party | None = None
+    consultation_id: str | None = None
+    task_kind: TaskKind | None = None
+    stage: Stage | None = None
+    reviewer_id: str | None = None
+
+
+class NoticeOutcome(BaseModel):
+    """What an activity reports back: delivered, or already delivered before (dedupe)."""
+
+    delivered: list[RecipientKind] = []
+    already_sent: list[RecipientKind] = []
+    withheld: list[RecipientKind] = []
+
+
+class NoticeRecord(BaseModel):
+    """The case's log of notices, PII-free, shown in the status."""
+
+    at: datetime
+    kind: NoticeKind
+    event_key: str
+    outcome: Literal["SENT", "FAILED"]
+    recipients: list[RecipientKind] = []
+    withheld: list[RecipientKind] = []
+    error: str | None = None
+
+
+ACTIVITY_FOR_NOTICE: dict[NoticeKind, str] = {
+    NoticeKind.CASE_OPENED: "notify_field_office",
+    NoticeKind.LOCAL_RESPONSE: "notify_local_response",
+    NoticeKind.INQUIRY_RECEIVED: "acknowledge_sro_inquiry",
+    NoticeKind.INFORMATION_MISSING: "request_missing_information",
+    NoticeKind.CONSULTATION_REQUESTED: "request_consultation",
+    NoticeKind.DETERMINATION: "send_determination_notice",
+    NoticeKind.REMINDER: "send_deadline_notice",
+    NoticeKind.ESCALATION: "send_deadline_notice",
+}

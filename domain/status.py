@@ -1,0 +1,97 @@
+"""The ``status`` query's answer: where the case stands, free of the subject's data."""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from domain.consultation import Party
+from domain.field_office import FieldOffice
+from domain.notices import NoticeRecord
+from domain.roles import Actor, Role
+from domain.stage import ClosureReason, Entry, Finding, Stage
+from domain.tasks import TaskKind
+
+
+class TaskView(BaseModel):
+    kind: TaskKind
+    role: Role
+    due_at: datetime
+    consultation_id: str | None = None
+
+
+class ConsultationView(BaseModel):
+    consultation_id: str
+    party: Party
+    requested_at: datetime
+    due_at: datetime
+    answered_at: datetime | None = None
+
+
+class HistoryEntry(BaseModel):
+    """One accepted decision."""
+
+    at: datetime
+    name: str
+    actor: Actor
+    decision_id: str | None = None
+
+
+class RejectedSignal(BaseModel):
+    """A signal the case refused, kept so staff see why nothing happened."""
+
+    at: datetime
+    name: str
+    actor: Actor | None = None
+    reason: str
+
+
+class CaseStatus(BaseModel):
+    case_id: str
+    entry: Entry
+    stage: Stage
+    stage_since: datetime
+    opened_at: datetime
+    closed_at: datetime | None = None
+    field_office: FieldOffice
+    detained: bool
+    finding: Finding | None = None
+    closure_reason: ClosureReason | None = None
+    assigned_reviewer: str | None = None
+    waiting_for: str
+    open_tasks: list[TaskView] = []
+    next_deadline: datetime | None = None
+    missing_items: list[str] = []
+    consultations: list[ConsultationView] = []
+    history: list[HistoryEntry] = []
+    rejected: list[RejectedSignal] = []
+    notices: list[NoticeRecord] = []
+
+
+class StatusSnapshot(BaseModel):
+    """A status as it stood, kept compact: the list fields as lengths of today's lists.
+
+    Lets a repeated update return its earlier result without storing one status per decision.
+    """
+
+    status: CaseStatus
+    history_len: int
+    rejected_len: int
+    notices_len: int
+
+    @classmethod
+    def of(cls, status: CaseStatus) -> "StatusSnapshot":
+        return cls(
+            status=status.model_copy(update={"history": [], "rejected": [], "notices": []}),
+            history_len=len(status.history),
+            rejected_len=len(status.rejected),
+            notices_len=len(status.notices),
+        )
+
+    def restore(self, current: CaseStatus) -> CaseStatus:
+        return self.status.model_copy(
+            update={
+                "history": current.history[: self.history_len],
+                "rejected": current.rejected[: self.rejected_len],
+                "notices": current.notices[: self.notices_len],
+            }
+        )

@@ -1,0 +1,79 @@
+"""Settings from the environment, as the contract and the README name them."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.policy import DeadlinePolicy
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
+
+    temporal_address: str = Field("localhost:7233", validation_alias=_env("TEMPORAL_ADDRESS"))
+    temporal_namespace: str = Field("default", validation_alias=_env("TEMPORAL_NAMESPACE"))
+    task_queue: str = Field("case-review", validation_alias=_env("ICR_TASK_QUEUE"))
+
+    smtp_host: str = Field("localhost", validation_alias=_env("SMTP_HOST"))
+    smtp_port: int = Field(1025, validation_alias=_env("SMTP_PORT"))
+    smtp_username: str | None = Field(None, validation_alias=_env("SMTP_USERNAME"))
+    smtp_password: str | None = Field(None, validation_alias=_env("SMTP_PASSWORD"))
+    smtp_starttls: bool = Field(False, validation_alias=_env("SMTP_STARTTLS"))
+    smtp_timeout_seconds: float = Field(20, validation_alias=_env("SMTP_TIMEOUT_SECONDS"))
+    mail_from: str = Field("icr-noreply@icr.example", validation_alias=_env("ICR_MAIL_FROM"))
+    mailbox_domain: str = Field("icr.example", validation_alias=_env("ICR_MAILBOX_DOMAIN"))
+    attorneys_mailbox: str | None = Field(None, validation_alias=_env("ICR_ATTORNEYS_MAILBOX"))
+    sro_mailbox: str | None = Field(None, validation_alias=_env("ICR_SRO_MAILBOX"))
+    supervisor_mailbox: str | None = Field(None, validation_alias=_env("ICR_SUPERVISOR_MAILBOX"))
+    notice_ledger: Path = Field(
+        Path("var/notice-ledger.sqlite3"), validation_alias=_env("ICR_NOTICE_LEDGER")
+    )
+    subject_key_secret: str = Field(
+        "dev-only-subject-key-change-me", validation_alias=_env("ICR_SUBJECT_KEY_SECRET")
+    )
+
+    field_office_reminder_days: float = Field(
+        7, validation_alias=_env("ICR_FIELD_OFFICE_REMINDER_DAYS")
+    )
+    supervisor_escalation_days: float = Field(
+        21, validation_alias=_env("ICR_SUPERVISOR_ESCALATION_DAYS")
+    )
+    escalation_window_days: float = Field(30, validation_alias=_env("ICR_ESCALATION_WINDOW_DAYS"))
+    information_deadline_days: float = Field(
+        30, validation_alias=_env("ICR_INFORMATION_DEADLINE_DAYS")
+    )
+    consultation_due_days: float = Field(7, validation_alias=_env("ICR_CONSULTATION_DUE_DAYS"))
+    determination_target_days: float = Field(
+        30, validation_alias=_env("ICR_DETERMINATION_TARGET_DAYS")
+    )
+    determination_target_detained_days: float = Field(
+        14, validation_alias=_env("ICR_DETERMINATION_TARGET_DETAINED_DAYS")
+    )
+
+    log_format: str = Field("console", validation_alias=_env("ICR_LOG_FORMAT"))
+    log_level: str = Field("INFO", validation_alias=_env("ICR_LOG_LEVEL"))
+
+    def deadline_policy(self) -> DeadlinePolicy:
+        return DeadlinePolicy(
+            field_office_reminder_days=self.field_office_reminder_days,
+            supervisor_escalation_days=self.supervisor_escalation_days,
+            escalation_window_days=self.escalation_window_days,
+            information_deadline_days=self.information_deadline_days,
+            consultation_due_days=self.consultation_due_days,
+            determination_target_days=self.determination_target_days,
+            determination_target_detained_days=self.determination_target_detained_days,
+        )
+
+    def mailbox(self, local_part: str) -> str:
+        return f"{local_part}@{self.mailbox_domain}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

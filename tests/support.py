@@ -1,0 +1,204 @@
+"""Test helpers: sample submissions, a real SMTP sink on loopback, polling with a bound."""
+
+import asyncio
+import email
+import socket
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from email.message import Message
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP as SMTPServer
+from aiosmtpd.smtp import Envelope, Session
+from temporalio.client import Client, WorkflowHandle
+
+from domain.status import CaseStatus
+
+BIN = Path(sys.executable).parent
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def submission(**overrides: Any) -> dict[str, Any]:
+    """A complete LOCAL_REVIEW submission; tweak with overrides (top-level keys)."""
+    data: dict[str, Any] = {
+        "field_office": "NEW_YORK_CITY",
+        "subject": {
+            "a_number": "A-012-345-678",
+            "given_name": "Maria",
+            "family_name": "Lopez Garcia",
+            "date_of_birth": "1988-04-12",
+            "country_of_birth": "Guatemala",
+        },
+        "requestor": {
+            "kind": "SELF",
+            "name": "Maria Lopez Garcia",
+            "phone": "(212) 555-0143",
+            "email": "maria.lopez@example.org",
+        },
+        "detained": False,
+        "grounds": "Long-time resident with US citizen children and no criminal history.",
+    }
+    data.update(overrides)
+    return data
+
+
+def sro_submission(**overrides: Any) -> dict[str, Any]:
+    data = submission(
+        entry="SRO_INQUIRY",
+        local_response={
+            "date": "2026-10-01",
+            "finding": "MEETS_PRIORITIES",
+            "summary": "The field office found the case meets the priorities.",
+        },
+    )
+    data.update(overrides)
+    return data
+
+
+def represented(form: str | None = "G-28", **overrides: Any) -> dict[str, Any]:
+    """Submitted by an attorney, with or without an authorization form."""
+    rep: dict[str, Any] = {
+        "name": "Dana Advocate",
+        "email": "dana@lawfirm.example.org",
+        "phone": "+1 415 555 0188",
+        "organization": "Advocates LLP",
+    }
+    if form:
+        rep["authorization"] = {"form": form, "document_ref": "DOC-77"}
+    return sro_submission(
+        requestor={
+            "kind": "REPRESENTATIVE",
+            "name": "Dana Advocate",
+            "phone": "+1 415 555 0188",
+            "email": "dana@lawfirm.example.org",
+        },
+        representative=rep,
+        **overrides,
+    )
+
+
+def actor(role: str, staff_id: str | None = None) -> dict[str, str]:
+    return {"id": staff_id or f"{role.lower()}.one", "role": role}
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: Message
+
+    @property
+    def message_id(self) -> str:
+        return str(self.message["Message-ID"])
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"])
+
+    @property
+    def body(self) -> str:
+        payload = self.message.get_payload(decode=True)
+        return payload.decode() if isinstance(payload, bytes) else str(payload)
+
+
+@dataclass
+class MailSink:
+    """A real SMTP server (aiosmtpd) on loopback that keeps every message it receives."""
+
+    port: int = field(default_factory=free_port)
+    received: list[Received] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
+    _controller: Controller | None = None
+
+    async def handle_RCPT(
+        self,
+        server: SMTPServer,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        options: list[str],
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(
+        self, server: SMTPServer, session: Session, envelope: Envelope
+    ) -> str:
+        content = envelope.content if isinstance(envelope.content, bytes) else b""
+        self.received.append(
+            Received(
+                str(envelope.mail_from), list(envelope.rcpt_tos), email.message_from_bytes(content)
+            )
+        )
+        return "250 Message accepted"
+
+    def start(self) -> None:
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def for_case(self, case_id: str) -> list[Received]:
+        return [r for r in self.received if f"[{case_id}]" in r.subject]
+
+    def to(self, case_id: str, address: str) -> list[Received]:
+        return [r for r in self.for_case(case_id) if address in r.rcpt_tos]
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    accept: Callable[[T], bool],
+    *,
+    timeout: float = 20.0,
+    interval: float = 0.2,
+) -> T:
+    """Poll ``probe`` until ``accept`` holds; fail with the last value after ``timeout``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await probe()
+        if accept(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
+        await asyncio.sleep(interval)
+
+
+async def status_of(handle: WorkflowHandle[Any, Any]) -> CaseStatus:
+    return await handle.query("status", result_type=CaseStatus)
+
+
+async def wait_stage(
+    handle: WorkflowHandle[Any, Any], stage: str, timeout: float = 20.0
+) -> CaseStatus:
+    """Wait for ``stage`` with its deadlines set (the case opens just after it starts)."""
+
+    def settled(s: CaseStatus) -> bool:
+        return s.stage == stage and (bool(s.open_tasks) or stage in ("CLOSED", "SRO_INTAKE"))
+
+    return await eventually(lambda: status_of(handle), settled, timeout=timeout)
+
+
+async def history_event_types(client: Client, case_id: str) -> list[str]:
+    history = await client.get_workflow_handle(case_id).fetch_history()
+    from temporalio.api.enums.v1 import EventType
+
+    return [EventType.Name(e.event_type) for e in history.events]
+
+
+def unique(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"

@@ -1,0 +1,69 @@
+"""The case-review worker: ``python worker.py``. Settings come from the environment (README)."""
+
+import asyncio
+import signal
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+import logs
+from activities.ledger import NoticeLedger
+from activities.notices import NoticeActivities, PolicyActivities
+from activities.postbox import Postbox
+from clients import connect
+from settings import Settings, get_settings
+from workflows.case_review import CaseReviewWorkflow
+
+log = structlog.get_logger("icr.worker")
+
+
+def activities_for(settings: Settings) -> Sequence[Callable[..., Any]]:
+    notices = NoticeActivities(Postbox(settings, NoticeLedger(settings.notice_ledger)))
+    return [*notices.all(), PolicyActivities(settings).load_deadline_policy]
+
+
+# Validation libraries import lazily; letting them through keeps them out of each sandbox.
+PASSTHROUGH = ("pydantic", "pydantic_core", "email_validator", "idna", "phonenumbers", "structlog")
+
+
+def build_worker(client: Client, settings: Settings) -> Worker:
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[CaseReviewWorkflow],
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+        ),
+        activities=activities_for(settings),
+        graceful_shutdown_timeout=timedelta(seconds=30),
+    )
+
+
+async def run(settings: Settings) -> None:
+    client = await connect(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with build_worker(client, settings):
+        log.info(
+            "worker.started", task_queue=settings.task_queue, address=settings.temporal_address
+        )
+        await stop.wait()
+        log.info("worker.stopping")
+    log.info("worker.stopped")
+
+
+def main() -> None:
+    settings = get_settings()
+    logs.configure(settings.log_format, settings.log_level)
+    asyncio.run(run(settings))
+
+
+if __name__ == "__main__":
+    main()

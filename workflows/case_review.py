@@ -1,0 +1,277 @@
+"""``CaseReviewWorkflow``: one durable case, from the first request to its ending.
+
+Thin by design: handlers read and check decisions and change the case file at once (they never
+wait on I/O), while the run loop sends notices, keeps one timer on the next deadline and
+publishes search attributes. A decision that arrives while a notice is on its way is therefore
+applied immediately, never queued behind an activity and never lost.
+"""
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    import structlog
+
+    from domain import search
+    from domain.decisions import DECISIONS, Decision, DecisionRule
+    from domain.inquiry import Submission
+    from domain.notices import ACTIVITY_FOR_NOTICE, Notice, NoticeOutcome, NoticeRecord
+    from domain.policy import DeadlinePolicy
+    from domain.stage import Stage
+    from domain.status import CaseStatus
+    from workflows.case_file import CaseFile
+    from workflows.details import current_details
+    from workflows.messages import NO_PAYLOAD, Refusal, read_decision
+
+NOTICE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+    non_retryable_error_types=["PermanentDeliveryFailure", "ValueError"],
+)
+NOTICE_ATTEMPT_TIMEOUT = timedelta(seconds=60)
+NOTICE_GIVE_UP_AFTER = timedelta(days=3)
+POLICY_TIMEOUT = timedelta(seconds=10)
+
+
+def _logger() -> Any:
+    """structlog bound to the case; silent on replay so history never logs twice."""
+    info = workflow.info()
+    return structlog.get_logger("icr.workflow").bind(
+        case_id=info.workflow_id, workflow_id=info.workflow_id, run_id=info.run_id
+    )
+
+
+def _log(event: str, **fields: Any) -> None:
+    if not workflow.unsafe.is_replaying():
+        _logger().info(event, **fields)
+
+
+def _with_decision_handlers(cls: type) -> type:
+    """Install a signal and an update, of the same name, for every decision of the contract."""
+    for rule in DECISIONS.values():
+        _install(cls, rule)
+    return cls
+
+
+def _install(cls: type, rule: DecisionRule) -> None:
+    # ``self`` stays unannotated: the SDK skips only an unannotated first parameter.
+    name = rule.name
+
+    async def on_signal(self, payload: RawValue = NO_PAYLOAD) -> None:  # type: ignore[no-untyped-def]
+        await self.on_signal(name, payload)
+
+    async def on_update(self, payload: RawValue = NO_PAYLOAD) -> CaseStatus:  # type: ignore[no-untyped-def]
+        status: CaseStatus = await self.on_update(name, payload)
+        return status
+
+    def validate(self, payload: RawValue = NO_PAYLOAD) -> None:  # type: ignore[no-untyped-def]
+        self.validate(name, payload)
+
+    for fn, kind in ((on_signal, "signal"), (on_update, "update"), (validate, "validate")):
+        fn.__name__ = fn.__qualname__ = f"{kind}_{name}"
+    update = workflow.update(name=name, description=rule.description)(on_update)
+    update.validator(validate)
+    setattr(
+        cls, f"signal_{name}", workflow.signal(name=name, description=rule.description)(on_signal)
+    )
+    setattr(cls, f"update_{name}", update)
+
+
+@workflow.defn(name="CaseReviewWorkflow")
+@_with_decision_handlers
+class CaseReviewWorkflow:
+    @workflow.init
+    def __init__(self, submission: Submission) -> None:
+        self._case = CaseFile.start(workflow.info().workflow_id, submission, workflow.now())
+        self._ready = False
+        self._sending: list[asyncio.Task[None]] = []
+        self._published: dict[str, Any] | None = None
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_target: datetime | None = None
+        self._timer_fired = False
+
+    @workflow.run
+    async def run(self, submission: Submission) -> CaseStatus:
+        policy = await workflow.execute_local_activity(
+            "load_deadline_policy",
+            result_type=DeadlinePolicy,
+            start_to_close_timeout=POLICY_TIMEOUT,
+        )
+        self._case.open(policy)
+        self._ready = True
+        _log("case.opened", stage=self._case.stage, entry=submission.entry)
+        while True:
+            self._dispatch_notices()
+            seen = self._case.version
+            self._publish()
+            if self._case.stage is Stage.CLOSED:
+                break
+            if self._case.stage is Stage.SRO_INTAKE:
+                await self._intake()
+                continue
+            await self._wait_for_change(seen)
+        self._cancel_timer()
+        await asyncio.gather(*self._sending)
+        self._publish()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        _log("case.closed", closure_reason=self._case.closure_reason, finding=self._case.finding)
+        return self._case.status()
+
+    @workflow.query(
+        name="status",
+        description="Where the case stands: stage, open tasks, "
+        "deadlines, accepted decisions and rejected signals (no personal data).",
+    )
+    def status(self) -> CaseStatus:
+        return self._case.status()
+
+    # ----- decisions: one path for signals and updates -------------------------------------
+
+    def _read(self, name: str, payload: RawValue) -> Decision | Refusal:
+        return read_decision(name, payload, workflow.payload_converter())
+
+    async def on_signal(self, name: str, payload: RawValue) -> None:
+        """Never raises: whatever arrived is applied or recorded as rejected."""
+        await workflow.wait_condition(lambda: self._ready)
+        decision = self._read(name, payload)
+        now = workflow.now()
+        if isinstance(decision, Decision):
+            reason = self._case.check(name, decision)
+            if reason is None:
+                self._case.apply(name, decision, now)
+                _log("decision.accepted", decision=name, via="signal", role=decision.actor.role)
+                return
+            decision = Refusal(reason, decision.actor)
+        self._case.reject(name, decision.actor, decision.reason, now)
+        _log("decision.rejected", decision=name, via="signal", reason=decision.reason)
+
+    def validate(self, name: str, payload: RawValue) -> None:
+        """Update validator: a rejection here writes nothing to the history."""
+        decision = self._read(name, payload)
+        if isinstance(decision, Refusal):
+            raise ValueError(decision.reason)
+        reason = self._case.check(name, decision)
+        if reason is not None:
+            raise ValueError(reason)
+
+    async def on_update(self, name: str, payload: RawValue) -> CaseStatus:
+        await workflow.wait_condition(lambda: self._ready)
+        decision = self._read(name, payload)
+        # Checked again: another update validated in the same task may have moved the case.
+        reason = (
+            decision.reason if isinstance(decision, Refusal) else self._case.check(name, decision)
+        )
+        if reason is not None or isinstance(decision, Refusal):
+            raise ApplicationError(
+                reason or "rejected", type="DecisionRejected", non_retryable=True
+            )
+        status = self._case.apply(name, decision, workflow.now())
+        _log("decision.accepted", decision=name, via="update", role=decision.actor.role)
+        return status
+
+    # ----- the run loop's steps ------------------------------------------------------------
+
+    async def _intake(self) -> None:
+        """The SRO's completeness check: acknowledge, then review or ask for what is missing."""
+        await self._send(self._case.receipt_notice())
+        self._case.finish_intake(workflow.now())
+
+    async def _wait_for_change(self, seen: int) -> None:
+        """Sleep until a decision changes the case or the next deadline comes, on one timer."""
+        target = self._case.next_wakeup()
+        if target != self._timer_target:
+            self._cancel_timer()
+            if target is not None:
+                self._timer_target = target
+                self._timer = asyncio.create_task(self._sleep_until(target))
+        await workflow.wait_condition(lambda: self._case.version != seen or self._timer_fired)
+        if self._timer_fired:
+            self._timer_fired = False
+            self._timer_target = None
+            self._case.expire(workflow.now())
+
+    async def _sleep_until(self, target: datetime) -> None:
+        delay = (target - workflow.now()).total_seconds()
+        if delay > 0:
+            await workflow.sleep(delay, summary=f"next deadline {target:%Y-%m-%d %H:%M}Z")
+        self._timer_fired = True
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None and not self._timer.done():
+            self._timer.cancel()
+        self._timer = None
+        self._timer_target = None
+
+    def _dispatch_notices(self) -> None:
+        for notice in self._case.take_effects():
+            self._sending.append(asyncio.create_task(self._send(notice)))
+
+    async def _send(self, notice: Notice) -> None:
+        """One notice activity; its outcome, good or bad, goes into the case's notice log."""
+        try:
+            outcome = await workflow.execute_activity(
+                ACTIVITY_FOR_NOTICE[notice.kind],
+                notice,
+                result_type=NoticeOutcome,
+                start_to_close_timeout=NOTICE_ATTEMPT_TIMEOUT,
+                schedule_to_close_timeout=NOTICE_GIVE_UP_AFTER,
+                retry_policy=NOTICE_RETRY,
+                summary=f"{notice.kind} notice",
+            )
+            record = NoticeRecord(
+                at=workflow.now(),
+                kind=notice.kind,
+                event_key=notice.event_key,
+                outcome="SENT",
+                recipients=outcome.delivered + outcome.already_sent,
+                withheld=outcome.withheld,
+            )
+        except ActivityError as err:
+            cause = err.cause
+            reason = str(cause) if isinstance(cause, ApplicationError) else type(cause).__name__
+            record = NoticeRecord(
+                at=workflow.now(),
+                kind=notice.kind,
+                event_key=notice.event_key,
+                outcome="FAILED",
+                error=reason,
+            )
+            _log("notice.failed", notice=notice.kind, reason=reason)
+        self._case.record_notice(record)
+
+    def _publish(self) -> None:
+        """Search attributes (one upsert of what changed) and the UI's current details."""
+        status = self._case.status()
+        wanted: dict[str, Any] = {
+            search.CASE_STAGE.name: status.stage.value,
+            search.FIELD_OFFICE.name: status.field_office.value,
+            search.CASE_FINDING.name: status.finding.value if status.finding else None,
+            search.DETAINED.name: status.detained,
+            search.NEXT_DEADLINE.name: status.next_deadline,
+            search.ASSIGNED_REVIEWER.name: status.assigned_reviewer,
+        }
+        if self._published is None:
+            current = workflow.info().typed_search_attributes
+            self._published = {key.name: current.get(key) for key in search.ALL_KEYS}
+        updates: list[SearchAttributeUpdate[Any]] = []
+        for key in (
+            search.CASE_STAGE,
+            search.FIELD_OFFICE,
+            search.CASE_FINDING,
+            search.DETAINED,
+            search.NEXT_DEADLINE,
+            search.ASSIGNED_REVIEWER,
+        ):
+            value = wanted[key.name]
+            if self._published.get(key.name) != value:
+                updates.append(key.value_unset() if value is None else key.value_set(value))
+                self._published[key.name] = value
+        if updates:
+            workflow.upsert_search_attributes(updates)
+        workflow.set_current_details(current_details(status))

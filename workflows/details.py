@@ -1,0 +1,44 @@
+"""The UI's current details: where the case stands, in words (markdown, no PII)."""
+
+from domain.status import CaseStatus
+
+
+def current_details(status: CaseStatus) -> str:
+    lines = [
+        f"**Stage:** {status.stage}"
+        + (f" ({status.closure_reason})" if status.closure_reason else "")
+        + f" since {status.stage_since:%Y-%m-%d %H:%M} UTC",
+        f"**Waiting for:** {status.waiting_for}",
+        "**Next deadline:** "
+        + (f"{status.next_deadline:%Y-%m-%d %H:%M} UTC" if status.next_deadline else "none"),
+        f"**Assigned reviewer:** {status.assigned_reviewer or 'none'}",
+        f"**Field office:** {status.field_office} · detained: {'yes' if status.detained else 'no'}",
+    ]
+    if status.finding:
+        lines.append(f"**Finding:** {status.finding}")
+    if status.missing_items:
+        lines.append("**Missing items:** " + ", ".join(status.missing_items))
+    open_consultations = [c for c in status.consultations if c.answered_at is None]
+    if open_consultations:
+        lines.append(
+            "**Open consultations:** "
+            + ", ".join(f"{c.consultation_id} ({c.party})" for c in open_consultations)
+        )
+    if status.rejected:
+        last = status.rejected[-1]
+        who = f" from {last.actor.id} ({last.actor.role})" if last.actor else ""
+        lines.append(
+            f"**Last rejected signal:** `{last.name}`{who} at {last.at:%Y-%m-%d %H:%M} UTC: "
+            f"{last.reason}"
+        )
+    failed = [n for n in status.notices if n.outcome == "FAILED"]
+    if failed:
+        lines.append("**Failed notices:** " + ", ".join(n.event_key for n in failed))
+    return "\n\n".join(lines)
+
+
+def static_summary(case_id: str, entry: str, field_office: str, detained: bool) -> str:
+    """The UI's summary line, fixed at start."""
+    return f"ICR case {case_id}: entered at {entry}, field office {field_office}" + (
+        ", detained" if detained else ""
+    )
