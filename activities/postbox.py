@@ -111,11 +111,15 @@ class Postbox:
                 timeout=s.smtp_timeout_seconds,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
-            raise _permanent(f"recipient {delivery.kind} refused", exc) from exc
+            raise _permanent(f"recipient {delivery.kind} refused", exc) from None
         except aiosmtplib.SMTPResponseException as exc:
             if 500 <= exc.code < 600:
-                raise _permanent(f"SMTP {exc.code} for {delivery.kind}", exc) from exc
-            raise
+                raise _permanent(f"SMTP {exc.code} for {delivery.kind}", exc) from None
+            raise _transient(f"SMTP {exc.code} for {delivery.kind}") from None
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            # Server down or unreachable: retry with backoff. The SMTP library's own text may
+            # quote addresses, so only its class name leaves this function.
+            raise _transient(f"SMTP unavailable ({type(exc).__name__})") from None
 
 
 def _permanent(reason: str, exc: Exception) -> ApplicationError:
@@ -123,6 +127,10 @@ def _permanent(reason: str, exc: Exception) -> ApplicationError:
     if activity.in_activity():
         log.error("notice.failed", reason=reason, error=type(exc).__name__)
     return ApplicationError(reason, type="PermanentDeliveryFailure", non_retryable=True)
+
+
+def _transient(reason: str) -> ApplicationError:
+    return ApplicationError(reason, type="TransientDeliveryFailure")
 
 
 def _fingerprint(mid: str) -> str:

@@ -49,7 +49,11 @@ class Correspondent(BaseModel):
 
 
 def correspondents(submission: Submission, *, include_representative: bool) -> list[Correspondent]:
-    """The requestor, and the representative where it is a separate addressee."""
+    """The requestor, and an authorized representative where it is a separate addressee.
+
+    A requestor who is an unauthorized representative still gets the notice, but only the
+    letter saying that a response exists and which form is needed (see ``activities.letters``).
+    """
     form = (
         submission.representative.authorization.form
         if submission.representative and submission.representative.authorization
@@ -66,7 +70,12 @@ def correspondents(submission: Submission, *, include_representative: bool) -> l
         )
     ]
     rep = submission.representative
-    if include_representative and rep is not None and rep.email != submission.requestor.email:
+    if (
+        include_representative
+        and rep is not None
+        and form is not None  # the contract: the representative only with a form on file
+        and rep.email != submission.requestor.email
+    ):
         people.append(
             Correspondent(
                 kind=RecipientKind.REPRESENTATIVE,

@@ -133,9 +133,7 @@ class MailSink:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(
-        self, server: SMTPServer, session: Session, envelope: Envelope
-    ) -> str:
+    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
         content = envelope.content if isinstance(envelope.content, bytes) else b""
         self.received.append(
             Received(
@@ -179,7 +177,8 @@ async def eventually(
 
 
 async def status_of(handle: WorkflowHandle[Any, Any]) -> CaseStatus:
-    return await handle.query("status", result_type=CaseStatus)
+    status: CaseStatus = await handle.query("status", result_type=CaseStatus)
+    return status
 
 
 async def wait_stage(

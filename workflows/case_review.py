@@ -234,7 +234,7 @@ class CaseReviewWorkflow:
             )
         except ActivityError as err:
             cause = err.cause
-            reason = str(cause) if isinstance(cause, ApplicationError) else type(cause).__name__
+            reason = cause.message if isinstance(cause, ApplicationError) else type(cause).__name__
             record = NoticeRecord(
                 at=workflow.now(),
                 kind=notice.kind,
