@@ -1,0 +1,133 @@
+"""Deadlines on the time-skipping test server: each fires at its day, 30 days pass in seconds."""
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest_asyncio
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from domain import search
+from domain.inquiry import Submission
+from domain.status import CaseStatus
+from intake import submit
+from settings import Settings
+from tests.support import BIN, MailSink, actor, represented, sro_submission, status_of, submission
+from worker import build_worker
+
+INDEXED = {
+    "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+}
+
+
+@pytest_asyncio.fixture(scope="module")
+async def skipping(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(BIN / "temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    ) as env:
+        # The test server has no flag for search attributes: register them as an operator would.
+        await env.client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=env.client.namespace,
+                search_attributes={n: INDEXED[t] for n, t in search.REGISTRATION.items()},
+            )
+        )
+        async with build_worker(env.client, settings):
+            yield env
+
+
+async def start(
+    env: WorkflowEnvironment, settings: Settings, data: dict[str, Any]
+) -> WorkflowHandle[Any, Any]:
+    result = await submit(env.client, Submission.model_validate(data), settings)
+    return env.client.get_workflow_handle(result.case_id)
+
+
+async def after(
+    env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any], days: float
+) -> CaseStatus:
+    """Skip ``days`` of workflow time (real seconds), then read the case."""
+    await env.sleep(timedelta(days=days))
+    return await status_of(handle)
+
+
+def notice_kinds(status: CaseStatus) -> list[str]:
+    return [f"{n.kind}:{n.event_key}" for n in status.notices]
+
+
+async def test_local_review_reminder_escalation_and_escalation_window(
+    skipping: WorkflowEnvironment, settings: Settings, mail: MailSink
+) -> None:
+    handle = await start(skipping, settings, submission())
+    status = await after(skipping, handle, 6.9)
+    assert notice_kinds(status) == ["CASE_OPENED:case-opened"]
+    status = await after(skipping, handle, 0.2)  # day 7.1
+    assert notice_kinds(status)[-1] == "REMINDER:reminder-local_response"
+    reminder = mail.for_case(handle.id)[-1]
+    assert reminder.rcpt_tos == ["ero-new-york-city@icr.example"] and "Reminder" in reminder.subject
+    status = await after(skipping, handle, 13.8)  # day 20.9
+    assert "ESCALATION:escalation-local_response" not in notice_kinds(status)
+    status = await after(skipping, handle, 0.2)  # day 21.1
+    assert notice_kinds(status)[-1] == "ESCALATION:escalation-local_response"
+    assert mail.for_case(handle.id)[-1].rcpt_tos == ["icr-supervisors@icr.example"]
+
+    await handle.signal(
+        "record_local_response",
+        {"actor": actor("FIELD_OFFICE"), "finding": "MEETS_PRIORITIES", "message": "Late, sorry."},
+    )
+    status = await after(skipping, handle, 29.9)
+    assert status.stage == "AWAITING_ESCALATION"
+    deadline = status.next_deadline
+    status = await after(skipping, handle, 0.2)  # the escalation window runs out at day 30
+    assert (status.stage, status.closure_reason) == ("CLOSED", "NOT_ESCALATED")
+    assert deadline is not None and status.closed_at is not None and status.closed_at >= deadline
+
+
+async def test_information_deadline_closes_incomplete(
+    skipping: WorkflowEnvironment, settings: Settings
+) -> None:
+    data = sro_submission()
+    data["subject"] = {**data["subject"], "date_of_birth": None}
+    handle = await start(skipping, settings, data)
+    status = await after(skipping, handle, 29.9)
+    assert status.stage == "AWAITING_INFORMATION"
+    assert status.open_tasks[0].kind == "INFORMATION"
+    status = await after(skipping, handle, 0.2)
+    assert (status.stage, status.closure_reason) == ("CLOSED", "INCOMPLETE")
+
+
+async def test_detained_determination_and_consultation_deadlines(
+    skipping: WorkflowEnvironment, settings: Settings, mail: MailSink
+) -> None:
+    handle = await start(skipping, settings, represented(detained=True))
+    status = await after(skipping, handle, 0.01)
+    assert status.stage == "SRO_REVIEW"
+    determination_due = status.open_tasks[0].due_at
+    assert round((determination_due - status.stage_since) / timedelta(days=1)) == 14
+    await handle.signal(
+        "request_consultation",
+        {"actor": actor("SRO"), "party": "ICE_ATTORNEYS", "question": "Pending?", "due_in_days": 3},
+    )
+    status = await after(skipping, handle, 3.1)
+    assert notice_kinds(status)[-1] == "REMINDER:reminder-C1"
+    assert mail.for_case(handle.id)[-1].rcpt_tos == ["ice-attorneys@icr.example"]
+    await handle.signal(
+        "record_consultation_response",
+        {"actor": actor("ICE_ATTORNEY"), "consultation_id": "C1", "response": "None."},
+    )
+    status = await after(skipping, handle, 11)  # day 14.1: the determination target passed
+    assert notice_kinds(status)[-1] == "REMINDER:reminder-determination"
+    assert mail.for_case(handle.id)[-1].rcpt_tos == ["ice-case-review@icr.example"]
+    assert status.next_deadline == determination_due  # overdue: the deadline stays visible
+    status = await after(skipping, handle, 14)  # day 28.1: escalated to the supervisor
+    assert notice_kinds(status)[-1] == "ESCALATION:escalation-determination"
+    await handle.signal("withdraw", {"actor": actor("SUPERVISOR"), "reason": "Released."})
+    status = await after(skipping, handle, 0.01)
+    assert (status.stage, status.closure_reason) == ("CLOSED", "WITHDRAWN")

@@ -1,0 +1,119 @@
+"""``starter.py`` as integrating systems and staff use it: a real process against a real server."""
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+from temporalio.client import Client
+
+from settings import Settings
+from tests.support import wait_stage
+
+pytestmark = pytest.mark.usefixtures("worker")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Proc(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+async def run_starter(
+    client: Client, settings: Settings, *args: str, stdin: str | None = None
+) -> Proc:
+    """Run starter.py as its own process, without blocking the loop the test worker runs on."""
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "ICR_TASK_QUEUE": settings.task_queue,
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "starter.py",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin else b""), 60)
+    return Proc(proc.returncode or 0, out.decode(), err.decode())
+
+
+async def test_invalid_submission_exits_2_naming_every_field(
+    client: Client, settings: Settings
+) -> None:
+    before = (await client.count_workflows("WorkflowType = 'CaseReviewWorkflow'")).count
+    proc = await run_starter(client, settings, "submit", "examples/invalid.json")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    for expected in (
+        "field_office: Input should be 'ATLANTA'",
+        "subject.a_number: A-number must be 'A' followed by 7 to 9 digits",
+        "subject.given_name: String should have at least 1 character",
+        "requestor.phone: telephone number",
+        "requestor.email: e-mail address is not valid",
+    ):
+        assert expected in proc.stderr
+    after = (await client.count_workflows("WorkflowType = 'CaseReviewWorkflow'")).count
+    assert after == before, "nothing may start"
+
+
+async def test_not_json_and_missing_rule(client: Client, settings: Settings) -> None:
+    proc = await run_starter(client, settings, "submit", "-", stdin="{oops")
+    assert proc.returncode == 2 and "input: not valid JSON" in proc.stderr
+    data = json.loads((ROOT / "examples/local-review.json").read_text())
+    data.pop("request_id")
+    data["entry"] = "SRO_INQUIRY"
+    proc = await run_starter(client, settings, "submit", "-", stdin=json.dumps(data))
+    assert proc.returncode == 2
+    assert "local_response is required when entry is SRO_INQUIRY" in proc.stderr
+
+
+async def test_submit_status_decide_list(client: Client, settings: Settings) -> None:
+    data: dict[str, Any] = json.loads((ROOT / "examples/local-review.json").read_text())
+    data["request_id"] = f"cli-{os.getpid()}-{id(data)}"
+    proc = await run_starter(client, settings, "submit", "-", stdin=json.dumps(data))
+    assert proc.returncode == 0, proc.stderr
+    started = json.loads(proc.stdout)
+    assert set(started) == {"case_id", "workflow_id", "run_id"}
+    assert started["case_id"] == started["workflow_id"] and started["case_id"].startswith("ICR-")
+    assert len(started["case_id"]) == 16
+    again = await run_starter(client, settings, "submit", "-", stdin=json.dumps(data))
+    assert json.loads(again.stdout) == started
+
+    handle = client.get_workflow_handle(started["case_id"])
+    await wait_stage(handle, "LOCAL_REVIEW")
+    bad = await run_starter(
+        client,
+        settings,
+        "decide",
+        started["case_id"],
+        "record_determination",
+        '{"actor": {"id": "fo.1", "role": "FIELD_OFFICE"}, '
+        '"finding": "MEETS_PRIORITIES", "rationale": "x"}',
+    )
+    assert bad.returncode == 3 and "role FIELD_OFFICE may not record_determination" in bad.stderr
+    ok = await run_starter(
+        client,
+        settings,
+        "decide",
+        started["case_id"],
+        "record_local_response",
+        '{"actor": {"id": "fo.1", "role": "FIELD_OFFICE"}, '
+        '"finding": "MEETS_PRIORITIES", "message": "ok"}',
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["stage"] == "AWAITING_ESCALATION"
+    status = await run_starter(client, settings, "status", started["case_id"])
+    assert json.loads(status.stdout)["history"][0]["name"] == "record_local_response"
+    for command in ("submit", "status", "decide", "list"):
+        helped = await run_starter(client, settings, command, "--help")
+        assert helped.returncode == 0 and "usage: starter.py " + command in helped.stdout
+    await handle.terminate("test done")

@@ -1,0 +1,1 @@
+"""Local tooling: the development stack and its mail sink."""

@@ -1,0 +1,134 @@
+"""``make run``: the whole local stack in one terminal, stopped together by Ctrl-C.
+
+Temporal dev server (SQLite under var/, so cases survive a restart) with its Web UI and the
+contract's search attributes, the SMTP sink writing to var/mail/, and the case-review worker.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from domain.search import REGISTRATION
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+BIN = Path(sys.executable).parent
+
+
+def _wait_for_port(
+    port: int, what: str, proc: subprocess.Popen[bytes], timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{what} exited with status {proc.returncode}; see {VAR}/*.log")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"{what} did not open port {port} within {timeout:.0f}s")
+
+
+def _in_use(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def main() -> None:
+    VAR.mkdir(exist_ok=True)
+    grpc_port = int(os.environ.get("ICR_TEMPORAL_PORT", "7233"))
+    ui_port = int(os.environ.get("ICR_UI_PORT", "8233"))
+    smtp_port = int(os.environ.get("SMTP_PORT", "1025"))
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": f"localhost:{grpc_port}",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "ICR_NOTICE_LEDGER": str(VAR / "notice-ledger.sqlite3"),
+    }
+    server_cmd = [
+        str(BIN / "temporal"),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(VAR / "temporal.db"),
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(grpc_port),
+        "--ui-port",
+        str(ui_port),
+        "--log-level",
+        "warn",
+    ]
+    for name, kind in REGISTRATION.items():
+        server_cmd += ["--search-attribute", f"{name}={kind}"]
+    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
+        log = (VAR / f"{name}.log").open("ab")
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        procs.append((name, proc))
+        return proc
+
+    def stop_all(*_: object) -> None:
+        for name, proc in reversed(procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT if name != "temporal" else signal.SIGTERM)
+        for name, proc in reversed(procs):
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            print(f"stopped {name}", flush=True)
+
+    for port, what in ((grpc_port, "Temporal gRPC"), (ui_port, "Temporal UI"), (smtp_port, "SMTP")):
+        if _in_use(port):
+            raise SystemExit(f"port {port} ({what}) is already in use: is another stack running?")
+    # Ctrl-C and SIGTERM both stop the stack, even when started from a script that ignores SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        server = start("temporal", server_cmd)
+        _wait_for_port(grpc_port, "temporal dev server", server)
+        sink = start(
+            "mail-sink",
+            [
+                sys.executable,
+                "-m",
+                "tools.mail_sink",
+                "--port",
+                str(smtp_port),
+                "--dir",
+                str(VAR / "mail"),
+            ],
+        )
+        _wait_for_port(smtp_port, "mail sink", sink)
+        start("worker", [sys.executable, "worker.py"])
+        print(
+            "\nICR local stack is up:\n"
+            f"  Temporal gRPC   localhost:{grpc_port}  (database {VAR / 'temporal.db'})\n"
+            f"  Temporal Web UI http://localhost:{ui_port}\n"
+            f"  Mail sink       smtp://127.0.0.1:{smtp_port}  -> {VAR / 'mail'}/\n"
+            f"  Worker          task queue {env.get('ICR_TASK_QUEUE', 'case-review')}\n"
+            f"  Logs            {VAR}/temporal.log, mail-sink.log, worker.log\n"
+            "Try: .venv/bin/python starter.py submit examples/local-review.json\n"
+            "Ctrl-C stops everything.",
+            flush=True,
+        )
+        while all(proc.poll() is None for _, proc in procs):
+            time.sleep(0.5)
+        dead = [name for name, proc in procs if proc.poll() is not None]
+        print(f"{', '.join(dead)} exited; stopping the stack (see {VAR}/*.log)", flush=True)
+    except KeyboardInterrupt:
+        print("\nstopping…", flush=True)
+    finally:
+        stop_all()
+
+
+if __name__ == "__main__":
+    main()
