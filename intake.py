@@ -24,7 +24,7 @@ from domain.inquiry import Submission
 from domain.stage import Entry, Stage
 from settings import Settings
 from workflows.case_review import CaseReviewWorkflow
-from workflows.details import static_summary
+from workflows.details import STATIC_DETAILS, static_summary
 
 FINGERPRINT_MEMO = "submission_fingerprint"
 
@@ -75,6 +75,7 @@ async def submit(client: Client, submission: Submission, settings: Settings) -> 
             static_summary=static_summary(
                 case_id, submission.entry, submission.field_office, submission.detained
             ),
+            static_details=STATIC_DETAILS,
         )
         return Submitted(
             case_id=case_id,

@@ -6,13 +6,13 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from clients import DATA_CONVERTER
 from domain import search
 from settings import Settings
-from tests.support import BIN, MailSink
+from tests.support import BIN, MailSink, free_port
 from worker import build_worker
 
 
@@ -34,13 +34,20 @@ def settings(mail: MailSink, tmp_path_factory: pytest.TempPathFactory) -> Settin
     )
 
 
+@pytest.fixture(scope="session")
+def ui_port() -> int:
+    return free_port()
+
+
 @pytest_asyncio.fixture(scope="session")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
+async def env(ui_port: int) -> AsyncIterator[WorkflowEnvironment]:
     async with await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         search_attributes=search.ALL_KEYS,
         dev_server_log_level="error",
+        ui=True,
+        ui_port=ui_port,
     ) as environment:
         yield environment
 

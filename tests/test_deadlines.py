@@ -8,9 +8,9 @@ import pytest_asyncio
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from clients import DATA_CONVERTER
 from domain import search
 from domain.inquiry import Submission
 from domain.status import CaseStatus
@@ -30,7 +30,7 @@ INDEXED = {
 async def skipping(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
     async with await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN / "temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     ) as env:
         # The test server has no flag for search attributes: register them as an operator would.
         await env.client.operator_service.add_search_attributes(

@@ -9,7 +9,9 @@ from typing import Any, NamedTuple
 
 import pytest
 from temporalio.client import Client
+from temporalio.service import RPCError
 
+from domain.case_id import case_id_for_request
 from settings import Settings
 from tests.support import wait_stage
 
@@ -49,7 +51,6 @@ async def run_starter(
 async def test_invalid_submission_exits_2_naming_every_field(
     client: Client, settings: Settings
 ) -> None:
-    before = (await client.count_workflows("WorkflowType = 'CaseReviewWorkflow'")).count
     proc = await run_starter(client, settings, "submit", "examples/invalid.json")
     assert proc.returncode == 2, proc.stderr
     assert proc.stdout == ""
@@ -61,8 +62,9 @@ async def test_invalid_submission_exits_2_naming_every_field(
         "requestor.email: e-mail address is not valid",
     ):
         assert expected in proc.stderr
-    after = (await client.count_workflows("WorkflowType = 'CaseReviewWorkflow'")).count
-    assert after == before, "nothing may start"
+    # Nothing started: the case its request_id would map to does not exist.
+    with pytest.raises(RPCError, match="not found"):
+        await client.get_workflow_handle(case_id_for_request("bad")).describe()
 
 
 async def test_not_json_and_missing_rule(client: Client, settings: Settings) -> None:
@@ -86,7 +88,7 @@ async def test_submit_status_decide_list(client: Client, settings: Settings) -> 
     assert started["case_id"] == started["workflow_id"] and started["case_id"].startswith("ICR-")
     assert len(started["case_id"]) == 16
     again = await run_starter(client, settings, "submit", "-", stdin=json.dumps(data))
-    assert json.loads(again.stdout) == started
+    assert json.loads(again.stdout) == started, again
 
     handle = client.get_workflow_handle(started["case_id"])
     await wait_stage(handle, "LOCAL_REVIEW")
@@ -99,7 +101,8 @@ async def test_submit_status_decide_list(client: Client, settings: Settings) -> 
         '{"actor": {"id": "fo.1", "role": "FIELD_OFFICE"}, '
         '"finding": "MEETS_PRIORITIES", "rationale": "x"}',
     )
-    assert bad.returncode == 3 and "role FIELD_OFFICE may not record_determination" in bad.stderr
+    assert bad.returncode == 3, bad
+    assert "role FIELD_OFFICE may not record_determination" in bad.stderr
     ok = await run_starter(
         client,
         settings,
@@ -112,8 +115,9 @@ async def test_submit_status_decide_list(client: Client, settings: Settings) -> 
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["stage"] == "AWAITING_ESCALATION"
     status = await run_starter(client, settings, "status", started["case_id"])
-    assert json.loads(status.stdout)["history"][0]["name"] == "record_local_response"
+    assert json.loads(status.stdout)["history"][0]["name"] == "record_local_response", status
     for command in ("submit", "status", "decide", "list"):
         helped = await run_starter(client, settings, command, "--help")
-        assert helped.returncode == 0 and "usage: starter.py " + command in helped.stdout
+        assert helped.returncode == 0, helped
+        assert "usage: starter.py " + command in helped.stdout, helped
     await handle.terminate("test done")

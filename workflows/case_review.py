@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.inquiry import Submission
     from domain.notices import ACTIVITY_FOR_NOTICE, Notice, NoticeOutcome, NoticeRecord
     from domain.policy import DeadlinePolicy
+    from domain.rejection import rejected
     from domain.stage import Stage
     from domain.status import CaseStatus
     from workflows.case_file import CaseFile
@@ -155,10 +156,10 @@ class CaseReviewWorkflow:
         """Update validator: a rejection here writes nothing to the history."""
         decision = self._read(name, payload)
         if isinstance(decision, Refusal):
-            raise ValueError(decision.reason)
+            raise rejected(decision.reason)
         reason = self._case.check(name, decision)
         if reason is not None:
-            raise ValueError(reason)
+            raise rejected(reason)
 
     async def on_update(self, name: str, payload: RawValue) -> CaseStatus:
         await workflow.wait_condition(lambda: self._ready)
@@ -168,9 +169,7 @@ class CaseReviewWorkflow:
             decision.reason if isinstance(decision, Refusal) else self._case.check(name, decision)
         )
         if reason is not None or isinstance(decision, Refusal):
-            raise ApplicationError(
-                reason or "rejected", type="DecisionRejected", non_retryable=True
-            )
+            raise rejected(reason or "rejected")
         status = self._case.apply(name, decision, workflow.now())
         _log("decision.accepted", decision=name, via="update", role=decision.actor.role)
         return status

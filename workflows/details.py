@@ -37,6 +37,15 @@ def current_details(status: CaseStatus) -> str:
     return "\n\n".join(lines)
 
 
+STATIC_DETAILS = (
+    "**How to act on this case:** More Actions → *Send a Signal* or *Send an Update*, pick the "
+    "decision by name (each shows its roles, stages and an example), and put one JSON object "
+    'with your `"actor": {"id": …, "role": …}` in Data. An update answers at once with the '
+    "status or the reason it was refused; a refused signal shows under *Current Details*.\n\n"
+    "**Where it stands:** *Current Details* here, or the `status` query on the Queries tab."
+)
+
+
 def static_summary(case_id: str, entry: str, field_office: str, detained: bool) -> str:
     """The UI's summary line, fixed at start."""
     return f"ICR case {case_id}: entered at {entry}, field office {field_office}" + (

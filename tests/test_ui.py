@@ -1,0 +1,175 @@
+"""Staff decide a case through the Temporal Web UI, in a real browser (Debian's chromium)."""
+
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client, WorkflowHandle
+
+from domain.inquiry import Submission
+from intake import submit
+from settings import Settings
+from tests.support import actor, eventually, status_of, submission, wait_stage
+from tests.ui import StaffUI, browser
+
+pytestmark = [pytest.mark.usefixtures("worker"), pytest.mark.slow]
+
+
+@pytest_asyncio.fixture(scope="module")
+async def staff(ui_port: int) -> AsyncIterator[StaffUI]:
+    async with browser() as b:
+        page = await b.new_page(viewport={"width": 1400, "height": 1000})
+        yield StaffUI(page, f"http://localhost:{ui_port}")
+
+
+async def start(client: Client, settings: Settings, **overrides: Any) -> WorkflowHandle[Any, Any]:
+    result = await submit(client, Submission.model_validate(submission(**overrides)), settings)
+    return client.get_workflow_handle(result.case_id)
+
+
+async def test_case_from_start_to_closed_through_the_ui_alone(
+    client: Client, settings: Settings, staff: StaffUI
+) -> None:
+    handle = await start(client, settings, field_office="SAN_ANTONIO")
+    await wait_stage(handle, "LOCAL_REVIEW")
+    await staff.open_case(handle.id)
+    await staff.screenshot("01-case-page")
+
+    steps: list[tuple[str, str, dict[str, Any], str]] = [
+        (
+            "Signal",
+            "record_local_response",
+            {"actor": actor("FIELD_OFFICE"), "finding": "MEETS_PRIORITIES", "message": "Reviewed."},
+            "AWAITING_ESCALATION",
+        ),
+        (
+            "Update",
+            "submit_sro_inquiry",
+            {"actor": actor("INTAKE"), "phone": "+12105550143", "email": "maria.lopez@example.org"},
+            "SRO_REVIEW",
+        ),
+        (
+            "Signal",
+            "assign_reviewer",
+            {"actor": actor("SUPERVISOR"), "reviewer_id": "sro.reviewer1"},
+            "SRO_REVIEW",
+        ),
+        (
+            "Update",
+            "request_consultation",
+            {"actor": actor("SRO"), "party": "FIELD_OFFICE", "question": "Any new arrests?"},
+            "SRO_REVIEW",
+        ),
+        (
+            "Signal",
+            "record_consultation_response",
+            {"actor": actor("FIELD_OFFICE"), "consultation_id": "C1", "response": "None."},
+            "SRO_REVIEW",
+        ),
+        (
+            "Update",
+            "record_determination",
+            {
+                "actor": actor("SRO"),
+                "finding": "DOES_NOT_MEET_PRIORITIES",
+                "rationale": "Equities.",
+            },
+            "CLOSED",
+        ),
+    ]
+    for index, (kind, name, data, stage) in enumerate(steps, start=1):
+        await staff.open_case(handle.id)
+        shot = f"02-step-{index}-{name}-by-{kind.lower()}"
+        assert await staff.send(kind, name, data, screenshot=shot) is None, f"{name} refused"
+        status = await wait_stage(handle, stage)
+        assert status.history[-1].name == name
+    final = await status_of(handle)
+    assert (final.closure_reason, final.finding) == (
+        "DETERMINATION_ISSUED",
+        "DOES_NOT_MEET_PRIORITIES",
+    )
+    assert final.rejected == []
+    assert final.assigned_reviewer == "sro.reviewer1"
+
+
+async def test_rejected_update_shows_the_reason_and_changes_nothing(
+    client: Client, settings: Settings, staff: StaffUI
+) -> None:
+    handle = await start(client, settings)
+    await wait_stage(handle, "LOCAL_REVIEW")
+    await staff.open_case(handle.id)
+    reason = await staff.send(
+        "Update",
+        "record_determination",
+        {"actor": actor("FIELD_OFFICE"), "finding": "MEETS_PRIORITIES", "rationale": "x"},
+        screenshot="06-update-rejected-by-validator",
+    )
+    assert reason == "role FIELD_OFFICE may not record_determination; allowed: SRO"
+    status = await status_of(handle)
+    assert status.stage == "LOCAL_REVIEW" and status.history == [] and status.rejected == []
+    await handle.terminate("test done")
+
+
+async def test_empty_and_invalid_signals_do_not_wedge_the_case(
+    client: Client, settings: Settings, staff: StaffUI
+) -> None:
+    handle = await start(client, settings)
+    await wait_stage(handle, "LOCAL_REVIEW")
+    await staff.open_case(handle.id)
+    assert await staff.send("Signal", "record_local_response", None) is None  # empty Data box
+    status = await wait_for_rejections(handle, 1)
+    assert status.rejected[0].reason.startswith("the payload is empty")
+    await staff.open_case(handle.id)
+    await staff.send(
+        "Signal",
+        "record_local_response",
+        '{"actor": {"id": "fo.1", "role": "FIELD_OFFICE"}, "finding": "MEETS_PRIORITIES"}',
+    )
+    status = await wait_for_rejections(handle, 2)
+    assert "message: Field required" in status.rejected[1].reason
+    details = await staff.current_details(handle.id)
+    assert "Last rejected signal" in details and "message: Field required" in details
+    await staff.screenshot("03-current-details-rejected-signal")
+
+    await staff.open_case(handle.id)
+    await staff.send(
+        "Signal",
+        "record_local_response",
+        {"actor": actor("FIELD_OFFICE"), "finding": "MEETS_PRIORITIES", "message": "Now right."},
+    )
+    await wait_stage(handle, "AWAITING_ESCALATION")
+    await handle.terminate("test done")
+
+
+async def wait_for_rejections(handle: WorkflowHandle[Any, Any], count: int) -> Any:
+    return await eventually(lambda: status_of(handle), lambda s: len(s.rejected) == count)
+
+
+async def test_status_query_in_the_queries_tab(
+    client: Client, settings: Settings, staff: StaffUI
+) -> None:
+    handle = await start(client, settings, detained=True)
+    await wait_stage(handle, "LOCAL_REVIEW")
+    shown = await staff.query_status(handle.id)
+    await staff.screenshot("04-queries-tab-status")
+    assert shown["case_id"] == handle.id and shown["stage"] == "LOCAL_REVIEW"
+    assert shown["detained"] is True and shown["open_tasks"][0]["role"] == "FIELD_OFFICE"
+    await handle.terminate("test done")
+
+
+async def test_list_view_filters_on_stage_and_office(
+    client: Client, settings: Settings, staff: StaffUI
+) -> None:
+    handle = await start(client, settings, field_office="ST_PAUL")
+    await wait_stage(handle, "LOCAL_REVIEW")
+    query = quote('CaseStage="LOCAL_REVIEW" AND FieldOffice="ST_PAUL"')
+
+    async def listed() -> list[str]:
+        return await staff.list_cases(query)
+
+    cases = await eventually(listed, lambda ids: handle.id in ids, timeout=30)
+    await staff.screenshot("05-list-filtered-stage-office")
+    assert handle.id in cases
+    await handle.terminate("test done")
