@@ -1,7 +1,7 @@
 """Staff decide a case through the Temporal Web UI, in a real browser (Debian's chromium)."""
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import pytest
@@ -37,7 +37,7 @@ async def test_case_from_start_to_closed_through_the_ui_alone(
     await staff.open_case(handle.id)
     await staff.screenshot("01-case-page")
 
-    steps: list[tuple[str, str, dict[str, Any], str]] = [
+    steps: list[tuple[Literal["Signal", "Update"], str, dict[str, Any], str]] = [
         (
             "Signal",
             "record_local_response",
