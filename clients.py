@@ -2,10 +2,18 @@
 
 import dataclasses
 
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.rejection import StaffFailureConverter
+from domain.search import REGISTRATION
 from settings import Settings
 
 DATA_CONVERTER = dataclasses.replace(
@@ -13,9 +21,48 @@ DATA_CONVERTER = dataclasses.replace(
 )
 
 
-async def connect(settings: Settings, *, address: str | None = None) -> Client:
+async def connect(
+    settings: Settings, *, address: str | None = None, runtime: Runtime | None = None
+) -> Client:
     return await Client.connect(
         address or settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=DATA_CONVERTER,
+        runtime=runtime,
+    )
+
+
+_INDEXED = {
+    "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+}
+
+
+async def register_search_attributes(client: Client) -> None:
+    """Register the contract's search attributes in the client's namespace (idempotent)."""
+    try:
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=client.namespace)
+        )
+        known = set(listed.custom_attributes)
+    except RPCError as exc:  # the time-skipping test server cannot list them
+        if exc.status is not RPCStatusCode.UNIMPLEMENTED:
+            raise
+        known = set()
+    missing = {name: _INDEXED[kind] for name, kind in REGISTRATION.items() if name not in known}
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        )
+
+
+def metrics_runtime(bind_address: str) -> Runtime:
+    """A runtime whose Prometheus endpoint serves the SDK's metrics and the workflow's own."""
+    return Runtime(
+        telemetry=TelemetryConfig(
+            metrics=PrometheusConfig(
+                bind_address=bind_address, counters_total_suffix=True, durations_as_seconds=True
+            )
+        )
     )

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
         14, validation_alias=_env("ICR_DETERMINATION_TARGET_DETAINED_DAYS")
     )
 
+    metrics_address: str = Field("127.0.0.1:9464", validation_alias=_env("ICR_METRICS_ADDRESS"))
+
     log_format: str = Field("console", validation_alias=_env("ICR_LOG_FORMAT"))
     log_level: str = Field("INFO", validation_alias=_env("ICR_LOG_LEVEL"))
 

@@ -1,4 +1,4 @@
-"""Command line for integrating systems and staff: submit, status, decide, list.
+"""Command line for integrating systems, staff and operators.
 
 ``python starter.py submit FILE.json`` (``-`` for standard input) prints
 ``{"case_id", "workflow_id", "run_id"}``; invalid input exits 2 naming every offending field.
@@ -8,17 +8,21 @@ import argparse
 import asyncio
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 import logs
+from caseload.bulk import Change, reassign, reminder_round
+from caseload.queries import CaseFilter, counts, find_cases, row, subject_filter
 from clients import connect
 from domain.decisions import DECISIONS
 from domain.errors import describe
+from domain.field_office import FieldOffice
 from domain.inquiry import Submission
 from domain.stage import Stage
 from intake import SubmissionConflict, submit
@@ -96,53 +100,113 @@ async def cmd_decide(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def list_query(stage: str | None, office: str | None, extra: str | None) -> str:
-    clauses = ["WorkflowType = 'CaseReviewWorkflow'"]
-    if stage:
-        clauses.append(f"CaseStage = '{Stage(stage)}'")
-    if office:
-        clauses.append(f"FieldOffice = '{office}'")
-    if extra:
-        clauses.append(f"({extra})")
-    return " AND ".join(clauses)
+def _filter(args: argparse.Namespace) -> CaseFilter:
+    return CaseFilter(
+        stage=Stage(args.stage) if args.stage else None,
+        office=FieldOffice(args.office) if args.office else None,
+        reviewer=args.reviewer,
+        detained=args.detained,
+        overdue=args.overdue,
+        closed_since=args.closed_since,
+    )
+
+
+def _table(rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        _print(rows)
+        return
+    columns = [
+        "case_id",
+        "status",
+        "stage",
+        "field_office",
+        "reviewer",
+        "detained",
+        "next_deadline",
+    ]
+    widths = {c: max([len(c), *(len(str(r[c])) for r in rows)]) for c in columns}
+    print("  ".join(c.upper().ljust(widths[c]) for c in columns) + "  OVERDUE")
+    for r in rows:
+        line = "  ".join(str(r[c]).ljust(widths[c]) for c in columns)
+        print(line + ("  yes" if r["overdue"] else ""))
 
 
 async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    client: Client = await connect(settings)
-    rows = []
-    async for wf in client.list_workflows(list_query(args.stage, args.office, args.query)):
-        attrs = wf.typed_search_attributes
-        rows.append(
-            {
-                "case_id": wf.id,
-                "status": wf.status.name if wf.status else "",
-                "stage": attrs.get(_key("CaseStage")) or "",
-                "field_office": attrs.get(_key("FieldOffice")) or "",
-                "next_deadline": str(attrs.get(_deadline()) or ""),
-            }
-        )
-        if len(rows) >= args.limit:
-            break
-    if args.json:
-        _print(rows)
-    else:
-        print(f"{'CASE':18} {'STATUS':11} {'STAGE':21} {'OFFICE':15} NEXT DEADLINE")
-        for r in rows:
-            print(
-                f"{r['case_id']:18} {r['status']:11} {r['stage']:21} "
-                f"{r['field_office']:15} {r['next_deadline']}"
-            )
+    client = await connect(settings)
+    now = datetime.now(UTC)
+    found = await find_cases(client, _filter(args), limit=args.limit)
+    _table([row(wf, now) for wf in found], args.json)
     return 0
 
 
-def _key(name: str) -> Any:
-    from domain import search
+async def cmd_find(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        case_filter = subject_filter(args.a_number, settings.subject_key_secret)
+    except ValueError as exc:
+        raise InputError([f"a_number: {exc}"]) from None
+    client = await connect(settings)
+    _table([row(wf) for wf in await find_cases(client, case_filter)], args.json)
+    return 0
 
-    return {k.name: k for k in search.ALL_KEYS}[name]
+
+async def cmd_counts(args: argparse.Namespace, settings: Settings) -> int:
+    client = await connect(settings)
+    result = await counts(client)
+    if args.json:
+        _print(result)
+        return 0
+    for title, table in (
+        ("stage", result["by_stage"]),
+        ("open by office", result["open_by_office"]),
+    ):
+        print(f"{title.upper()}")
+        for key, value in table.items():
+            print(f"  {key:22} {value}")
+    return 0
 
 
-def _deadline() -> Any:
-    return _key("NextDeadline")
+def _changes(changes: list[Change], as_json: bool) -> int:
+    if as_json:
+        _print([c.model_dump() for c in changes])
+    else:
+        for c in changes:
+            print(f"{c.case_id}  {c.outcome:8}  {c.action}  {c.detail}".rstrip())
+        print(f"{len(changes)} case(s)")
+    return 1 if any(c.outcome == "rejected" for c in changes) else 0
+
+
+async def cmd_reassign(args: argparse.Namespace, settings: Settings) -> int:
+    client = await connect(settings)
+    changes = await reassign(
+        client, args.from_reviewer, args.to_reviewer, args.actor, dry_run=args.dry_run
+    )
+    return _changes(changes, args.json)
+
+
+async def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
+    client = await connect(settings)
+    changes = await reminder_round(
+        client, _filter(args), args.actor, round_id=args.round, dry_run=args.dry_run
+    )
+    return _changes(changes, args.json)
+
+
+def _when(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date or time: {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--stage", choices=[s.value for s in Stage])
+    p.add_argument("--office", choices=[o.value for o in FieldOffice], metavar="FIELD_OFFICE")
+    p.add_argument("--reviewer", help="assigned reviewer id")
+    p.add_argument("--detained", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--overdue", action="store_true", help="open, NextDeadline in the past")
+    p.add_argument("--closed-since", type=_when, metavar="DATE", help="closed at or after")
+    p.add_argument("--json", action="store_true", help="JSON instead of a table")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -161,13 +225,30 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("decision", choices=sorted(DECISIONS))
     p.add_argument("payload", help="inline JSON object, a JSON file, or - for standard input")
     p.set_defaults(run=cmd_decide)
-    p = sub.add_parser("list", help="list cases")
-    p.add_argument("--stage", choices=[s.value for s in Stage])
-    p.add_argument("--office")
-    p.add_argument("--query", help="extra Temporal list filter, ANDed")
-    p.add_argument("--limit", type=int, default=100)
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("list", help="list cases by stage, office, reviewer, deadline")
+    _filters(p)
+    p.add_argument("--limit", type=int, default=1000)
     p.set_defaults(run=cmd_list)
+    p = sub.add_parser("find", help="find cases by A-number (hashed locally, never sent)")
+    p.add_argument("--a-number", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_find)
+    p = sub.add_parser("counts", help="cases per stage and open cases per field office")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_counts)
+    p = sub.add_parser("reassign", help="move every open case of one reviewer to another")
+    p.add_argument("--from", dest="from_reviewer", required=True)
+    p.add_argument("--to", dest="to_reviewer", required=True)
+    p.add_argument("--actor", required=True, help="the supervisor's staff id")
+    p.add_argument("--dry-run", action="store_true", help="list what would change")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_reassign)
+    p = sub.add_parser("remind", help="a reminder round for the selected open cases")
+    _filters(p)
+    p.add_argument("--actor", required=True, help="the supervisor's staff id")
+    p.add_argument("--round", help="round id (default: today's date): one round per id")
+    p.add_argument("--dry-run", action="store_true", help="list what would be sent")
+    p.set_defaults(run=cmd_remind)
     return root
 
 

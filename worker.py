@@ -15,7 +15,7 @@ import logs
 from activities.ledger import NoticeLedger
 from activities.notices import NoticeActivities, PolicyActivities
 from activities.postbox import Postbox
-from clients import connect
+from clients import connect, metrics_runtime
 from settings import Settings, get_settings
 from workflows.case_review import CaseReviewWorkflow
 
@@ -45,14 +45,18 @@ def build_worker(client: Client, settings: Settings) -> Worker:
 
 
 async def run(settings: Settings) -> None:
-    client = await connect(settings)
+    runtime = metrics_runtime(settings.metrics_address) if settings.metrics_address else None
+    client = await connect(settings, runtime=runtime)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with build_worker(client, settings):
         log.info(
-            "worker.started", task_queue=settings.task_queue, address=settings.temporal_address
+            "worker.started",
+            task_queue=settings.task_queue,
+            address=settings.temporal_address,
+            metrics=f"http://{settings.metrics_address}/metrics" if runtime else None,
         )
         await stop.wait()
         log.info("worker.stopping")

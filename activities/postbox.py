@@ -6,8 +6,6 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 import aiosmtplib
-import structlog
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.ledger import NoticeLedger
@@ -15,9 +13,8 @@ from activities.letters import Letter, correspondent_letter, staff_letter
 from domain.consultation import Party
 from domain.notices import Notice, NoticeKind, NoticeOutcome, RecipientKind
 from domain.tasks import TaskKind
+from logs import PII_KEY, activity_logger
 from settings import Settings
-
-log = structlog.get_logger(__name__)
 
 _STAFF_NOTICES = {
     NoticeKind.CASE_OPENED,
@@ -65,14 +62,17 @@ class Postbox:
     async def deliver(self, notice: Notice) -> NoticeOutcome:
         """Send each letter of the notice unless the ledger says it already left."""
         outcome = NoticeOutcome()
+        names = [to.name for to in notice.to] + (
+            [notice.brief.subject_name] if notice.brief else []
+        )
+        log = activity_logger(__name__).bind(
+            case_id=notice.case_id, notice=notice.kind, **{PII_KEY: names}
+        )
         for delivery in self.deliveries(notice):
             if delivery.address is None:
                 outcome.withheld.append(delivery.kind)
                 log.warning(
-                    "notice.withheld",
-                    reason="no e-mail address on file",
-                    recipient=delivery.kind,
-                    notice=notice.kind,
+                    "notice.withheld", reason="no e-mail address on file", recipient=delivery.kind
                 )
                 continue
             mid = message_id(notice.case_id, notice.event_key, delivery.kind)
@@ -82,12 +82,7 @@ class Postbox:
             await self._send(delivery, mid)
             await self._ledger.mark_sent(mid)
             outcome.delivered.append(delivery.kind)
-            log.info(
-                "notice.sent",
-                recipient=delivery.kind,
-                notice=notice.kind,
-                message=_fingerprint(mid),
-            )
+            log.info("notice.sent", recipient=delivery.kind, message=_fingerprint(mid))
         return outcome
 
     async def _send(self, delivery: Delivery, mid: str) -> None:
@@ -124,8 +119,7 @@ class Postbox:
 
 def _permanent(reason: str, exc: Exception) -> ApplicationError:
     """A 5xx answer will not change on retry: fail this notice, visibly, and only it."""
-    if activity.in_activity():
-        log.error("notice.failed", reason=reason, error=type(exc).__name__)
+    activity_logger(__name__).error("notice.failed", reason=reason, error=type(exc).__name__)
     return ApplicationError(reason, type="PermanentDeliveryFailure", non_retryable=True)
 
 

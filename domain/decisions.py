@@ -25,6 +25,15 @@ StaffId = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why a decision is refused; ``kind`` is its class for metrics (never its text)."""
+
+    reason: str
+    actor: Actor | None = None
+    kind: str = "invalid"
+
+
 class Decision(BaseModel):
     """Fields every decision carries."""
 
@@ -97,6 +106,12 @@ class Withdraw(Decision):
 
 class AddNote(Decision):
     text: LongText
+
+
+class SendReminders(Decision):
+    """A supervisor's reminder round: remind whoever each open task waits for, now."""
+
+    note: LongText | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +235,18 @@ DECISIONS: dict[str, DecisionRule] = {
             OPEN_STAGES,
             {"actor": _actor(Role.INTAKE, "intake.clerk1"), "reason": "Requestor withdrew."},
             "Close the case as withdrawn.",
+        ),
+        DecisionRule(
+            "send_reminders",
+            SendReminders,
+            frozenset({Role.SUPERVISOR}),
+            frozenset({Stage.LOCAL_REVIEW, Stage.SRO_REVIEW}),
+            {
+                "actor": _actor(Role.SUPERVISOR, "sup.lead1"),
+                "decision_id": "reminder-round-2026-11-27",
+            },
+            "Send a reminder now to whoever each open staff task waits for (not in the contract's "
+            "table: an addition for supervisors' reminder rounds).",
         ),
         DecisionRule(
             "add_note",

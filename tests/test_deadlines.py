@@ -5,25 +5,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest_asyncio
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from clients import DATA_CONVERTER
-from domain import search
+from clients import DATA_CONVERTER, register_search_attributes
 from domain.inquiry import Submission
 from domain.status import CaseStatus
 from intake import submit
 from settings import Settings
 from tests.support import BIN, MailSink, actor, represented, sro_submission, status_of, submission
 from worker import build_worker
-
-INDEXED = {
-    "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
-    "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-}
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -33,12 +24,7 @@ async def skipping(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
         data_converter=DATA_CONVERTER,
     ) as env:
         # The test server has no flag for search attributes: register them as an operator would.
-        await env.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=env.client.namespace,
-                search_attributes={n: INDEXED[t] for n, t in search.REGISTRATION.items()},
-            )
-        )
+        await register_search_attributes(env.client)
         async with build_worker(env.client, settings):
             yield env
 

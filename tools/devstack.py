@@ -114,7 +114,8 @@ def main() -> None:
             f"  Temporal gRPC   localhost:{grpc_port}  (database {VAR / 'temporal.db'})\n"
             f"  Temporal Web UI http://localhost:{ui_port}\n"
             f"  Mail sink       smtp://127.0.0.1:{smtp_port}  -> {VAR / 'mail'}/\n"
-            f"  Worker          task queue {env.get('ICR_TASK_QUEUE', 'case-review')}\n"
+            f"  Worker          task queue {env.get('ICR_TASK_QUEUE', 'case-review')}, "
+            f"metrics http://{env.get('ICR_METRICS_ADDRESS', '127.0.0.1:9464')}/metrics\n"
             f"  Logs            {VAR}/temporal.log, mail-sink.log, worker.log\n"
             "Try: .venv/bin/python starter.py submit examples/local-review.json\n"
             "Ctrl-C stops everything.",

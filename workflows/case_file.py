@@ -19,7 +19,9 @@ from domain.decisions import (
     RecordConsultationResponse,
     RecordDetermination,
     RecordLocalResponse,
+    Refusal,
     RequestConsultation,
+    SendReminders,
     SubmitSroInquiry,
     Withdraw,
 )
@@ -115,22 +117,35 @@ class CaseFile(BaseModel):
             return None
         return self.applied[decision.decision_id].result.restore(self.status())
 
-    def check(self, name: str, decision: Decision) -> str | None:
+    def check(self, name: str, decision: Decision) -> Refusal | None:
         """Why the case refuses this decision now, or None when it may be applied."""
         rule = DECISIONS[name]
         if decision.decision_id is not None and decision.decision_id in self.applied:
             earlier = self.applied[decision.decision_id].name
             if earlier != name:
-                return f"decision_id {decision.decision_id!r} was already used for {earlier}"
+                return self._refuse(
+                    decision,
+                    f"decision_id {decision.decision_id!r} was already used for {earlier}",
+                    "duplicate_id",
+                )
             return None
         role = decision.actor.role
         if role not in rule.roles:
             allowed = ", ".join(sorted(rule.roles))
-            return f"role {role} may not {name}; allowed: {allowed}"
+            return self._refuse(decision, f"role {role} may not {name}; allowed: {allowed}", "role")
         if self.stage not in rule.stages:
             allowed = ", ".join(s for s in Stage if s in rule.stages)
-            return f"{name} is not allowed in stage {self.stage}; allowed in: {allowed}"
-        return self._check_state(decision)
+            return self._refuse(
+                decision,
+                f"{name} is not allowed in stage {self.stage}; allowed in: {allowed}",
+                "stage",
+            )
+        reason = self._check_state(decision)
+        return None if reason is None else self._refuse(decision, reason, "state")
+
+    @staticmethod
+    def _refuse(decision: Decision, reason: str, kind: str) -> Refusal:
+        return Refusal(reason, decision.actor, kind)
 
     def _check_state(self, decision: Decision) -> str | None:
         if isinstance(decision, RecordConsultationResponse):
@@ -145,6 +160,10 @@ class CaseFile(BaseModel):
                     f"consultation {consultation.consultation_id} asks {consultation.party}; "
                     f"only role {consultation.party.answering_role} may answer it"
                 )
+        if isinstance(decision, SendReminders) and not any(
+            t.on_due is OnDue.REMIND for t in self.tasks
+        ):
+            return "no open task waits for staff"
         if isinstance(decision, RecordDetermination):
             still_open = [c.consultation_id for c in self.consultations if c.is_open]
             if still_open:
@@ -229,6 +248,12 @@ class CaseFile(BaseModel):
                 self._close(ClosureReason.WITHDRAWN, now)
             case AddNote():
                 self.notes.append(Note(at=now, actor=decision.actor, text=decision.text))
+            case SendReminders():
+                for task in self.tasks:
+                    if task.on_due is OnDue.REMIND:
+                        self._deadline_notice(
+                            NoticeKind.REMINDER, task, round_key=f"round{len(self.history)}"
+                        )
 
     def reject(self, name: str, actor: Actor | None, reason: str, now: datetime) -> None:
         """Record a refused signal: the case goes on waiting, unharmed."""
@@ -463,8 +488,12 @@ class CaseFile(BaseModel):
             deadline=deadline,
         )
 
-    def _deadline_notice(self, kind: NoticeKind, task: OpenTask) -> None:
+    def _deadline_notice(
+        self, kind: NoticeKind, task: OpenTask, round_key: str | None = None
+    ) -> None:
         suffix = task.consultation_id or task.kind.value.lower()
+        if round_key is not None:
+            suffix = f"{round_key}-{suffix}"
         party = None
         if task.consultation_id is not None:
             consultation = self._consultation(task.consultation_id)

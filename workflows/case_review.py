@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     import structlog
 
     from domain import search
-    from domain.decisions import DECISIONS, Decision, DecisionRule
+    from domain.decisions import DECISIONS, Decision, DecisionRule, Refusal
     from domain.inquiry import Submission
     from domain.notices import ACTIVITY_FOR_NOTICE, Notice, NoticeOutcome, NoticeRecord
     from domain.policy import DeadlinePolicy
@@ -27,7 +27,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.status import CaseStatus
     from workflows.case_file import CaseFile
     from workflows.details import current_details
-    from workflows.messages import NO_PAYLOAD, Refusal, read_decision
+    from workflows.messages import NO_PAYLOAD, read_decision
+    from workflows.metrics import CaseMetrics
 
 NOTICE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),
@@ -40,17 +41,19 @@ NOTICE_GIVE_UP_AFTER = timedelta(days=3)
 POLICY_TIMEOUT = timedelta(seconds=10)
 
 
-def _logger() -> Any:
-    """structlog bound to the case; silent on replay so history never logs twice."""
-    info = workflow.info()
-    return structlog.get_logger("icr.workflow").bind(
-        case_id=info.workflow_id, workflow_id=info.workflow_id, run_id=info.run_id
-    )
-
-
 def _log(event: str, **fields: Any) -> None:
-    if not workflow.unsafe.is_replaying():
-        _logger().info(event, **fields)
+    """structlog bound to the case; silent on replay so history never logs twice."""
+    if workflow.unsafe.is_replaying():
+        return
+    info = workflow.info()
+    structlog.get_logger("icr.workflow").info(
+        event,
+        case_id=info.workflow_id,
+        workflow_id=info.workflow_id,
+        run_id=info.run_id,
+        workflow_type=info.workflow_type,
+        **fields,
+    )
 
 
 def _with_decision_handlers(cls: type) -> type:
@@ -96,6 +99,8 @@ class CaseReviewWorkflow:
         self._timer: asyncio.Task[None] | None = None
         self._timer_target: datetime | None = None
         self._timer_fired = False
+        self._metrics = CaseMetrics()
+        self._stage_seen: tuple[str, datetime] | None = None
 
     @workflow.run
     async def run(self, submission: Submission) -> CaseStatus:
@@ -106,6 +111,7 @@ class CaseReviewWorkflow:
         )
         self._case.open(policy)
         self._ready = True
+        self._metrics.opened(submission.entry, submission.field_office)
         _log("case.opened", stage=self._case.stage, entry=submission.entry)
         while True:
             self._dispatch_notices()
@@ -121,7 +127,9 @@ class CaseReviewWorkflow:
         await asyncio.gather(*self._sending)
         self._publish()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        _log("case.closed", closure_reason=self._case.closure_reason, finding=self._case.finding)
+        reason, finding = self._case.closure_reason, self._case.finding
+        self._metrics.closed(str(reason), finding)
+        _log("case.closed", closure_reason=reason, finding=finding)
         return self._case.status()
 
     @workflow.query(
@@ -134,45 +142,48 @@ class CaseReviewWorkflow:
 
     # ----- decisions: one path for signals and updates -------------------------------------
 
-    def _read(self, name: str, payload: RawValue) -> Decision | Refusal:
-        return read_decision(name, payload, workflow.payload_converter())
+    def _judge(self, name: str, payload: RawValue) -> Decision | Refusal:
+        """Read the payload and check it against the case: the one path of every decision."""
+        decision = read_decision(name, payload, workflow.payload_converter())
+        if isinstance(decision, Refusal):
+            return decision
+        return self._case.check(name, decision) or decision
+
+    def _refused(self, name: str, via: str, refusal: Refusal) -> None:
+        self._metrics.decision(name, via, "rejected", refusal.kind)
+        _log("decision.rejected", decision=name, via=via, reason_class=refusal.kind)
+
+    def _accept(self, name: str, via: str, decision: Decision) -> CaseStatus:
+        status = self._case.apply(name, decision, workflow.now())
+        self._metrics.decision(name, via, "accepted")
+        _log("decision.accepted", decision=name, via=via, role=decision.actor.role)
+        return status
 
     async def on_signal(self, name: str, payload: RawValue) -> None:
         """Never raises: whatever arrived is applied or recorded as rejected."""
         await workflow.wait_condition(lambda: self._ready)
-        decision = self._read(name, payload)
-        now = workflow.now()
-        if isinstance(decision, Decision):
-            reason = self._case.check(name, decision)
-            if reason is None:
-                self._case.apply(name, decision, now)
-                _log("decision.accepted", decision=name, via="signal", role=decision.actor.role)
-                return
-            decision = Refusal(reason, decision.actor)
-        self._case.reject(name, decision.actor, decision.reason, now)
-        _log("decision.rejected", decision=name, via="signal", reason=decision.reason)
+        verdict = self._judge(name, payload)
+        if isinstance(verdict, Refusal):
+            self._case.reject(name, verdict.actor, verdict.reason, workflow.now())
+            self._refused(name, "signal", verdict)
+        else:
+            self._accept(name, "signal", verdict)
 
     def validate(self, name: str, payload: RawValue) -> None:
         """Update validator: a rejection here writes nothing to the history."""
-        decision = self._read(name, payload)
-        if isinstance(decision, Refusal):
-            raise rejected(decision.reason)
-        reason = self._case.check(name, decision)
-        if reason is not None:
-            raise rejected(reason)
+        verdict = self._judge(name, payload)
+        if isinstance(verdict, Refusal):
+            self._refused(name, "update", verdict)
+            raise rejected(verdict.reason)
 
     async def on_update(self, name: str, payload: RawValue) -> CaseStatus:
         await workflow.wait_condition(lambda: self._ready)
-        decision = self._read(name, payload)
-        # Checked again: another update validated in the same task may have moved the case.
-        reason = (
-            decision.reason if isinstance(decision, Refusal) else self._case.check(name, decision)
-        )
-        if reason is not None or isinstance(decision, Refusal):
-            raise rejected(reason or "rejected")
-        status = self._case.apply(name, decision, workflow.now())
-        _log("decision.accepted", decision=name, via="update", role=decision.actor.role)
-        return status
+        # Judged again: another update validated in the same task may have moved the case.
+        verdict = self._judge(name, payload)
+        if isinstance(verdict, Refusal):
+            self._refused(name, "update", verdict)
+            raise rejected(verdict.reason)
+        return self._accept(name, "update", verdict)
 
     # ----- the run loop's steps ------------------------------------------------------------
 
@@ -242,11 +253,20 @@ class CaseReviewWorkflow:
                 error=reason,
             )
             _log("notice.failed", notice=notice.kind, reason=reason)
+        self._metrics.notice(notice.kind, record.outcome)
         self._case.record_notice(record)
+
+    def _note_stage(self, status: CaseStatus) -> None:
+        """Time spent per stage, measured when the case leaves it."""
+        if self._stage_seen is not None and self._stage_seen[0] != status.stage:
+            self._metrics.stage_left(self._stage_seen[0], status.stage_since - self._stage_seen[1])
+        if self._stage_seen is None or self._stage_seen[0] != status.stage:
+            self._stage_seen = (status.stage, status.stage_since)
 
     def _publish(self) -> None:
         """Search attributes (one upsert of what changed) and the UI's current details."""
         status = self._case.status()
+        self._note_stage(status)
         wanted: dict[str, Any] = {
             search.CASE_STAGE.name: status.stage.value,
             search.FIELD_OFFICE.name: status.field_office.value,

@@ -4,7 +4,6 @@ Signals take a ``RawValue`` so that no payload, however broken, can fail the wor
 inside the SDK's own decoding; every problem comes back here as a reason in words.
 """
 
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,18 +11,12 @@ from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue
 from temporalio.converter import PayloadConverter
 
-from domain.decisions import DECISIONS, Decision
+from domain.decisions import DECISIONS, Decision, Refusal
 from domain.errors import describe
 from domain.roles import Actor
 
 NO_PAYLOAD = RawValue(Payload())
 """Default argument: the UI sends no payload at all when its Data box is empty."""
-
-
-@dataclass(frozen=True)
-class Refusal:
-    reason: str
-    actor: Actor | None = None
 
 
 def read_decision(name: str, raw: RawValue, converter: PayloadConverter) -> Decision | Refusal:
@@ -32,15 +25,20 @@ def read_decision(name: str, raw: RawValue, converter: PayloadConverter) -> Deci
     hint = f"send one JSON object, e.g. {rule.example_json}"
     payload = raw.payload
     if not payload.data and not payload.metadata:
-        return Refusal(f"the payload is empty; {hint}")
+        return Refusal(f"the payload is empty; {hint}", kind="empty")
     try:
         value: Any = converter.from_payload(payload)
     except Exception as exc:  # any decoding problem is the sender's, never the case's
-        return Refusal(f"the payload is not valid JSON ({type(exc).__name__}); {hint}")
+        return Refusal(
+            f"the payload is not valid JSON ({type(exc).__name__}); {hint}", kind="malformed"
+        )
     if value is None:
-        return Refusal(f"the payload is empty (null); {hint}")
+        return Refusal(f"the payload is empty (null); {hint}", kind="empty")
     if not isinstance(value, dict):
-        return Refusal(f"the payload must be one JSON object, not {_json_kind(value)}; {hint}")
+        return Refusal(
+            f"the payload must be one JSON object, not {_json_kind(value)}; {hint}",
+            kind="malformed",
+        )
     actor = _readable_actor(value.get("actor"))
     try:
         return rule.model.model_validate(value)

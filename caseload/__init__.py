@@ -1,0 +1,1 @@
+"""The caseload as operators see it: finding cases, counting them, acting on many at once."""

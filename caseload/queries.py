@@ -1,0 +1,111 @@
+"""Visibility queries over the contract's search attributes (identifiers and categories only)."""
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+from temporalio.client import Client, WorkflowExecution
+
+from domain import search
+from domain.decisions import StaffId
+from domain.field_office import FieldOffice
+from domain.identity import normalize_a_number
+from domain.stage import Stage
+
+WORKFLOW_TYPE = "WorkflowType = 'CaseReviewWorkflow'"
+RUNNING = "ExecutionStatus = 'Running'"
+_STAFF_ID: TypeAdapter[str] = TypeAdapter(StaffId)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Each field narrows the list; values are validated so none can break out of the query."""
+
+    stage: Stage | None = None
+    office: FieldOffice | None = None
+    reviewer: str | None = None
+    detained: bool | None = None
+    overdue: bool = False
+    closed_since: datetime | None = None
+    subject_key: str | None = None
+    running_only: bool = False
+
+    def query(self, now: datetime | None = None) -> str:
+        clauses = [WORKFLOW_TYPE]
+        if self.stage is not None:
+            clauses.append(f"{search.CASE_STAGE.name} = '{Stage(self.stage)}'")
+        if self.office is not None:
+            clauses.append(f"{search.FIELD_OFFICE.name} = '{FieldOffice(self.office)}'")
+        if self.reviewer is not None:
+            reviewer = _STAFF_ID.validate_python(self.reviewer)
+            clauses.append(f"{search.ASSIGNED_REVIEWER.name} = '{reviewer}'")
+        if self.detained is not None:
+            clauses.append(f"{search.DETAINED.name} = {str(self.detained).lower()}")
+        if self.overdue:
+            clauses += [
+                RUNNING,
+                f"{search.NEXT_DEADLINE.name} < '{_iso(now or datetime.now(UTC))}'",
+            ]
+        if self.closed_since is not None:
+            clauses.append(f"CloseTime >= '{_iso(self.closed_since)}'")
+        if self.subject_key is not None:
+            if not all(c in "0123456789abcdef" for c in self.subject_key):
+                raise ValueError("subject key must be a hex digest")
+            clauses.append(f"{search.SUBJECT_KEY.name} = '{self.subject_key}'")
+        if self.running_only and not self.overdue:
+            clauses.append(RUNNING)
+        return " AND ".join(clauses)
+
+
+def subject_filter(a_number: str, secret: str) -> CaseFilter:
+    """Find by A-number: the keyed hash is computed here, so the number never leaves."""
+    return CaseFilter(subject_key=search.subject_key(normalize_a_number(a_number), secret))
+
+
+def row(wf: WorkflowExecution, now: datetime | None = None) -> dict[str, Any]:
+    attrs = wf.typed_search_attributes
+    deadline = attrs.get(search.NEXT_DEADLINE)
+    running = wf.status is not None and wf.status.name == "RUNNING"
+    return {
+        "case_id": wf.id,
+        "status": wf.status.name if wf.status else "",
+        "stage": attrs.get(search.CASE_STAGE) or "",
+        "field_office": attrs.get(search.FIELD_OFFICE) or "",
+        "reviewer": attrs.get(search.ASSIGNED_REVIEWER) or "",
+        "detained": bool(attrs.get(search.DETAINED)),
+        "finding": attrs.get(search.CASE_FINDING) or "",
+        "next_deadline": _iso(deadline) if deadline else "",
+        "overdue": bool(running and deadline and deadline < (now or datetime.now(UTC))),
+    }
+
+
+async def find_cases(
+    client: Client, case_filter: CaseFilter, limit: int = 1000
+) -> list[WorkflowExecution]:
+    found: list[WorkflowExecution] = []
+    async for wf in client.list_workflows(case_filter.query(), limit=limit):
+        found.append(wf)
+    return found
+
+
+async def counts(client: Client) -> dict[str, dict[str, int]]:
+    """Cases per stage (all) and open cases per field office, one count query each."""
+
+    async def count(query: str) -> int:
+        return (await client.count_workflows(query)).count
+
+    stages = list(Stage)
+    offices = list(FieldOffice)
+    results = await asyncio.gather(
+        *(count(CaseFilter(stage=s).query()) for s in stages),
+        *(count(f"{CaseFilter(office=o).query()} AND {RUNNING}") for o in offices),
+    )
+    by_stage = dict(zip((s.value for s in stages), results[: len(stages)], strict=True))
+    by_office = dict(zip((o.value for o in offices), results[len(stages) :], strict=True))
+    return {"by_stage": by_stage, "open_by_office": {k: v for k, v in by_office.items() if v}}
