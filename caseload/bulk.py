@@ -25,12 +25,27 @@ def _actor(actor_id: str) -> dict[str, str]:
     return {"id": actor_id, "role": "SUPERVISOR"}
 
 
-async def _decide(client: Client, case_id: str, name: str, payload: dict[str, Any]) -> str | None:
+async def _act(
+    client: Client,
+    case_id: str,
+    action: str,
+    decision: tuple[str, dict[str, Any]],
+    *,
+    skip_because: str | None,
+    dry_run: bool,
+) -> Change:
+    """One case of a bulk action: skipped, planned, or sent as a normal decision (update)."""
+    if skip_because is not None:
+        return Change(case_id=case_id, action=action, outcome="skipped", detail=skip_because)
+    if dry_run:
+        return Change(case_id=case_id, action=action, outcome="planned")
+    name, payload = decision
     try:
         await client.get_workflow_handle(case_id).execute_update(name, payload)
     except WorkflowUpdateFailedError as exc:
-        return str(getattr(exc.cause, "message", exc.cause))
-    return None
+        detail = str(getattr(exc.cause, "message", exc.cause))
+        return Change(case_id=case_id, action=action, outcome="rejected", detail=detail)
+    return Change(case_id=case_id, action=action, outcome="applied")
 
 
 async def reassign(
@@ -39,38 +54,21 @@ async def reassign(
     """Move every open case of one reviewer to another."""
     changes = []
     for wf in await find_cases(client, CaseFilter(reviewer=from_id, running_only=True)):
-        handle = client.get_workflow_handle(wf.id)
-        status = await handle.query("status", result_type=CaseStatus)
-        action = f"assign_reviewer {from_id} -> {to_id}"
-        if status.assigned_reviewer != from_id:
-            changes.append(
-                Change(
-                    case_id=wf.id,
-                    action=action,
-                    outcome="skipped",
-                    detail=f"reviewer is now {status.assigned_reviewer}",
-                )
-            )
-            continue
-        if dry_run:
-            changes.append(Change(case_id=wf.id, action=action, outcome="planned"))
-            continue
-        refused = await _decide(
-            client,
-            wf.id,
-            "assign_reviewer",
-            {
-                "actor": _actor(actor_id),
-                "reviewer_id": to_id,
-                "decision_id": f"reassign:{from_id}->{to_id}:{len(status.history)}",
-            },
-        )
+        status = await client.get_workflow_handle(wf.id).query("status", result_type=CaseStatus)
+        payload = {
+            "actor": _actor(actor_id),
+            "reviewer_id": to_id,
+            "decision_id": f"reassign:{from_id}->{to_id}:{len(status.history)}",
+        }
+        moved = status.assigned_reviewer != from_id
         changes.append(
-            Change(
-                case_id=wf.id,
-                action=action,
-                outcome="rejected" if refused else "applied",
-                detail=refused or "",
+            await _act(
+                client,
+                wf.id,
+                f"assign_reviewer {from_id} -> {to_id}",
+                ("assign_reviewer", payload),
+                skip_because=f"reviewer is now {status.assigned_reviewer}" if moved else None,
+                dry_run=dry_run,
             )
         )
     return changes
@@ -87,36 +85,19 @@ async def reminder_round(
     """Remind whoever each selected open case waits for; one round per ``round_id`` (default:
     today's date), so running it twice the same day sends nothing more."""
     round_id = round_id or datetime.now(UTC).strftime("%Y-%m-%d")
+    payload = {"actor": _actor(actor_id), "decision_id": f"reminders:{round_id}"}
     changes = []
-    selected = dataclasses.replace(case_filter, running_only=True)
-    for wf in await find_cases(client, selected):
+    for wf in await find_cases(client, dataclasses.replace(case_filter, running_only=True)):
         stage = wf.typed_search_attributes.get(search.CASE_STAGE)
-        action = f"send_reminders round {round_id}"
-        if stage not in (Stage.LOCAL_REVIEW, Stage.SRO_REVIEW):
-            changes.append(
-                Change(
-                    case_id=wf.id,
-                    action=action,
-                    outcome="skipped",
-                    detail=f"stage {stage} waits for no staff",
-                )
-            )
-            continue
-        if dry_run:
-            changes.append(Change(case_id=wf.id, action=action, outcome="planned"))
-            continue
-        refused = await _decide(
-            client,
-            wf.id,
-            "send_reminders",
-            {"actor": _actor(actor_id), "decision_id": f"reminders:{round_id}"},
-        )
+        idle = stage not in (Stage.LOCAL_REVIEW, Stage.SRO_REVIEW)
         changes.append(
-            Change(
-                case_id=wf.id,
-                action=action,
-                outcome="rejected" if refused else "applied",
-                detail=refused or "",
+            await _act(
+                client,
+                wf.id,
+                f"send_reminders round {round_id}",
+                ("send_reminders", payload),
+                skip_because=f"stage {stage} waits for no staff" if idle else None,
+                dry_run=dry_run,
             )
         )
     return changes

@@ -2,6 +2,7 @@
 
 import asyncio
 import email
+import os
 import socket
 import sys
 import uuid
@@ -9,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
@@ -19,6 +20,7 @@ from temporalio.client import Client, WorkflowHandle
 from domain.status import CaseStatus
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 
 
@@ -197,6 +199,28 @@ async def history_event_types(client: Client, case_id: str) -> list[str]:
     from temporalio.api.enums.v1 import EventType
 
     return [EventType.Name(e.event_type) for e in history.events]
+
+
+class Proc(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+async def run_starter(env: dict[str, str], *args: str, stdin: str | None = None) -> Proc:
+    """starter.py as its own process, without blocking the loop the test worker runs on."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "starter.py",
+        *args,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin else b""), 60)
+    return Proc(proc.returncode or 0, out.decode(), err.decode())
 
 
 def unique(prefix: str = "t") -> str:

@@ -4,8 +4,6 @@ A-number without sending it, counts, and supervisors' bulk actions."""
 import asyncio
 import json
 import operator
-import os
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import partial
@@ -27,7 +25,16 @@ from domain.inquiry import Submission
 from domain.stage import Stage
 from intake import submit
 from settings import Settings
-from tests.support import actor, eventually, sro_submission, status_of, submission, wait_stage
+from tests.support import (
+    Proc,
+    actor,
+    eventually,
+    run_starter,
+    sro_submission,
+    status_of,
+    submission,
+    wait_stage,
+)
 from worker import build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -243,21 +250,10 @@ async def test_ops_filters_find_counts_and_bulk(ops: tuple[Client, Settings]) ->
     assert code == 2 and "a_number: A-number must be" in err
 
 
-async def cli(settings: Settings, *args: str) -> tuple[int, str, str]:
+async def cli(settings: Settings, *args: str) -> Proc:
     env = {
-        **os.environ,
         "TEMPORAL_ADDRESS": settings.temporal_address,
         "TEMPORAL_NAMESPACE": settings.temporal_namespace,
         "ICR_SUBJECT_KEY_SECRET": settings.subject_key_secret,
     }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "starter.py",
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    return proc.returncode or 0, out.decode(), err.decode()
+    return await run_starter(env, *args)

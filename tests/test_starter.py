@@ -1,11 +1,9 @@
 """``starter.py`` as integrating systems and staff use it: a real process against a real server."""
 
-import asyncio
 import json
 import os
-import sys
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
 from temporalio.client import Client
@@ -13,39 +11,21 @@ from temporalio.service import RPCError
 
 from domain.case_id import case_id_for_request
 from settings import Settings
-from tests.support import wait_stage
+from tests.support import Proc, wait_stage
+from tests.support import run_starter as starter
 
 pytestmark = pytest.mark.usefixtures("worker")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class Proc(NamedTuple):
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 async def run_starter(
     client: Client, settings: Settings, *args: str, stdin: str | None = None
 ) -> Proc:
-    """Run starter.py as its own process, without blocking the loop the test worker runs on."""
     env = {
-        **os.environ,
         "TEMPORAL_ADDRESS": client.service_client.config.target_host,
         "ICR_TASK_QUEUE": settings.task_queue,
     }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "starter.py",
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin else b""), 60)
-    return Proc(proc.returncode or 0, out.decode(), err.decode())
+    return await starter(env, *args, stdin=stdin)
 
 
 async def test_invalid_submission_exits_2_naming_every_field(
