@@ -14,6 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.rejection import StaffFailureConverter
 from domain.search import REGISTRATION
+from workflows.metrics import STAGE_BUCKETS_SECONDS, STAGE_DURATION
 from settings import Settings
 
 DATA_CONVERTER = dataclasses.replace(
@@ -62,7 +63,11 @@ def metrics_runtime(bind_address: str) -> Runtime:
     return Runtime(
         telemetry=TelemetryConfig(
             metrics=PrometheusConfig(
-                bind_address=bind_address, counters_total_suffix=True, durations_as_seconds=True
+                bind_address=bind_address,
+                counters_total_suffix=True,
+                durations_as_seconds=True,
+                # Cases spend days in a stage, not the SDK default's seconds.
+                histogram_bucket_overrides={STAGE_DURATION: STAGE_BUCKETS_SECONDS},
             )
         )
     )

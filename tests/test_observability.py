@@ -143,6 +143,9 @@ async def test_metrics_after_a_full_case(metered: tuple[Client, Settings, int]) 
     for stage in ("LOCAL_REVIEW", "AWAITING_ESCALATION", "SRO_INTAKE", "SRO_REVIEW"):
         assert value(text, "icr_stage_duration_count", stage=stage) == 1, stage
     assert value(text, "icr_stage_duration_bucket", stage="LOCAL_REVIEW", le="+Inf") == 1
+    assert value(text, "icr_stage_duration_bucket", stage="LOCAL_REVIEW", le="86400") == 1, (
+        "day buckets"
+    )
     assert "temporal_workflow_completed" in text, "the SDK's own metrics are served too"
     dashboard = json.loads((ROOT / "deploy/grafana/icr-dashboard.json").read_text())
     exprs = " ".join(t["expr"] for p in dashboard["panels"] for t in p["targets"])

@@ -6,6 +6,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import MetricCounter, MetricHistogramTimedelta
 
+STAGE_DURATION = "icr_stage_duration"
 STAGE_BUCKETS_SECONDS = [
     60.0,
     3600.0,
@@ -37,7 +38,7 @@ class CaseMetrics:
             "icr_deadline_notices", "Reminders and escalations, by task kind"
         )
         self._stage_time: MetricHistogramTimedelta = meter.create_histogram_timedelta(
-            "icr_stage_duration", "Time a case spent in a stage", unit="s"
+            STAGE_DURATION, "Time a case spent in a stage", unit="s"
         )
 
     def opened(self, entry: str, field_office: str) -> None:
