@@ -14,8 +14,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.rejection import StaffFailureConverter
 from domain.search import REGISTRATION
-from workflows.metrics import STAGE_BUCKETS_SECONDS, STAGE_DURATION
 from settings import Settings
+from workflows.metrics import STAGE_BUCKETS_SECONDS, STAGE_DURATION
 
 DATA_CONVERTER = dataclasses.replace(
     pydantic_data_converter, failure_converter_class=StaffFailureConverter
