@@ -1,0 +1,16 @@
+# The case-review worker. Built by docker-compose.yml; scale it with --scale worker=N.
+FROM python:3.11.11-slim
+WORKDIR /app
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+COPY pyproject.toml README.md ./
+COPY domain domain
+COPY workflows workflows
+COPY activities activities
+COPY caseload caseload
+COPY tools tools
+COPY worker.py starter.py settings.py logs.py clients.py intake.py ./
+RUN pip install --no-cache-dir . && useradd --system --home /app icr && mkdir -p /var/lib/icr \
+    && chown icr /var/lib/icr
+USER icr
+EXPOSE 9464
+CMD ["python", "worker.py"]
