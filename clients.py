@@ -9,11 +9,13 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.rejection import StaffFailureConverter
+from domain.rejection import EncryptedStaffFailureConverter, StaffFailureConverter
 from domain.search import REGISTRATION
+from security.codec import EncryptionCodec
 from settings import Settings
 from workflows.metrics import STAGE_BUCKETS_SECONDS, STAGE_DURATION
 
@@ -22,13 +24,26 @@ DATA_CONVERTER = dataclasses.replace(
 )
 
 
+def data_converter(settings: Settings) -> DataConverter:
+    """Pydantic JSON, encrypted with the configured payload keys (failures too)."""
+    keys = settings.keyring()
+    if keys is None:
+        return DATA_CONVERTER
+    return dataclasses.replace(
+        DATA_CONVERTER,
+        payload_codec=EncryptionCodec(keys),
+        failure_converter_class=EncryptedStaffFailureConverter,
+    )
+
+
 async def connect(
     settings: Settings, *, address: str | None = None, runtime: Runtime | None = None
 ) -> Client:
+    """The one client factory of worker, starter, CLI and tests."""
     return await Client.connect(
         address or settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=DATA_CONVERTER,
+        data_converter=data_converter(settings),
         runtime=runtime,
     )
 

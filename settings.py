@@ -2,11 +2,15 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.policy import DeadlinePolicy
+
+if TYPE_CHECKING:
+    from security.keys import KeyRing
 
 
 def _env(name: str) -> AliasChoices:
@@ -56,6 +60,18 @@ class Settings(BaseSettings):
         14, validation_alias=_env("ICR_DETERMINATION_TARGET_DETAINED_DAYS")
     )
 
+    payload_keys: str | None = Field(None, validation_alias=_env("ICR_PAYLOAD_KEYS"))
+    payload_key_file: Path | None = Field(None, validation_alias=_env("ICR_PAYLOAD_KEY_FILE"))
+    staff_directory: Path | None = Field(None, validation_alias=_env("ICR_STAFF_DIRECTORY"))
+    directory_refresh_minutes: float = Field(
+        10, validation_alias=_env("ICR_DIRECTORY_REFRESH_MINUTES")
+    )
+    codec_address: str = Field("127.0.0.1:8234", validation_alias=_env("ICR_CODEC_ADDRESS"))
+    codec_ui_origin: str = Field(
+        "http://localhost:8233", validation_alias=_env("ICR_CODEC_UI_ORIGIN")
+    )
+    codec_tokens: str = Field("", validation_alias=_env("ICR_CODEC_TOKENS"))
+
     metrics_address: str = Field("127.0.0.1:9464", validation_alias=_env("ICR_METRICS_ADDRESS"))
 
     log_format: str = Field("console", validation_alias=_env("ICR_LOG_FORMAT"))
@@ -71,6 +87,16 @@ class Settings(BaseSettings):
             determination_target_days=self.determination_target_days,
             determination_target_detained_days=self.determination_target_detained_days,
         )
+
+    def keyring(self) -> "KeyRing | None":
+        """The payload keys, or None when none are configured (development only)."""
+        from security.keys import KeyRing
+
+        if self.payload_keys:
+            return KeyRing.parse(self.payload_keys)
+        if self.payload_key_file is not None:
+            return KeyRing.load(self.payload_key_file)
+        return None
 
     def mailbox(self, local_part: str) -> str:
         return f"{local_part}@{self.mailbox_domain}"

@@ -16,6 +16,7 @@ from activities.ledger import NoticeLedger
 from activities.notices import NoticeActivities, PolicyActivities
 from activities.postbox import Postbox
 from clients import connect, metrics_runtime
+from security.directory import FileStaffDirectory
 from settings import Settings, get_settings
 from workflows.case_review import CaseReviewWorkflow
 
@@ -24,7 +25,9 @@ log = structlog.get_logger("icr.worker")
 
 def activities_for(settings: Settings) -> Sequence[Callable[..., Any]]:
     notices = NoticeActivities(Postbox(settings, NoticeLedger(settings.notice_ledger)))
-    return [*notices.all(), PolicyActivities(settings).load_deadline_policy]
+    directory = FileStaffDirectory(settings.staff_directory) if settings.staff_directory else None
+    policy = PolicyActivities(settings, directory)
+    return [*notices.all(), policy.load_deadline_policy, policy.load_staff_directory]
 
 
 # Validation libraries import lazily; letting them through keeps them out of each sandbox.

@@ -5,6 +5,7 @@ it again after a worker died, never mails twice.
 """
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio import activity
@@ -12,6 +13,8 @@ from temporalio import activity
 from activities.postbox import Postbox
 from domain.notices import Notice, NoticeKind, NoticeOutcome
 from domain.policy import DeadlinePolicy
+from domain.staff import StaffSnapshot
+from security.directory import StaffDirectory
 from settings import Settings
 
 
@@ -69,11 +72,23 @@ class NoticeActivities:
 
 
 class PolicyActivities:
-    """Captures the worker's deadline settings once per case, as a local activity."""
+    """Worker settings a case captures as local activities, so replay never rereads them."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, directory: StaffDirectory | None) -> None:
         self._settings = settings
+        self._directory = directory
 
     @activity.defn(name="load_deadline_policy")
     async def load_deadline_policy(self) -> DeadlinePolicy:
         return self._settings.deadline_policy()
+
+    @activity.defn(name="load_staff_directory")
+    async def load_staff_directory(self) -> StaffSnapshot | None:
+        """None when no directory is configured (development: any actor is accepted)."""
+        if self._directory is None:
+            return None
+        return StaffSnapshot(
+            members=self._directory.members(),
+            loaded_at=datetime.now(UTC),
+            refresh_minutes=self._settings.directory_refresh_minutes,
+        )

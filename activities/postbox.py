@@ -11,7 +11,13 @@ from temporalio.exceptions import ApplicationError
 from activities.ledger import NoticeLedger
 from activities.letters import Letter, correspondent_letter, staff_letter
 from domain.consultation import Party
-from domain.notices import Notice, NoticeKind, NoticeOutcome, RecipientKind
+from domain.notices import (
+    DISCLOSURE_PURPOSE,
+    Notice,
+    NoticeKind,
+    NoticeOutcome,
+    RecipientKind,
+)
 from domain.tasks import TaskKind
 from logs import PII_KEY, activity_logger
 from settings import Settings
@@ -29,6 +35,7 @@ class Delivery:
     kind: RecipientKind
     address: str | None
     letter: Letter
+    discloses: bool
 
 
 def message_id(case_id: str, event_key: str, recipient: RecipientKind) -> str:
@@ -56,8 +63,16 @@ class Postbox:
     def deliveries(self, notice: Notice) -> list[Delivery]:
         if notice.kind in _STAFF_NOTICES:
             kind, address = self.mailbox_of(notice)
-            return [Delivery(kind, address, staff_letter(notice))]
-        return [Delivery(to.kind, to.email, correspondent_letter(notice, to)) for to in notice.to]
+            return [Delivery(kind, address, staff_letter(notice), notice.brief is not None)]
+        return [
+            Delivery(
+                to.kind,
+                to.email,
+                correspondent_letter(notice, to),
+                to.may_receive_case_information and notice.kind in DISCLOSURE_PURPOSE,
+            )
+            for to in notice.to
+        ]
 
     async def deliver(self, notice: Notice) -> NoticeOutcome:
         """Send each letter of the notice unless the ledger says it already left."""
@@ -78,10 +93,14 @@ class Postbox:
             mid = message_id(notice.case_id, notice.event_key, delivery.kind)
             if await self._ledger.was_sent(mid):
                 outcome.already_sent.append(delivery.kind)
+                if delivery.discloses:
+                    outcome.disclosed.append(delivery.kind)
                 continue
             await self._send(delivery, mid)
             await self._ledger.mark_sent(mid)
             outcome.delivered.append(delivery.kind)
+            if delivery.discloses:
+                outcome.disclosed.append(delivery.kind)
             log.info("notice.sent", recipient=delivery.kind, message=_fingerprint(mid))
         return outcome
 

@@ -121,11 +121,30 @@ class Notice(BaseModel):
 
 
 class NoticeOutcome(BaseModel):
-    """What an activity reports back: delivered, or already delivered before (dedupe)."""
+    """What an activity reports back: delivered, or already delivered before (dedupe), and to
+    whom the letter carried case information (a disclosure)."""
 
     delivered: list[RecipientKind] = []
     already_sent: list[RecipientKind] = []
     withheld: list[RecipientKind] = []
+    disclosed: list[RecipientKind] = []
+
+
+class Disclosure(BaseModel):
+    """Privacy Act accounting: case information went to this kind of recipient, for this."""
+
+    at: datetime
+    recipient: RecipientKind
+    purpose: str
+    event_key: str
+
+
+DISCLOSURE_PURPOSE: dict[NoticeKind, str] = {
+    NoticeKind.CASE_OPENED: "local case review by the field office",
+    NoticeKind.CONSULTATION_REQUESTED: "consultation requested by the SRO",
+    NoticeKind.LOCAL_RESPONSE: "local response to the requestor",
+    NoticeKind.DETERMINATION: "determination to the requestor",
+}
 
 
 class NoticeRecord(BaseModel):

@@ -6,7 +6,7 @@ from pydantic import BaseModel
 
 from domain.consultation import Party
 from domain.field_office import FieldOffice
-from domain.notices import NoticeRecord
+from domain.notices import Disclosure, NoticeRecord
 from domain.roles import Actor, Role
 from domain.stage import ClosureReason, Entry, Finding, Stage
 from domain.tasks import TaskKind
@@ -65,6 +65,7 @@ class CaseStatus(BaseModel):
     history: list[HistoryEntry] = []
     rejected: list[RejectedSignal] = []
     notices: list[NoticeRecord] = []
+    disclosures: list[Disclosure] = []
 
 
 class StatusSnapshot(BaseModel):
@@ -77,14 +78,18 @@ class StatusSnapshot(BaseModel):
     history_len: int
     rejected_len: int
     notices_len: int
+    disclosures_len: int = 0
 
     @classmethod
     def of(cls, status: CaseStatus) -> "StatusSnapshot":
         return cls(
-            status=status.model_copy(update={"history": [], "rejected": [], "notices": []}),
+            status=status.model_copy(
+                update={"history": [], "rejected": [], "notices": [], "disclosures": []}
+            ),
             history_len=len(status.history),
             rejected_len=len(status.rejected),
             notices_len=len(status.notices),
+            disclosures_len=len(status.disclosures),
         )
 
     def restore(self, current: CaseStatus) -> CaseStatus:
@@ -93,5 +98,6 @@ class StatusSnapshot(BaseModel):
                 "history": current.history[: self.history_len],
                 "rejected": current.rejected[: self.rejected_len],
                 "notices": current.notices[: self.notices_len],
+                "disclosures": current.disclosures[: self.disclosures_len],
             }
         )

@@ -1,16 +1,22 @@
 """Session fixtures: a real Temporal dev server, a real SMTP sink and a real worker."""
 
+import base64
+import json
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from aiohttp import web
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from clients import DATA_CONVERTER
+from clients import data_converter
 from domain import search
+from domain.field_office import FieldOffice
+from security.codec_server import app_from_settings
 from settings import Settings
 from tests.support import BIN, MailSink, free_port
 from worker import build_worker
@@ -24,13 +30,35 @@ def mail() -> Iterator[MailSink]:
     sink.stop()
 
 
+TEST_STAFF = [
+    # The tests' actors (tests.support.actor): one per role, the field-office one for every office.
+    {"id": "field_office.one", "roles": ["FIELD_OFFICE"], "field_offices": list(FieldOffice)},
+    {"id": "fo.1", "roles": ["FIELD_OFFICE"], "field_offices": list(FieldOffice)},
+    {"id": "fo.boston", "roles": ["FIELD_OFFICE"], "field_offices": ["BOSTON"]},
+    {"id": "sro.one", "roles": ["SRO"]},
+    {"id": "sro.x", "roles": ["SRO"]},
+    {"id": "ice_attorney.one", "roles": ["ICE_ATTORNEY"]},
+    {"id": "supervisor.one", "roles": ["SUPERVISOR"]},
+    {"id": "intake.one", "roles": ["INTAKE"]},
+    {"id": "sup.lead1", "roles": ["SUPERVISOR"]},
+]
+
+
 @pytest.fixture(scope="session")
 def settings(mail: MailSink, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Encrypted payloads and a staff directory, as in production."""
+    folder = tmp_path_factory.mktemp("icr")
+    directory = folder / "staff.json"
+    directory.write_text(json.dumps({"staff": TEST_STAFF}))
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
     return Settings(
         smtp_host="127.0.0.1",
         smtp_port=mail.port,
-        notice_ledger=tmp_path_factory.mktemp("ledger") / "ledger.sqlite3",
+        notice_ledger=folder / "ledger.sqlite3",
         task_queue="case-review",
+        payload_keys=f"test1:{key}",
+        staff_directory=directory,
+        codec_tokens="staff-token-1",
     )
 
 
@@ -39,15 +67,36 @@ def ui_port() -> int:
     return free_port()
 
 
+@pytest.fixture(scope="session")
+def codec_port() -> int:
+    return free_port()
+
+
 @pytest_asyncio.fixture(scope="session")
-async def env(ui_port: int) -> AsyncIterator[WorkflowEnvironment]:
+async def codec_server(settings: Settings, ui_port: int, codec_port: int) -> AsyncIterator[str]:
+    """The codec server the UI is pointed at, on loopback."""
+    app = app_from_settings(
+        settings.model_copy(update={"codec_ui_origin": f"http://localhost:{ui_port}"})
+    )
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", codec_port).start()
+    yield f"http://localhost:{codec_port}"
+    await runner.cleanup()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def env(
+    ui_port: int, settings: Settings, codec_port: int
+) -> AsyncIterator[WorkflowEnvironment]:
     async with await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"),
-        data_converter=DATA_CONVERTER,
+        data_converter=data_converter(settings),
         search_attributes=search.ALL_KEYS,
         dev_server_log_level="error",
         ui=True,
         ui_port=ui_port,
+        dev_server_extra_args=["--ui-codec-endpoint", f"http://localhost:{codec_port}"],
     ) as environment:
         yield environment
 

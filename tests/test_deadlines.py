@@ -8,7 +8,7 @@ import pytest_asyncio
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from clients import DATA_CONVERTER, register_search_attributes
+from clients import data_converter, register_search_attributes
 from domain.inquiry import Submission
 from domain.status import CaseStatus
 from intake import submit
@@ -21,7 +21,7 @@ from worker import build_worker
 async def skipping(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
     async with await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN / "temporal-test-server"),
-        data_converter=DATA_CONVERTER,
+        data_converter=data_converter(settings),
     ) as env:
         # The test server has no flag for search attributes: register them as an operator would.
         await register_search_attributes(env.client)

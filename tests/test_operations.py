@@ -255,5 +255,6 @@ async def cli(settings: Settings, *args: str) -> Proc:
         "TEMPORAL_ADDRESS": settings.temporal_address,
         "TEMPORAL_NAMESPACE": settings.temporal_namespace,
         "ICR_SUBJECT_KEY_SECRET": settings.subject_key_secret,
+        "ICR_PAYLOAD_KEYS": settings.payload_keys or "",
     }
     return await run_starter(env, *args)

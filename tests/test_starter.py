@@ -24,6 +24,7 @@ async def run_starter(
     env = {
         "TEMPORAL_ADDRESS": client.service_client.config.target_host,
         "ICR_TASK_QUEUE": settings.task_queue,
+        "ICR_PAYLOAD_KEYS": settings.payload_keys or "",
     }
     return await starter(env, *args, stdin=stdin)
 

@@ -18,10 +18,13 @@ pytestmark = [pytest.mark.usefixtures("worker"), pytest.mark.slow]
 
 
 @pytest_asyncio.fixture(scope="module")
-async def staff(ui_port: int) -> AsyncIterator[StaffUI]:
+async def staff(ui_port: int, codec_server: str, settings: Settings) -> AsyncIterator[StaffUI]:
+    """A staff member's browser, signed in to the codec server the UI is pointed at."""
     async with browser() as b:
         page = await b.new_page(viewport={"width": 1400, "height": 1000})
-        yield StaffUI(page, f"http://localhost:{ui_port}")
+        ui = StaffUI(page, f"http://localhost:{ui_port}")
+        await ui.use_codec_server(codec_server, settings.codec_tokens.split(",")[0])
+        yield ui
 
 
 async def start(client: Client, settings: Settings, **overrides: Any) -> WorkflowHandle[Any, Any]:

@@ -42,6 +42,19 @@ class StaffUI:
         self.page = page
         self.base = f"{base_url}/namespaces/{namespace}"
 
+    async def use_codec_server(self, endpoint: str, token: str) -> None:
+        """What a staff member does once per browser: sign in to the codec server (a cookie),
+        then point the UI at it with cross-origin credentials."""
+        await self.page.goto(f"{endpoint}/login?token={token}")  # redirects to the UI
+        await self.page.goto(f"{self.base}/workflows")
+        await self.page.get_by_role("button", name=re.compile(r"^Codec Server")).click()
+        dialog = self.page.get_by_role("dialog")
+        await dialog.get_by_text("Use my browser setting").click()
+        await dialog.get_by_placeholder("Paste your endpoint here").fill(endpoint)
+        await dialog.get_by_text("Include cross-origin credentials").click()
+        await dialog.get_by_role("button", name="Apply").click()
+        await dialog.wait_for(state="hidden")
+
     async def open_case(self, case_id: str) -> None:
         """Open the case page and wait until the UI has read the decisions' metadata."""
         async with self.page.expect_response(

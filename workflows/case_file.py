@@ -27,14 +27,18 @@ from domain.decisions import (
 )
 from domain.inquiry import LocalResponse, Submission
 from domain.notices import (
+    DISCLOSURE_PURPOSE,
     CaseBrief,
+    Disclosure,
     Notice,
     NoticeKind,
     NoticeRecord,
+    RecipientKind,
     correspondents,
 )
 from domain.policy import DeadlinePolicy
 from domain.roles import Actor, Role
+from domain.staff import StaffSnapshot
 from domain.stage import ClosureReason, Entry, Finding, Stage
 from domain.status import (
     CaseStatus,
@@ -79,6 +83,8 @@ class CaseFile(BaseModel):
     notices: list[NoticeRecord] = []
     notes: list[Note] = []
     applied: dict[str, AppliedDecision] = {}
+    staff: StaffSnapshot | None = None
+    disclosures: list[Disclosure] = []
     missing_notices_sent: int = 0
     version: int = 0
     _effects: list[Notice] = PrivateAttr(default_factory=list)
@@ -130,6 +136,10 @@ class CaseFile(BaseModel):
                 )
             return None
         role = decision.actor.role
+        if self.staff is not None:
+            refused = self.staff.refusal(decision.actor.id, role, self.submission.field_office)
+            if refused is not None:
+                return self._refuse(decision, refused, "directory")
         if role not in rule.roles:
             allowed = ", ".join(sorted(rule.roles))
             return self._refuse(decision, f"role {role} may not {name}; allowed: {allowed}", "role")
@@ -318,8 +328,14 @@ class CaseFile(BaseModel):
         effects, self._effects = self._effects, []
         return effects
 
-    def record_notice(self, record: NoticeRecord) -> None:
+    def record_notice(self, record: NoticeRecord, disclosed: list[RecipientKind]) -> None:
+        """The notice log, and the accounting of each disclosure of case information."""
         self.notices.append(record)
+        purpose = DISCLOSURE_PURPOSE.get(record.kind, record.kind.value.lower())
+        self.disclosures += [
+            Disclosure(at=record.at, recipient=r, purpose=purpose, event_key=record.event_key)
+            for r in disclosed
+        ]
         self._touch()
 
     def brief(self) -> CaseBrief:
@@ -384,6 +400,7 @@ class CaseFile(BaseModel):
             history=list(self.history),
             rejected=list(self.rejected),
             notices=list(self.notices),
+            disclosures=list(self.disclosures),
         )
 
     # ----- internals -----------------------------------------------------------------------

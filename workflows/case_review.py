@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.notices import ACTIVITY_FOR_NOTICE, Notice, NoticeOutcome, NoticeRecord
     from domain.policy import DeadlinePolicy
     from domain.rejection import rejected
+    from domain.staff import StaffSnapshot
     from domain.stage import Stage
     from domain.status import CaseStatus
     from workflows.case_file import CaseFile
@@ -109,6 +110,7 @@ class CaseReviewWorkflow:
             result_type=DeadlinePolicy,
             start_to_close_timeout=POLICY_TIMEOUT,
         )
+        self._case.staff = await self._load_staff()
         self._case.open(policy)
         self._ready = True
         self._metrics.opened(submission.entry, submission.field_office)
@@ -122,6 +124,7 @@ class CaseReviewWorkflow:
             if self._case.stage is Stage.SRO_INTAKE:
                 await self._intake()
                 continue
+            await self._refresh_staff()
             await self._wait_for_change(seen)
         self._cancel_timer()
         await asyncio.gather(*self._sending)
@@ -152,6 +155,16 @@ class CaseReviewWorkflow:
     def _refused(self, name: str, via: str, refusal: Refusal) -> None:
         self._metrics.decision(name, via, "rejected", refusal.kind)
         _log("decision.rejected", decision=name, via=via, reason_class=refusal.kind)
+        if refusal.kind == "directory":
+            actor = refusal.actor
+            _log(
+                "security.decision_refused",
+                decision=name,
+                via=via,
+                staff_id=actor.id if actor else None,
+                claimed_role=actor.role if actor else None,
+                reason=refusal.reason,
+            )
 
     def _accept(self, name: str, via: str, decision: Decision) -> CaseStatus:
         status = self._case.apply(name, decision, workflow.now())
@@ -186,6 +199,22 @@ class CaseReviewWorkflow:
         return self._accept(name, "update", verdict)
 
     # ----- the run loop's steps ------------------------------------------------------------
+
+    async def _load_staff(self) -> StaffSnapshot | None:
+        snapshot: StaffSnapshot | None = await workflow.execute_local_activity(
+            "load_staff_directory",
+            result_type=StaffSnapshot | None,  # type: ignore[arg-type]
+            start_to_close_timeout=POLICY_TIMEOUT,
+        )
+        return snapshot
+
+    async def _refresh_staff(self) -> None:
+        """Reread the directory when the case's copy is older than the worker's setting."""
+        staff = self._case.staff
+        if staff is None:
+            return
+        if workflow.now() - staff.loaded_at >= timedelta(minutes=staff.refresh_minutes):
+            self._case.staff = await self._load_staff()
 
     async def _intake(self) -> None:
         """The SRO's completeness check: acknowledge, then review or ask for what is missing."""
@@ -242,6 +271,7 @@ class CaseReviewWorkflow:
                 recipients=outcome.delivered + outcome.already_sent,
                 withheld=outcome.withheld,
             )
+            disclosed = outcome.disclosed
         except ActivityError as err:
             cause = err.cause
             reason = cause.message if isinstance(cause, ApplicationError) else type(cause).__name__
@@ -252,9 +282,10 @@ class CaseReviewWorkflow:
                 outcome="FAILED",
                 error=reason,
             )
+            disclosed = []
             _log("notice.failed", notice=notice.kind, reason=reason)
         self._metrics.notice(notice.kind, record.outcome)
-        self._case.record_notice(record)
+        self._case.record_notice(record, disclosed)
 
     def _note_stage(self, status: CaseStatus) -> None:
         """Time spent per stage, measured when the case leaves it."""

@@ -1,0 +1,37 @@
+"""Staff as the directory knows them: who holds which role, and for field offices, where."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from domain.field_office import FieldOffice
+from domain.roles import Role
+
+
+class StaffMember(BaseModel):
+    id: str
+    roles: list[Role]
+    field_offices: list[FieldOffice] = []
+
+
+class StaffSnapshot(BaseModel):
+    """The directory as a case last read it (a local activity), so replay never rereads it."""
+
+    members: dict[str, StaffMember]
+    loaded_at: datetime
+    refresh_minutes: float = Field(default=10, gt=0)
+
+    def refusal(self, actor_id: str, role: Role, case_office: FieldOffice) -> str | None:
+        member = self.members.get(actor_id)
+        if member is None:
+            return (
+                f"unknown staff id {actor_id!r} (directory as of {self.loaded_at:%Y-%m-%d %H:%M}"
+                " UTC; if just added, send again in a minute)"
+            )
+        if role not in member.roles:
+            held = ", ".join(member.roles) or "none"
+            return f"staff {actor_id} does not hold role {role} (holds: {held})"
+        if role is Role.FIELD_OFFICE and case_office not in member.field_offices:
+            offices = ", ".join(member.field_offices) or "none"
+            return f"staff {actor_id} belongs to field office {offices}, not {case_office}"
+        return None

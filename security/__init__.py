@@ -1,0 +1,1 @@
+"""Privacy and access: payload encryption, the codec server, the staff directory."""
