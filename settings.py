@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from security.keys import KeyRing
 
 
+DEV_KEY_FILE = Path(__file__).resolve().parent / "var" / "payload-keys.json"
+
+
 def _env(name: str) -> AliasChoices:
     return AliasChoices(name)
 
@@ -96,6 +99,8 @@ class Settings(BaseSettings):
             return KeyRing.parse(self.payload_keys)
         if self.payload_key_file is not None:
             return KeyRing.load(self.payload_key_file)
+        if DEV_KEY_FILE.is_file():  # the key file `make run` generated for development
+            return KeyRing.load(DEV_KEY_FILE)
         return None
 
     def mailbox(self, local_part: str) -> str:

@@ -19,6 +19,26 @@ from temporalio.client import Client, WorkflowHandle
 
 from domain.status import CaseStatus
 
+PII = (
+    # Every personal datum of the sample submissions (submission(), represented()).
+    "A012345678",
+    "012345678",
+    "Maria",
+    "Lopez",
+    "Garcia",
+    "1988-04-12",
+    "Guatemala",
+    "+12125550143",
+    "555-0143",
+    "maria.lopez@example.org",
+    "Dana",
+    "Advocate",
+    "dana@lawfirm",
+    "+14155550188",
+    "4155550188",
+    "DOC-77",
+    "US citizen children",  # the grounds
+)
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")

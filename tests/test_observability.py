@@ -19,22 +19,10 @@ from clients import connect, metrics_runtime
 from domain.inquiry import Submission
 from intake import submit
 from settings import Settings
-from tests.support import actor, free_port, submission, wait_stage
+from tests.support import PII, actor, free_port, submission, wait_stage
 from worker import build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
-PII = (
-    "A012345678",
-    "012345678",
-    "Maria",
-    "Lopez",
-    "Garcia",
-    "1988-04-12",
-    "+12125550143",
-    "555-0143",
-    "maria.lopez@example.org",
-    "Guatemala",
-)
 
 
 @pytest_asyncio.fixture(scope="module")

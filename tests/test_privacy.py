@@ -23,26 +23,9 @@ from security.codec import EncryptionCodec, UndecryptablePayload
 from security.codec_server import make_app
 from security.keys import KeyRing
 from settings import Settings
-from tests.support import actor, eventually, free_port, represented, status_of, wait_stage
+from tests.support import PII, actor, eventually, free_port, represented, status_of, wait_stage
 
 pytestmark = pytest.mark.usefixtures("worker")
-
-PII = [
-    "A012345678",
-    "012345678",
-    "Maria",
-    "Lopez",
-    "Garcia",
-    "1988-04-12",
-    "Guatemala",
-    "Dana",
-    "Advocate",
-    "dana@lawfirm",
-    "+14155550188",
-    "4155550188",
-    "DOC-77",
-    "US citizen children",  # the grounds
-]
 
 
 async def raw_bytes_of_case(client: Client, case_id: str) -> bytes:

@@ -176,3 +176,17 @@ async def test_list_view_filters_on_stage_and_office(
     await staff.screenshot("05-list-filtered-stage-office")
     assert handle.id in cases
     await handle.terminate("test done")
+
+
+async def test_ui_shows_decoded_data_through_the_codec_server(
+    client: Client, settings: Settings, staff: StaffUI
+) -> None:
+    """The server holds only ciphertext; the signed-in staff member reads plain JSON."""
+    handle = await start(client, settings, field_office="BOSTON")
+    await wait_stage(handle, "LOCAL_REVIEW")
+    await staff.open_case(handle.id)
+    await staff.page.get_by_text('"given_name"').first.wait_for()
+    await staff.page.get_by_text('"Maria"').first.wait_for()
+    await staff.screenshot("07-case-input-decoded-by-codec-server")
+    assert await staff.page.get_by_text("binary/encrypted").count() == 0
+    await handle.terminate("test done")

@@ -5,6 +5,7 @@ contract's search attributes, the SMTP sink writing to var/mail/, and the case-r
 """
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -13,6 +14,8 @@ import time
 from pathlib import Path
 
 from domain.search import REGISTRATION
+from security.keys import KeyRing
+from settings import DEV_KEY_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -33,6 +36,15 @@ def _wait_for_port(
     raise SystemExit(f"{what} did not open port {port} within {timeout:.0f}s")
 
 
+def _dev_token() -> str:
+    """A staff token for the codec server, kept under var/ between runs."""
+    path = VAR / "codec-token"
+    if not path.is_file():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(24))
+    return path.read_text().strip()
+
+
 def _in_use(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
@@ -43,13 +55,24 @@ def main() -> None:
     grpc_port = int(os.environ.get("ICR_TEMPORAL_PORT", "7233"))
     ui_port = int(os.environ.get("ICR_UI_PORT", "8233"))
     smtp_port = int(os.environ.get("SMTP_PORT", "1025"))
+    codec_port = int(os.environ.get("ICR_CODEC_PORT", "8234"))
     env = {
         **os.environ,
         "TEMPORAL_ADDRESS": f"localhost:{grpc_port}",
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
         "ICR_NOTICE_LEDGER": str(VAR / "notice-ledger.sqlite3"),
+        "ICR_STAFF_DIRECTORY": os.environ.get(
+            "ICR_STAFF_DIRECTORY", str(ROOT / "config" / "staff-directory.json")
+        ),
+        "ICR_CODEC_ADDRESS": f"127.0.0.1:{codec_port}",
+        "ICR_CODEC_UI_ORIGIN": f"http://localhost:{ui_port}",
+        "ICR_CODEC_TOKENS": os.environ.get("ICR_CODEC_TOKENS") or _dev_token(),
     }
+    if not (os.environ.get("ICR_PAYLOAD_KEYS") or os.environ.get("ICR_PAYLOAD_KEY_FILE")):
+        if not DEV_KEY_FILE.is_file():
+            KeyRing.generate(DEV_KEY_FILE)
+        env["ICR_PAYLOAD_KEY_FILE"] = str(DEV_KEY_FILE)
     server_cmd = [
         str(BIN / "temporal"),
         "server",
@@ -64,6 +87,8 @@ def main() -> None:
         str(ui_port),
         "--log-level",
         "warn",
+        "--ui-codec-endpoint",
+        f"http://localhost:{codec_port}",
     ]
     for name, kind in REGISTRATION.items():
         server_cmd += ["--search-attribute", f"{name}={kind}"]
@@ -86,7 +111,13 @@ def main() -> None:
                 proc.kill()
             print(f"stopped {name}", flush=True)
 
-    for port, what in ((grpc_port, "Temporal gRPC"), (ui_port, "Temporal UI"), (smtp_port, "SMTP")):
+    ports = (
+        (grpc_port, "Temporal gRPC"),
+        (ui_port, "Temporal UI"),
+        (smtp_port, "SMTP"),
+        (codec_port, "codec server"),
+    )
+    for port, what in ports:
         if _in_use(port):
             raise SystemExit(f"port {port} ({what}) is already in use: is another stack running?")
     # Ctrl-C and SIGTERM both stop the stack, even when started from a script that ignores SIGINT.
@@ -108,6 +139,8 @@ def main() -> None:
             ],
         )
         _wait_for_port(smtp_port, "mail sink", sink)
+        codec = start("codec-server", [sys.executable, "-m", "security.codec_server"])
+        _wait_for_port(codec_port, "codec server", codec)
         start("worker", [sys.executable, "worker.py"])
         print(
             "\nICR local stack is up:\n"
@@ -116,7 +149,14 @@ def main() -> None:
             f"  Mail sink       smtp://127.0.0.1:{smtp_port}  -> {VAR / 'mail'}/\n"
             f"  Worker          task queue {env.get('ICR_TASK_QUEUE', 'case-review')}, "
             f"metrics http://{env.get('ICR_METRICS_ADDRESS', '127.0.0.1:9464')}/metrics\n"
-            f"  Logs            {VAR}/temporal.log, mail-sink.log, worker.log\n"
+            f"  Codec server    http://localhost:{codec_port} (payloads are encrypted with "
+            f"{env.get('ICR_PAYLOAD_KEY_FILE') or 'ICR_PAYLOAD_KEYS'})\n"
+            f"    staff sign-in http://localhost:{codec_port}/login?token="
+            f"{env['ICR_CODEC_TOKENS'].split(',')[0]}\n"
+            "    then in the UI: Codec Server (top bar) > Use my browser setting > endpoint "
+            f"http://localhost:{codec_port}, Include cross-origin credentials > Apply\n"
+            f"  Staff directory {env['ICR_STAFF_DIRECTORY']}\n"
+            f"  Logs            {VAR}/temporal.log, mail-sink.log, codec-server.log, worker.log\n"
             "Try: .venv/bin/python starter.py submit examples/local-review.json\n"
             "Ctrl-C stops everything.",
             flush=True,
