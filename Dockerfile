@@ -7,6 +7,8 @@ COPY domain domain
 COPY workflows workflows
 COPY activities activities
 COPY caseload caseload
+COPY security security
+COPY config config
 COPY tools tools
 COPY worker.py starter.py settings.py logs.py clients.py intake.py ./
 RUN pip install --no-cache-dir . && useradd --system --home /app icr && mkdir -p /var/lib/icr \

@@ -29,6 +29,7 @@ def test_services_and_pinned_images(compose: dict[str, Any]) -> None:
         "temporal-setup",
         "temporal-ui",
         "worker",
+        "codec-server",
         "mailpit",
         "prometheus",
         "grafana",
@@ -61,6 +62,17 @@ def test_worker_and_ui_reach_what_they_need(compose: dict[str, Any]) -> None:
     assert target["names"] == ["worker"] and str(target["port"]) == metrics_port
     ledger_dir = str(Path(worker["ICR_NOTICE_LEDGER"]).parent)
     assert f"notice-ledger:{ledger_dir}" in services["worker"]["volumes"]
+    # The UI decodes through the codec server, which answers the UI's origin.
+    ui = services["temporal-ui"]["environment"]
+    codec = services["codec-server"]["environment"]
+    codec_port = codec["ICR_CODEC_ADDRESS"].rsplit(":", 1)[1]
+    assert ui["TEMPORAL_CODEC_ENDPOINT"] == f"http://localhost:{codec_port}"
+    assert f"{codec_port}:{codec_port}" in services["codec-server"]["ports"]
+    ui_port = services["temporal-ui"]["ports"][0].split(":")[0]
+    assert codec["ICR_CODEC_UI_ORIGIN"] == f"http://localhost:{ui_port}"
+    example = (ROOT / ".env.example").read_text()
+    for secret in ("ICR_PAYLOAD_KEYS", "ICR_CODEC_TOKENS", "ICR_SUBJECT_KEY_SECRET"):
+        assert f"{secret}=" in example, secret
     # Every variable the worker is given is one the worker's settings read.
     aliases = {
         str(choice)
