@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: run test test-quick lint setup clean chromium
+.PHONY: run test test-quick lint setup clean chromium bench
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found; set PYTHON=python3.11 or newer" >&2; exit 1; }
@@ -31,6 +31,10 @@ test: $(STAMP) chromium
 
 test-quick: $(STAMP)
 	$(PY) -m pytest -m "not slow"
+
+# A benchmark, not a test: writes bench/RESULTS.md (BENCH_CASES, BENCH_OPEN shrink it).
+bench: $(STAMP)
+	$(PY) -m bench.run
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

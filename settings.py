@@ -75,6 +75,16 @@ class Settings(BaseSettings):
     )
     codec_tokens: str = Field("", validation_alias=_env("ICR_CODEC_TOKENS"))
 
+    # Worker tuning; the defaults are discussed in bench/RESULTS.md.
+    max_concurrent_workflow_tasks: int = Field(
+        100, ge=1, validation_alias=_env("ICR_MAX_CONCURRENT_WORKFLOW_TASKS")
+    )
+    max_concurrent_activities: int = Field(
+        100, ge=1, validation_alias=_env("ICR_MAX_CONCURRENT_ACTIVITIES")
+    )
+    max_cached_workflows: int = Field(500, ge=0, validation_alias=_env("ICR_MAX_CACHED_WORKFLOWS"))
+    smtp_rate_per_second: float = Field(0, ge=0, validation_alias=_env("ICR_SMTP_RATE_PER_SECOND"))
+
     metrics_address: str = Field("127.0.0.1:9464", validation_alias=_env("ICR_METRICS_ADDRESS"))
 
     log_format: str = Field("console", validation_alias=_env("ICR_LOG_FORMAT"))

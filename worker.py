@@ -44,6 +44,9 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         ),
         activities=activities_for(settings),
         graceful_shutdown_timeout=timedelta(seconds=30),
+        max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
+        max_concurrent_activities=settings.max_concurrent_activities,
+        max_cached_workflows=settings.max_cached_workflows,
     )
 
 

@@ -180,8 +180,11 @@ class CaseFile(BaseModel):
                 return "consultations still open: " + ", ".join(still_open)
         return None
 
-    def apply(self, name: str, decision: Decision, now: datetime) -> CaseStatus:
-        """Apply a checked decision; a repeated decision_id returns the earlier result."""
+    def apply(
+        self, name: str, decision: Decision, now: datetime, *, want_result: bool = True
+    ) -> CaseStatus | None:
+        """Apply a checked decision and return the status after it (an update's result; a
+        signal has none to return). A repeated decision_id returns the earlier result."""
         earlier = self.earlier_result(name, decision)
         if earlier is not None:
             return earlier
@@ -190,6 +193,8 @@ class CaseFile(BaseModel):
         )
         self._apply(decision, now)
         self._touch()
+        if decision.decision_id is None and not want_result:
+            return None
         status = self.status()
         if decision.decision_id is not None:
             self.applied[decision.decision_id] = AppliedDecision(
@@ -365,7 +370,10 @@ class CaseFile(BaseModel):
             parts.append(f"{words} from role {task.role}, due {task.due_at:%Y-%m-%d %H:%M} UTC")
         return "; ".join(parts) or "a decision"
 
-    def status(self) -> CaseStatus:
+    def status(self, *, summary: bool = False) -> CaseStatus:
+        """The status query's answer. ``summary`` cuts the lists to what the UI's details and
+        the search attributes need (the last rejection, failed notices): cheap on every change
+        of a case with thousands of entries."""
         return CaseStatus(
             case_id=self.case_id,
             entry=self.submission.entry,
@@ -397,10 +405,12 @@ class CaseFile(BaseModel):
                 )
                 for c in self.consultations
             ],
-            history=list(self.history),
-            rejected=list(self.rejected),
-            notices=list(self.notices),
-            disclosures=list(self.disclosures),
+            history=[] if summary else list(self.history),
+            rejected=self.rejected[-1:] if summary else list(self.rejected),
+            notices=[n for n in self.notices if n.outcome == "FAILED"]
+            if summary
+            else list(self.notices),
+            disclosures=[] if summary else list(self.disclosures),
         )
 
     # ----- internals -----------------------------------------------------------------------

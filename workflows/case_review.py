@@ -7,6 +7,7 @@ applied immediately, never queued behind an activity and never lost.
 """
 
 import asyncio
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,18 +44,23 @@ POLICY_TIMEOUT = timedelta(seconds=10)
 
 
 def _log(event: str, **fields: Any) -> None:
-    """structlog bound to the case; silent on replay so history never logs twice."""
+    """structlog bound to the case; silent on replay so history never logs twice.
+
+    Best effort: a log sink that fails (a closed pipe, a full disk) must never fail the
+    workflow task and so stall the case; the bench found exactly that with a broken stdout.
+    """
     if workflow.unsafe.is_replaying():
         return
     info = workflow.info()
-    structlog.get_logger("icr.workflow").info(
-        event,
-        case_id=info.workflow_id,
-        workflow_id=info.workflow_id,
-        run_id=info.run_id,
-        workflow_type=info.workflow_type,
-        **fields,
-    )
+    with contextlib.suppress(Exception):
+        structlog.get_logger("icr.workflow").info(
+            event,
+            case_id=info.workflow_id,
+            workflow_id=info.workflow_id,
+            run_id=info.run_id,
+            workflow_type=info.workflow_type,
+            **fields,
+        )
 
 
 def _with_decision_handlers(cls: type) -> type:
@@ -166,8 +172,8 @@ class CaseReviewWorkflow:
                 reason=refusal.reason,
             )
 
-    def _accept(self, name: str, via: str, decision: Decision) -> CaseStatus:
-        status = self._case.apply(name, decision, workflow.now())
+    def _accept(self, name: str, via: str, decision: Decision) -> CaseStatus | None:
+        status = self._case.apply(name, decision, workflow.now(), want_result=via == "update")
         self._metrics.decision(name, via, "accepted")
         _log("decision.accepted", decision=name, via=via, role=decision.actor.role)
         return status
@@ -196,7 +202,9 @@ class CaseReviewWorkflow:
         if isinstance(verdict, Refusal):
             self._refused(name, "update", verdict)
             raise rejected(verdict.reason)
-        return self._accept(name, "update", verdict)
+        status = self._accept(name, "update", verdict)
+        assert status is not None  # an update always gets its result
+        return status
 
     # ----- the run loop's steps ------------------------------------------------------------
 
@@ -296,7 +304,7 @@ class CaseReviewWorkflow:
 
     def _publish(self) -> None:
         """Search attributes (one upsert of what changed) and the UI's current details."""
-        status = self._case.status()
+        status = self._case.status(summary=True)
         self._note_stage(status)
         wanted: dict[str, Any] = {
             search.CASE_STAGE.name: status.stage.value,

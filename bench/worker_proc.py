@@ -1,0 +1,30 @@
+"""The bench's worker process: the case-review worker and the bare baseline's, one client."""
+
+import asyncio
+import signal
+
+from temporalio.worker import Worker
+
+import logs
+from bench.bare import BareWorkflow, bare_send
+from clients import connect
+from settings import get_settings
+from worker import build_worker
+
+
+async def main() -> None:
+    settings = get_settings()
+    logs.configure(settings.log_format, settings.log_level)  # to stderr, never the ready pipe
+    client = await connect(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    bare = Worker(client, task_queue="bench-bare", workflows=[BareWorkflow], activities=[bare_send])
+    async with build_worker(client, settings), bare:
+        print("ready", flush=True)
+        await stop.wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
