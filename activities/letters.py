@@ -27,7 +27,7 @@ def _brief_block(brief: CaseBrief | None) -> str:
         return ""
     dob = brief.date_of_birth.isoformat() if brief.date_of_birth else "not on file"
     return (
-        f"\n\nSubject: {brief.subject_name}, {brief.a_number}, born {dob}"
+        f"\n\nPerson concerned: {brief.subject_name}, {brief.a_number}, born {dob}"
         f"\nDetained: {'yes' if brief.detained else 'no'}"
         f"\nGrounds given by the requestor:\n{brief.grounds}"
     )

@@ -13,6 +13,7 @@ Writes bench/RESULTS.md. Sizes can be lowered for a quick look: BENCH_CASES, BEN
 
 import asyncio
 import base64
+import json
 import os
 import platform
 import secrets
@@ -112,6 +113,19 @@ class Stack:
         if b"ready" not in line:
             raise SystemExit("the bench worker did not start")
 
+    async def up(self, key: str, smtp_port: int) -> tuple[Settings, Client]:
+        """Server, search attributes and worker; the bench's client and settings."""
+        self.start_server()
+        settings = Settings(
+            temporal_address=f"127.0.0.1:{self.port}",
+            payload_keys=f"b:{key}",
+            staff_directory=STAFF,
+        )
+        client = await connected(settings)
+        await register_search_attributes(client)
+        self.start_worker(env_for(self, settings, smtp_port))
+        return settings, client
+
     def stop(self, kill: bool = False) -> None:
         for proc in (self.worker, self.server):
             if proc is not None and proc.poll() is None:
@@ -135,10 +149,12 @@ async def connected(settings: Settings) -> Client:
     raise SystemExit("the dev server did not come up")
 
 
-def sample(n: int) -> dict[str, Any]:
-    from tests.support import submission
+EXAMPLE = json.loads((ROOT / "examples" / "local-review.json").read_text())
 
-    return submission(request_id=f"bench-{uuid.uuid4().hex}", field_office="NEW_YORK_CITY")
+
+def sample(n: int) -> dict[str, Any]:
+    """The README's example case, under a request_id of its own."""
+    return {**EXAMPLE, "request_id": f"bench-{uuid.uuid4().hex}"}
 
 
 def actor(role: str, staff: str) -> dict[str, str]:
@@ -273,15 +289,7 @@ async def main() -> None:
     key = base64.b64encode(secrets.token_bytes(32)).decode()
     with tempfile.TemporaryDirectory() as tmp:
         stack = Stack(Path(tmp))
-        stack.start_server()
-        settings = Settings(
-            temporal_address=f"127.0.0.1:{stack.port}",
-            payload_keys=f"b:{key}",
-            staff_directory=STAFF,
-        )
-        client = await connected(settings)
-        await register_search_attributes(client)
-        stack.start_worker(env_for(stack, settings, smtp_port))
+        settings, client = await stack.up(key, smtp_port)
         smtp = ["127.0.0.1", smtp_port]
         try:
             # 1. throughput and history size
@@ -410,15 +418,7 @@ async def main() -> None:
     ):
         with tempfile.TemporaryDirectory() as tmp:
             stack = Stack(Path(tmp), pragmas)
-            stack.start_server()
-            settings = Settings(
-                temporal_address=f"127.0.0.1:{stack.port}",
-                payload_keys=f"b:{key}",
-                staff_directory=STAFF,
-            )
-            client = await connected(settings)
-            await register_search_attributes(client)
-            stack.start_worker(env_for(stack, settings, smtp_port))
+            settings, client = await stack.up(key, smtp_port)
             try:
                 n = max(CASES // 3, 20)
                 lifecycle = partial(full_case, client, settings)
