@@ -34,14 +34,19 @@ def activities_for(settings: Settings) -> Sequence[Callable[..., Any]]:
 PASSTHROUGH = ("pydantic", "pydantic_core", "email_validator", "idna", "phonenumbers", "structlog")
 
 
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The sandbox the worker runs cases in; the replay tests use the very same."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+    )
+
+
 def build_worker(client: Client, settings: Settings) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[CaseReviewWorkflow],
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
-        ),
+        workflow_runner=workflow_runner(),
         activities=activities_for(settings),
         graceful_shutdown_timeout=timedelta(seconds=30),
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,

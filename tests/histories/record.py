@@ -1,0 +1,140 @@
+"""Record the histories the replay test keeps: `python -m tests.histories.record`.
+
+Run it when a path of the workflow is added, never to paper over a replay failure: a history
+that no longer replays means a running case would break (see README, "Changing the workflow").
+Payloads are encrypted under the test-only key in KEY, so the files hold no readable data.
+"""
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from clients import data_converter
+from domain import search
+from domain.inquiry import Submission
+from intake import submit
+from settings import Settings
+from tests.support import BIN, MailSink, represented, sro_submission, submission, wait_stage
+from worker import build_worker
+
+HERE = Path(__file__).resolve().parent
+KEY = (HERE / "KEY").read_text().strip()
+STAFF = HERE.parent.parent / "config" / "staff-directory.json"
+FO = {
+    "actor": {"id": "fo.officer1", "role": "FIELD_OFFICE"},
+    "finding": "MEETS_PRIORITIES",
+    "message": "Reviewed.",
+}
+SRO = {"id": "sro.reviewer1", "role": "SRO"}
+
+
+def settings(sink: MailSink) -> Settings:
+    return Settings(
+        payload_keys=KEY,
+        staff_directory=STAFF,
+        smtp_host="127.0.0.1",
+        smtp_port=sink.port,
+        notice_ledger=HERE / ".ledger.sqlite3",
+    )
+
+
+async def start(client: Client, s: Settings, data: dict[str, Any]) -> Any:
+    return client.get_workflow_handle(
+        (await submit(client, Submission.model_validate(data), s)).case_id
+    )
+
+
+async def local_to_determination(client: Client, s: Settings) -> str:
+    h = await start(client, s, submission())
+    await wait_stage(h, "LOCAL_REVIEW")
+    await h.execute_update("record_local_response", FO)
+    await h.execute_update(
+        "submit_sro_inquiry",
+        {
+            "actor": {"id": "intake.clerk1", "role": "INTAKE"},
+            "phone": "2125550143",
+            "email": "m@example.org",
+        },
+    )
+    await wait_stage(h, "SRO_REVIEW")
+    await h.signal("assign_reviewer", {"actor": SRO, "reviewer_id": "sro.reviewer1"})
+    await h.execute_update(
+        "request_consultation", {"actor": SRO, "party": "FIELD_OFFICE", "question": "q"}
+    )
+    await h.execute_update(
+        "record_consultation_response",
+        {"actor": FO["actor"], "consultation_id": "C1", "response": "r"},
+    )
+    await h.execute_update(
+        "record_determination",
+        {"actor": SRO, "finding": "MEETS_PRIORITIES", "rationale": "r", "decision_id": "d1"},
+    )
+    await h.result()
+    return str(h.id)
+
+
+async def incomplete_then_withdrawn(client: Client, s: Settings) -> str:
+    data = represented(form=None)
+    data["subject"]["date_of_birth"] = None
+    h = await start(client, s, data)
+    await wait_stage(h, "AWAITING_INFORMATION")
+    await h.signal("provide_information")  # empty: rejected, recorded
+    await h.execute_update(
+        "provide_information",
+        {"actor": {"id": "intake.clerk1", "role": "INTAKE"}, "date_of_birth": "1988-04-12"},
+    )
+    await h.execute_update(
+        "provide_information",
+        {
+            "actor": {"id": "intake.clerk1", "role": "INTAKE"},
+            "authorization": {"form": "G-28", "document_ref": "x"},
+        },
+    )
+    await wait_stage(h, "SRO_REVIEW")
+    await h.execute_update(
+        "withdraw", {"actor": {"id": "sup.lead1", "role": "SUPERVISOR"}, "reason": "r"}
+    )
+    await h.result()
+    return str(h.id)
+
+
+async def broken_signals_then_closed(client: Client, s: Settings) -> str:
+    h = await start(client, s, sro_submission())
+    await wait_stage(h, "SRO_REVIEW")
+    await h.signal("record_determination", [1, 2])
+    await h.signal("record_determination", {"actor": {"id": "stranger", "role": "SRO"}})
+    await h.signal("add_note", {"actor": SRO, "text": "note"})
+    await h.signal(
+        "record_determination",
+        {"actor": SRO, "finding": "DOES_NOT_MEET_PRIORITIES", "rationale": "r"},
+    )
+    await h.result()
+    return str(h.id)
+
+
+async def main() -> None:
+    sink = MailSink()
+    sink.start()
+    s = settings(sink)
+    async with (
+        await WorkflowEnvironment.start_local(
+            dev_server_existing_path=str(BIN / "temporal"),
+            data_converter=data_converter(s),
+            search_attributes=search.ALL_KEYS,
+        ) as env,
+        build_worker(env.client, s),
+    ):
+        for path in (local_to_determination, incomplete_then_withdrawn, broken_signals_then_closed):
+            case_id = await path(env.client, s)
+            history = await env.client.get_workflow_handle(case_id).fetch_history()
+            (HERE / f"{path.__name__}.json").write_text(history.to_json())
+            print(f"recorded {path.__name__}: {len(history.events)} events")
+    sink.stop()
+    (HERE / ".ledger.sqlite3").unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
