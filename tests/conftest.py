@@ -30,6 +30,8 @@ def mail() -> Iterator[MailSink]:
     sink.stop()
 
 
+SUGGEST_CONTINUE_AS_NEW_AT = 600
+
 TEST_STAFF = [
     # The tests' actors (tests.support.actor): one per role, the field-office one for every office.
     {"id": "field_office.one", "roles": ["FIELD_OFFICE"], "field_offices": list(FieldOffice)},
@@ -96,7 +98,13 @@ async def env(
         dev_server_log_level="error",
         ui=True,
         ui_port=ui_port,
-        dev_server_extra_args=["--ui-codec-endpoint", f"http://localhost:{codec_port}"],
+        dev_server_extra_args=[
+            "--ui-codec-endpoint",
+            f"http://localhost:{codec_port}",
+            # The server suggests continue-as-new early, so a long case crosses runs in seconds.
+            "--dynamic-config-value",
+            f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AT}",
+        ],
     ) as environment:
         yield environment
 

@@ -98,8 +98,19 @@ def _install(cls: type, rule: DecisionRule) -> None:
 @_with_decision_handlers
 class CaseReviewWorkflow:
     @workflow.init
-    def __init__(self, submission: Submission) -> None:
-        self._case = CaseFile.start(workflow.info().workflow_id, submission, workflow.now())
+    def __init__(self, submission: Submission, carried: CaseFile | None = None) -> None:
+        # ``carried``: the whole case, handed over by continue-as-new (absolute deadlines,
+        # applied decision_ids, the rejected log, notices and disclosures included). The SDK
+        # applies type hints only when every parameter has a payload, so a case started with
+        # the submission alone arrives as plain JSON: validate both here.
+        if carried is not None:
+            self._case = CaseFile.model_validate(carried)
+        else:
+            self._case = CaseFile.start(
+                workflow.info().workflow_id,
+                Submission.model_validate(submission),
+                workflow.now(),
+            )
         self._ready = False
         self._sending: list[asyncio.Task[None]] = []
         self._published: dict[str, Any] | None = None
@@ -110,17 +121,21 @@ class CaseReviewWorkflow:
         self._stage_seen: tuple[str, datetime] | None = None
 
     @workflow.run
-    async def run(self, submission: Submission) -> CaseStatus:
-        policy = await workflow.execute_local_activity(
-            "load_deadline_policy",
-            result_type=DeadlinePolicy,
-            start_to_close_timeout=POLICY_TIMEOUT,
-        )
-        self._case.staff = await self._load_staff()
-        self._case.open(policy)
+    async def run(self, submission: Submission, carried: CaseFile | None = None) -> CaseStatus:
+        if carried is None:
+            policy = await workflow.execute_local_activity(
+                "load_deadline_policy",
+                result_type=DeadlinePolicy,
+                start_to_close_timeout=POLICY_TIMEOUT,
+            )
+            self._case.staff = await self._load_staff()
+            self._case.open(policy)
+            entry, office = self._case.submission.entry, self._case.submission.field_office
+            self._metrics.opened(entry, office)
+            _log("case.opened", stage=self._case.stage, entry=entry)
+        else:
+            _log("case.continued", stage=self._case.stage, history=len(self._case.history))
         self._ready = True
-        self._metrics.opened(submission.entry, submission.field_office)
-        _log("case.opened", stage=self._case.stage, entry=submission.entry)
         while True:
             self._dispatch_notices()
             seen = self._case.version
@@ -131,6 +146,8 @@ class CaseReviewWorkflow:
                 await self._intake()
                 continue
             await self._refresh_staff()
+            if workflow.info().is_continue_as_new_suggested():
+                await self._continue_as_new()
             await self._wait_for_change(seen)
         self._cancel_timer()
         await asyncio.gather(*self._sending)
@@ -207,6 +224,21 @@ class CaseReviewWorkflow:
         return status
 
     # ----- the run loop's steps ------------------------------------------------------------
+
+    async def _continue_as_new(self) -> None:
+        """Hand the whole case to a fresh run when the history grows long (the server says
+        when). Nothing is lost: in-flight notices finish first, every handler has finished,
+        and a signal that lands meanwhile makes the server retry this task with it."""
+        self._cancel_timer()
+        while True:  # until nothing is in flight and no decision left a notice to send
+            await asyncio.gather(*self._sending)
+            self._sending = []
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            self._dispatch_notices()
+            if not self._sending:
+                break
+        _log("case.continuing_as_new", history_events=workflow.info().get_current_history_length())
+        workflow.continue_as_new(args=[self._case.submission, self._case])
 
     async def _load_staff(self) -> StaffSnapshot | None:
         snapshot: StaffSnapshot | None = await workflow.execute_local_activity(
