@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 import aiosmtplib
+from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.ledger import NoticeLedger
@@ -120,6 +121,8 @@ class Postbox:
                     outcome.disclosed.append(delivery.kind)
                 continue
             await self._rate.wait()
+            if activity.in_activity():
+                activity.heartbeat(delivery.kind.value)  # alive; one SMTP conversation follows
             await self._send(delivery, mid)
             await self._ledger.mark_sent(mid)
             outcome.delivered.append(delivery.kind)

@@ -39,6 +39,7 @@ NOTICE_RETRY = RetryPolicy(
     non_retryable_error_types=["PermanentDeliveryFailure", "ValueError"],
 )
 NOTICE_ATTEMPT_TIMEOUT = timedelta(seconds=60)
+NOTICE_HEARTBEAT = timedelta(seconds=30)  # a dead worker's notice is retried within 30 s
 NOTICE_GIVE_UP_AFTER = timedelta(days=3)
 POLICY_TIMEOUT = timedelta(seconds=10)
 
@@ -299,6 +300,7 @@ class CaseReviewWorkflow:
                 notice,
                 result_type=NoticeOutcome,
                 start_to_close_timeout=NOTICE_ATTEMPT_TIMEOUT,
+                heartbeat_timeout=NOTICE_HEARTBEAT,
                 schedule_to_close_timeout=NOTICE_GIVE_UP_AFTER,
                 retry_policy=NOTICE_RETRY,
                 summary=f"{notice.kind} notice",
