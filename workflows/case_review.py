@@ -17,9 +17,11 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     import structlog
+    from pydantic import ValidationError
 
     from domain import search
     from domain.decisions import DECISIONS, Decision, DecisionRule, Refusal
+    from domain.errors import describe
     from domain.inquiry import Submission
     from domain.notices import ACTIVITY_FOR_NOTICE, Notice, NoticeOutcome, NoticeRecord
     from domain.policy import DeadlinePolicy
@@ -104,14 +106,20 @@ class CaseReviewWorkflow:
         # applied decision_ids, the rejected log, notices and disclosures included). The SDK
         # applies type hints only when every parameter has a payload, so a case started with
         # the submission alone arrives as plain JSON: validate both here.
-        if carried is not None:
-            self._case = CaseFile.model_validate(carried)
-        else:
-            self._case = CaseFile.start(
-                workflow.info().workflow_id,
-                Submission.model_validate(submission),
-                workflow.now(),
-            )
+        # A start input that is not a valid submission (someone bypassing starter.py) must not
+        # fail workflow tasks forever: run() fails the case cleanly, naming the fields.
+        self._invalid: str | None = None
+        try:
+            if carried is not None:
+                self._case = CaseFile.model_validate(carried)
+            else:
+                self._case = CaseFile.start(
+                    workflow.info().workflow_id,
+                    Submission.model_validate(submission),
+                    workflow.now(),
+                )
+        except ValidationError as exc:
+            self._invalid = "invalid submission: " + "; ".join(describe(exc))
         self._ready = False
         self._sending: list[asyncio.Task[None]] = []
         self._published: dict[str, Any] | None = None
@@ -123,6 +131,8 @@ class CaseReviewWorkflow:
 
     @workflow.run
     async def run(self, submission: Submission, carried: CaseFile | None = None) -> CaseStatus:
+        if self._invalid is not None:
+            raise ApplicationError(self._invalid, type="InvalidSubmission", non_retryable=True)
         if carried is None:
             policy = await workflow.execute_local_activity(
                 "load_deadline_policy",
@@ -165,12 +175,16 @@ class CaseReviewWorkflow:
         "deadlines, accepted decisions and rejected signals (no personal data).",
     )
     def status(self) -> CaseStatus:
+        if self._invalid is not None:
+            raise ApplicationError(f"the case did not start: {self._invalid}")
         return self._case.status()
 
     # ----- decisions: one path for signals and updates -------------------------------------
 
     def _judge(self, name: str, payload: RawValue) -> Decision | Refusal:
         """Read the payload and check it against the case: the one path of every decision."""
+        if self._invalid is not None:
+            return Refusal(f"the case did not start: {self._invalid}", kind="state")
         decision = read_decision(name, payload, workflow.payload_converter())
         if isinstance(decision, Refusal):
             return decision

@@ -1,0 +1,155 @@
+"""Random and adversarial input at every signal, update and the start input (Hypothesis):
+no workflow task ever fails, every refusal names the problem, and the case then completes."""
+
+import json
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+
+from domain.decisions import DECISIONS
+from domain.errors import describe
+from domain.inquiry import Submission
+from intake import submit
+from settings import Settings
+from tests.support import actor, history_event_types, represented, status_of, wait_stage
+
+pytestmark = [pytest.mark.usefixtures("worker"), pytest.mark.slow]
+
+FIELDS = sorted({f for rule in DECISIONS.values() for f in rule.model.model_fields} | {"x", ""})
+text = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=20),
+    st.just("A" * 20_000),
+    st.sampled_from(["SRO", "FIELD_OFFICE", "C1", "MEETS_PRIORITIES", "G-28", "null", "{"]),
+)
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), text)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(FIELDS), inner, max_size=5)
+    ),
+    max_leaves=12,
+)
+
+
+@st.composite
+def near_valid(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid example payload with one field dropped, replaced or added."""
+    rule = DECISIONS[draw(st.sampled_from(sorted(DECISIONS)))]
+    payload: dict[str, Any] = json.loads(rule.example_json)
+    key = draw(st.sampled_from([*payload, "actor", "extra"]))
+    if draw(st.booleans()) and key in payload:
+        del payload[key]
+    else:
+        payload[key] = draw(json_values)
+    return payload
+
+
+payloads = st.one_of(
+    json_values, near_valid(), st.dictionaries(st.sampled_from(FIELDS), json_values)
+)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def case(client: Client, settings: Settings) -> WorkflowHandle[Any, Any]:
+    started = await submit(client, Submission.model_validate(represented()), settings)
+    handle = client.get_workflow_handle(started.case_id)
+    await wait_stage(handle, "SRO_REVIEW")
+    return handle
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(name=st.sampled_from(sorted(DECISIONS)), payload=payloads)
+async def test_any_payload_is_applied_or_refused_by_name(
+    case: WorkflowHandle[Any, Any], name: str, payload: Any
+) -> None:
+    await case.signal(name, payload)
+    try:
+        await case.execute_update(name, payload)
+    except WorkflowUpdateFailedError as exc:
+        message = str(getattr(exc.cause, "message", exc.cause))
+        assert message and message != "rejected", message
+    assert (await status_of(case)).stage in ("SRO_REVIEW", "CLOSED")
+
+
+async def test_the_fuzzed_case_then_completes(
+    client: Client, case: WorkflowHandle[Any, Any]
+) -> None:
+    status = await status_of(case)
+    if status.stage != "CLOSED":
+        for c in status.consultations:
+            if c.answered_at is None:
+                role = "FIELD_OFFICE" if c.party == "FIELD_OFFICE" else "ICE_ATTORNEY"
+                await case.execute_update(
+                    "record_consultation_response",
+                    {"actor": actor(role), "consultation_id": c.consultation_id, "response": "r"},
+                )
+        await case.execute_update(
+            "record_determination",
+            {"actor": actor("SRO"), "finding": "MEETS_PRIORITIES", "rationale": "after the storm"},
+        )
+    final = await case.result()
+    assert final["stage"] == "CLOSED"
+    assert final["rejected"], "the storm left its refusals on record"
+    runs = [events async for events in _runs(client, case.id)]
+    assert runs
+    for events in runs:
+        assert "EVENT_TYPE_WORKFLOW_TASK_FAILED" not in events
+    description = await case.describe()
+    problems = description.raw_description.workflow_execution_info.search_attributes
+    assert "TemporalReportedProblems" not in problems.indexed_fields
+
+
+async def _runs(client: Client, case_id: str) -> Any:
+    """Every run of the case (it may have continued as new under the storm)."""
+    async for wf in client.list_workflows(f"WorkflowId = '{case_id}'"):
+        history = await client.get_workflow_handle(case_id, run_id=wf.run_id).fetch_history()
+        yield [EventType.Name(e.event_type) for e in history.events]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.one_of(
+        json_values,
+        st.builds(
+            lambda d, k, v: {**d, k: v},
+            st.just(represented()),
+            st.sampled_from([*represented(), "subject", "extra"]),
+            json_values,
+        ),
+    )
+)
+def test_any_start_input_is_accepted_or_every_problem_named(data: Any) -> None:
+    try:
+        Submission.model_validate(data)
+    except ValidationError as exc:
+        lines = describe(exc)
+        assert lines and all(": " in line for line in lines), lines
+
+
+async def test_a_workflow_started_with_junk_fails_cleanly(
+    client: Client, settings: Settings
+) -> None:
+    """Bypassing starter.py with an invalid start input fails the case, never its tasks."""
+    handle = await client.start_workflow(
+        "CaseReviewWorkflow",
+        {"field_office": "GOTHAM"},
+        id="ICR-JUNKJUNKJUNK",
+        task_queue=settings.task_queue,
+    )
+    with pytest.raises(WorkflowFailureError) as failed:
+        await handle.result()
+    assert "invalid submission: field_office" in str(failed.value.cause)
+    events = await history_event_types(client, handle.id)
+    assert "EVENT_TYPE_WORKFLOW_TASK_FAILED" not in events
