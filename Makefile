@@ -29,6 +29,7 @@ run: $(STAMP)
 test: $(STAMP) chromium
 	$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected" >&2; exit 1; fi; exit $$rc
 
+# Skips the long tests (browser, faults, fuzzing, 500 cases, a case across runs).
 test-quick: $(STAMP)
 	$(PY) -m pytest -m "not slow"
 

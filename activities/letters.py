@@ -107,6 +107,12 @@ def correspondent_letter(notice: Notice, to: Correspondent) -> Letter:
                 "incomplete."
             )
             return Letter(f"[{case}] Information needed", greeting + body + _SIGNATURE)
+        case NoticeKind.WITHDRAWN:
+            body = (
+                f"Your ICE case review request {case} has been withdrawn and is closed. You may "
+                "submit a new request at any time."
+            )
+            return Letter(f"[{case}] Case review request withdrawn", greeting + body + _SIGNATURE)
         case NoticeKind.DETERMINATION:
             finding = _FINDING_WORDS[notice.finding] if notice.finding else "was determined"
             body = (

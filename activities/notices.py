@@ -59,6 +59,11 @@ class NoticeActivities:
         """Reminders to whoever a case waits for, then escalations to the supervisor."""
         return await self._deliver(notice, NoticeKind.REMINDER, NoticeKind.ESCALATION)
 
+    @activity.defn(name="notify_withdrawal")
+    async def notify_withdrawal(self, notice: Notice) -> NoticeOutcome:
+        """The requestor learns the case was closed as withdrawn (added with a patch)."""
+        return await self._deliver(notice, NoticeKind.WITHDRAWN)
+
     def all(self) -> list[Callable[..., Any]]:
         return [
             self.notify_field_office,
@@ -68,6 +73,7 @@ class NoticeActivities:
             self.request_consultation,
             self.send_determination_notice,
             self.send_deadline_notice,
+            self.notify_withdrawal,
         ]
 
 

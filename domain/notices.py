@@ -22,6 +22,7 @@ class NoticeKind(StrEnum):
     DETERMINATION = "DETERMINATION"
     REMINDER = "REMINDER"
     ESCALATION = "ESCALATION"
+    WITHDRAWN = "WITHDRAWN"
 
 
 class RecipientKind(StrEnum):
@@ -168,4 +169,5 @@ ACTIVITY_FOR_NOTICE: dict[NoticeKind, str] = {
     NoticeKind.DETERMINATION: "send_determination_notice",
     NoticeKind.REMINDER: "send_deadline_notice",
     NoticeKind.ESCALATION: "send_deadline_notice",
+    NoticeKind.WITHDRAWN: "notify_withdrawal",
 }

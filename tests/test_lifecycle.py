@@ -111,7 +111,9 @@ async def _async(value: Any) -> Any:
     return value
 
 
-async def test_sro_entry_complete_goes_to_review(client: Client, settings: Settings) -> None:
+async def test_sro_entry_complete_goes_to_review(
+    client: Client, settings: Settings, mail: MailSink
+) -> None:
     handle = await start(client, settings, sro_submission())
     status = await wait_stage(handle, "SRO_REVIEW")
     assert status.entry == "SRO_INQUIRY"
@@ -119,6 +121,14 @@ async def test_sro_entry_complete_goes_to_review(client: Client, settings: Setti
     await decide(handle, "withdraw", {"actor": actor("INTAKE"), "reason": "Requestor withdrew."})
     final = await handle.result()
     assert final["closure_reason"] == "WITHDRAWN"
+    # The withdrawal notice (patch "withdrawal-notice") tells the requestor, once.
+    withdrawn = await eventually(
+        lambda: _async(mail.for_case(handle.id)),
+        lambda m: any("withdrawn" in x.subject for x in m),
+    )
+    assert [x.rcpt_tos for x in withdrawn if "withdrawn" in x.subject] == [
+        ["maria.lopez@example.org"]
+    ]
 
 
 async def test_incomplete_inquiry_waits_for_information(

@@ -4,6 +4,7 @@ running case fails CI here (tests/histories/record.py records them)."""
 from pathlib import Path
 
 import pytest
+import temporalio.workflow
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
@@ -30,6 +31,7 @@ def test_every_recorded_path_is_there() -> None:
         "local_to_determination",
         "incomplete_then_withdrawn",
         "broken_signals_then_closed",
+        "before_withdrawal_notice.incomplete_then_withdrawn",
     }
 
 
@@ -56,3 +58,36 @@ async def test_replay_catches_a_breaking_change(monkeypatch: pytest.MonkeyPatch)
     )
     result = await replayer().replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is not None
+
+
+OLD_WITHDRAWAL = HISTORIES / "before_withdrawal_notice.incomplete_then_withdrawn.json"
+
+
+async def test_the_withdrawal_notice_patch_keeps_old_cases_replaying(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A case withdrawn before the patch replays (no notice); without the patch guard the same
+    history would break, which is why the change is patched."""
+    history = WorkflowHistory.from_json("old", OLD_WITHDRAWAL.read_text())
+    assert (await replayer().replay_workflow(history)).replay_failure is None
+    monkeypatch.setattr(temporalio.workflow, "patched", lambda patch_id: True)
+    unguarded = await replayer().replay_workflow(history, raise_on_replay_failure=False)
+    assert unguarded.replay_failure is not None
+
+
+def patch_ids(path: Path) -> list[bytes]:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    return [
+        payload.data
+        for event in history.events
+        if event.marker_recorded_event_attributes.marker_name == "core_patch"
+        for details in event.marker_recorded_event_attributes.details.values()
+        for payload in details.payloads
+    ]
+
+
+def test_new_histories_carry_the_patch_marker() -> None:
+    assert any(
+        b"withdrawal-notice" in d for d in patch_ids(HISTORIES / "incomplete_then_withdrawn.json")
+    )
+    assert patch_ids(OLD_WITHDRAWAL) == []

@@ -260,6 +260,7 @@ class CaseFile(BaseModel):
                 )
                 self._close(ClosureReason.DETERMINATION_ISSUED, now)
             case Withdraw():
+                self._notify(NoticeKind.WITHDRAWN, "withdrawn", to_requestor=True)
                 self._close(ClosureReason.WITHDRAWN, now)
             case AddNote():
                 self.notes.append(Note(at=now, actor=decision.actor, text=decision.text))
