@@ -32,6 +32,8 @@ def test_every_recorded_path_is_there() -> None:
         "incomplete_then_withdrawn",
         "broken_signals_then_closed",
         "before_withdrawal_notice.incomplete_then_withdrawn",
+        "reminders_then_not_escalated",
+        "information_deadline_incomplete",
     }
 
 

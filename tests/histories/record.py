@@ -6,13 +6,14 @@ Payloads are encrypted under the test-only key in KEY, so the files hold no read
 """
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from clients import data_converter
+from clients import data_converter, register_search_attributes
 from domain import search
 from domain.inquiry import Submission
 from intake import submit
@@ -115,6 +116,23 @@ async def broken_signals_then_closed(client: Client, s: Settings) -> str:
     return str(h.id)
 
 
+async def reminders_then_not_escalated(env: WorkflowEnvironment, s: Settings) -> str:
+    """Field-office reminder (day 7), escalation (day 21), then the escalation window."""
+    h = await start(env.client, s, submission())
+    await env.sleep(timedelta(days=22))
+    await h.signal("record_local_response", FO)
+    await env.sleep(timedelta(days=31))
+    return str(h.id)
+
+
+async def information_deadline_incomplete(env: WorkflowEnvironment, s: Settings) -> str:
+    data = sro_submission()
+    data["subject"]["date_of_birth"] = None
+    h = await start(env.client, s, data)
+    await env.sleep(timedelta(days=31))
+    return str(h.id)
+
+
 async def main() -> None:
     sink = MailSink()
     sink.start()
@@ -132,6 +150,18 @@ async def main() -> None:
             history = await env.client.get_workflow_handle(case_id).fetch_history()
             (HERE / f"{path.__name__}.json").write_text(history.to_json())
             print(f"recorded {path.__name__}: {len(history.events)} events")
+    # The deadline paths, on the time-skipping test server.
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(BIN / "temporal-test-server"),
+        data_converter=data_converter(s),
+    ) as env:
+        await register_search_attributes(env.client)
+        async with build_worker(env.client, s):
+            for timed in (reminders_then_not_escalated, information_deadline_incomplete):
+                case_id = await timed(env, s)
+                history = await env.client.get_workflow_handle(case_id).fetch_history()
+                (HERE / f"{timed.__name__}.json").write_text(history.to_json())
+                print(f"recorded {timed.__name__}: {len(history.events)} events")
     sink.stop()
     (HERE / ".ledger.sqlite3").unlink(missing_ok=True)
 
