@@ -38,10 +38,10 @@ from bench.bare import UPDATES_PER_CASE
 from caseload.queries import CaseFilter, find_cases
 from clients import connect, register_search_attributes
 from domain.inquiry import Submission
-from domain.search import REGISTRATION
 from domain.stage import Stage
 from intake import submit
 from settings import Settings
+from tools.devserver import dev_server_command
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -78,24 +78,12 @@ class Stack:
     worker: subprocess.Popen[bytes] | None = None
 
     def start_server(self) -> None:
-        cmd = [
-            str(BIN / "temporal"),
-            "server",
-            "start-dev",
-            "--headless",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--db-filename",
-            str(self.folder / "temporal.db"),
-            "--log-level",
-            "error",
-        ]
-        for pragma in self.pragmas:
-            cmd += ["--sqlite-pragma", pragma]
-        for name, kind in REGISTRATION.items():
-            cmd += ["--search-attribute", f"{name}={kind}"]
+        cmd = dev_server_command(
+            port=self.port,
+            db_file=self.folder / "temporal.db",
+            pragmas=tuple(self.pragmas),
+            log_level="error",
+        )
         self.server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def start_worker(self, env: dict[str, str]) -> None:

@@ -17,10 +17,10 @@ from temporalio.client import Client
 
 from clients import connect
 from domain.inquiry import Submission
-from domain.search import REGISTRATION
 from intake import submit
 from settings import Settings
-from tests.support import BIN, ROOT, MailSink, actor, eventually, free_port, status_of, submission
+from tests.support import ROOT, MailSink, actor, eventually, free_port, status_of, submission
+from tools.devserver import dev_server_command
 
 pytestmark = pytest.mark.slow
 
@@ -49,26 +49,9 @@ class Cluster:
         self.restarts = {"server": 0, "worker": 0}
 
     def start_server(self) -> None:
-        cmd = [
-            str(BIN / "temporal"),
-            "server",
-            "start-dev",
-            "--headless",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--db-filename",
-            str(self.folder / "temporal.db"),
-            "--log-level",
-            "error",
-            "--sqlite-pragma",
-            "journal_mode=WAL",
-            "--sqlite-pragma",
-            "synchronous=NORMAL",
-        ]
-        for name, kind in REGISTRATION.items():
-            cmd += ["--search-attribute", f"{name}={kind}"]
+        cmd = dev_server_command(
+            port=self.port, db_file=self.folder / "temporal.db", log_level="error"
+        )
         self.server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def start_worker(self) -> None:

@@ -13,9 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from domain.search import REGISTRATION
 from security.keys import KeyRing
 from settings import DEV_KEY_FILE
+from tools.devserver import dev_server_command
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -73,30 +73,12 @@ def main() -> None:
         if not DEV_KEY_FILE.is_file():
             KeyRing.generate(DEV_KEY_FILE)
         env["ICR_PAYLOAD_KEY_FILE"] = str(DEV_KEY_FILE)
-    server_cmd = [
-        str(BIN / "temporal"),
-        "server",
-        "start-dev",
-        "--db-filename",
-        str(VAR / "temporal.db"),
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        str(grpc_port),
-        "--ui-port",
-        str(ui_port),
-        "--log-level",
-        "warn",
-        "--ui-codec-endpoint",
-        f"http://localhost:{codec_port}",
-        # Fastest of the settings that lost no acknowledged case to a SIGKILL (bench/RESULTS.md).
-        "--sqlite-pragma",
-        "journal_mode=WAL",
-        "--sqlite-pragma",
-        "synchronous=NORMAL",
-    ]
-    for name, kind in REGISTRATION.items():
-        server_cmd += ["--search-attribute", f"{name}={kind}"]
+    server_cmd = dev_server_command(
+        port=grpc_port,
+        db_file=VAR / "temporal.db",
+        ui_port=ui_port,
+        codec_endpoint=f"http://localhost:{codec_port}",
+    )
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
 
     def start(name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
