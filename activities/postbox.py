@@ -117,18 +117,16 @@ class Postbox:
             mid = message_id(notice.case_id, notice.event_key, delivery.kind)
             if await self._ledger.was_sent(mid):
                 outcome.already_sent.append(delivery.kind)
-                if delivery.discloses:
-                    outcome.disclosed.append(delivery.kind)
-                continue
-            await self._rate.wait()
-            if activity.in_activity():
-                activity.heartbeat(delivery.kind.value)  # alive; one SMTP conversation follows
-            await self._send(delivery, mid)
-            await self._ledger.mark_sent(mid)
-            outcome.delivered.append(delivery.kind)
-            if delivery.discloses:
+            else:
+                await self._rate.wait()
+                if activity.in_activity():
+                    activity.heartbeat(delivery.kind.value)  # alive; an SMTP conversation follows
+                await self._send(delivery, mid)
+                await self._ledger.mark_sent(mid)
+                outcome.delivered.append(delivery.kind)
+                log.info("notice.sent", recipient=delivery.kind, message=_fingerprint(mid))
+            if delivery.discloses:  # sent now or by an earlier attempt: disclosed either way
                 outcome.disclosed.append(delivery.kind)
-            log.info("notice.sent", recipient=delivery.kind, message=_fingerprint(mid))
         return outcome
 
     async def _send(self, delivery: Delivery, mid: str) -> None:

@@ -6,7 +6,8 @@ import os
 import socket
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
@@ -16,8 +17,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
 
+from clients import data_converter, register_search_attributes
 from domain.status import CaseStatus
+from settings import Settings
+from worker import build_worker
 
 PII = (
     # Every personal datum of the sample submissions (submission(), represented()).
@@ -241,6 +246,19 @@ async def run_starter(env: dict[str, str], *args: str, stdin: str | None = None)
     )
     out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin else b""), 60)
     return Proc(proc.returncode or 0, out.decode(), err.decode())
+
+
+@asynccontextmanager
+async def time_skipping_cases(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server, its search attributes registered (it has no flag for
+    them), and a case worker on it."""
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(BIN / "temporal-test-server"),
+        data_converter=data_converter(settings),
+    ) as env:
+        await register_search_attributes(env.client)
+        async with build_worker(env.client, settings):
+            yield env
 
 
 def unique(prefix: str = "t") -> str:

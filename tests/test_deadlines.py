@@ -8,25 +8,25 @@ import pytest_asyncio
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from clients import data_converter, register_search_attributes
 from domain.inquiry import Submission
 from domain.status import CaseStatus
 from intake import submit
 from settings import Settings
-from tests.support import BIN, MailSink, actor, represented, sro_submission, status_of, submission
-from worker import build_worker
+from tests.support import (
+    MailSink,
+    actor,
+    represented,
+    sro_submission,
+    status_of,
+    submission,
+    time_skipping_cases,
+)
 
 
 @pytest_asyncio.fixture(scope="module")
 async def skipping(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(BIN / "temporal-test-server"),
-        data_converter=data_converter(settings),
-    ) as env:
-        # The test server has no flag for search attributes: register them as an operator would.
-        await register_search_attributes(env.client)
-        async with build_worker(env.client, settings):
-            yield env
+    async with time_skipping_cases(settings) as env:
+        yield env
 
 
 async def start(

@@ -356,9 +356,10 @@ class CaseReviewWorkflow:
 
     def _note_stage(self, status: CaseStatus) -> None:
         """Time spent per stage, measured when the case leaves it."""
-        if self._stage_seen is not None and self._stage_seen[0] != status.stage:
-            self._metrics.stage_left(self._stage_seen[0], status.stage_since - self._stage_seen[1])
-        if self._stage_seen is None or self._stage_seen[0] != status.stage:
+        seen = self._stage_seen
+        if seen is None or seen[0] != status.stage:
+            if seen is not None:
+                self._metrics.stage_left(seen[0], status.stage_since - seen[1])
             self._stage_seen = (status.stage, status.stage_since)
 
     def _publish(self) -> None:

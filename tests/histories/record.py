@@ -13,12 +13,20 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from clients import data_converter, register_search_attributes
+from clients import data_converter
 from domain import search
 from domain.inquiry import Submission
 from intake import submit
 from settings import Settings
-from tests.support import BIN, MailSink, represented, sro_submission, submission, wait_stage
+from tests.support import (
+    BIN,
+    MailSink,
+    represented,
+    sro_submission,
+    submission,
+    time_skipping_cases,
+    wait_stage,
+)
 from worker import build_worker
 
 HERE = Path(__file__).resolve().parent
@@ -133,6 +141,12 @@ async def information_deadline_incomplete(env: WorkflowEnvironment, s: Settings)
     return str(h.id)
 
 
+async def save(client: Client, case_id: str, name: str) -> None:
+    history = await client.get_workflow_handle(case_id).fetch_history()
+    (HERE / f"{name}.json").write_text(history.to_json())
+    print(f"recorded {name}: {len(history.events)} events")
+
+
 async def main() -> None:
     sink = MailSink()
     sink.start()
@@ -146,22 +160,10 @@ async def main() -> None:
         build_worker(env.client, s),
     ):
         for path in (local_to_determination, incomplete_then_withdrawn, broken_signals_then_closed):
-            case_id = await path(env.client, s)
-            history = await env.client.get_workflow_handle(case_id).fetch_history()
-            (HERE / f"{path.__name__}.json").write_text(history.to_json())
-            print(f"recorded {path.__name__}: {len(history.events)} events")
-    # The deadline paths, on the time-skipping test server.
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(BIN / "temporal-test-server"),
-        data_converter=data_converter(s),
-    ) as env:
-        await register_search_attributes(env.client)
-        async with build_worker(env.client, s):
-            for timed in (reminders_then_not_escalated, information_deadline_incomplete):
-                case_id = await timed(env, s)
-                history = await env.client.get_workflow_handle(case_id).fetch_history()
-                (HERE / f"{timed.__name__}.json").write_text(history.to_json())
-                print(f"recorded {timed.__name__}: {len(history.events)} events")
+            await save(env.client, await path(env.client, s), path.__name__)
+    async with time_skipping_cases(s) as env:  # the deadline paths
+        for timed in (reminders_then_not_escalated, information_deadline_incomplete):
+            await save(env.client, await timed(env, s), timed.__name__)
     sink.stop()
     (HERE / ".ledger.sqlite3").unlink(missing_ok=True)
 
