@@ -104,7 +104,7 @@ async def counts(client: Client) -> dict[str, dict[str, int]]:
     offices = list(FieldOffice)
     results = await asyncio.gather(
         *(count(CaseFilter(stage=s).query()) for s in stages),
-        *(count(f"{CaseFilter(office=o).query()} AND {RUNNING}") for o in offices),
+        *(count(CaseFilter(office=o, running_only=True).query()) for o in offices),
     )
     by_stage = dict(zip((s.value for s in stages), results[: len(stages)], strict=True))
     by_office = dict(zip((o.value for o in offices), results[len(stages) :], strict=True))
