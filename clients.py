@@ -13,11 +13,11 @@ from temporalio.converter import DataConverter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.rejection import EncryptedStaffFailureConverter, StaffFailureConverter
-from domain.search import REGISTRATION
 from security.codec import EncryptionCodec
 from settings import Settings
 from workflows.metrics import STAGE_BUCKETS_SECONDS, STAGE_DURATION
+from workflows.refusals import EncryptedStaffFailureConverter, StaffFailureConverter
+from workflows.search_attributes import REGISTRATION
 
 DATA_CONVERTER = dataclasses.replace(
     pydantic_data_converter, failure_converter_class=StaffFailureConverter

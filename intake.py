@@ -18,11 +18,12 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from domain import search
 from domain.case_id import case_id_for_request, new_case_id
+from domain.identity import subject_key
 from domain.inquiry import Submission
-from domain.stage import Entry, Stage
+from domain.stage import ENTRY_STAGE
 from settings import Settings
+from workflows import search_attributes as search
 from workflows.case_review import CaseReviewWorkflow
 from workflows.details import STATIC_DETAILS, static_summary
 
@@ -48,7 +49,7 @@ def fingerprint(submission: Submission, secret: str) -> str:
 async def submit(client: Client, submission: Submission, settings: Settings) -> Submitted:
     request_id = submission.request_id
     case_id = case_id_for_request(request_id) if request_id else new_case_id()
-    stage = Stage.SRO_INTAKE if submission.entry is Entry.SRO_INQUIRY else Stage.LOCAL_REVIEW
+    stage = ENTRY_STAGE[submission.entry]
     print_ = fingerprint(submission, settings.subject_key_secret)
     try:
         handle = await client.start_workflow(
@@ -65,9 +66,7 @@ async def submit(client: Client, submission: Submission, settings: Settings) -> 
                     SearchAttributePair(search.DETAINED, submission.detained),
                     SearchAttributePair(
                         search.SUBJECT_KEY,
-                        search.subject_key(
-                            submission.subject.a_number, settings.subject_key_secret
-                        ),
+                        subject_key(submission.subject.a_number, settings.subject_key_secret),
                     ),
                 ]
             ),

@@ -7,13 +7,17 @@ from typing import TYPE_CHECKING
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain.policy import DeadlinePolicy
+from domain.deadlines import DeadlinePolicy
 
 if TYPE_CHECKING:
     from security.keys import KeyRing
 
 
 DEV_KEY_FILE = Path(__file__).resolve().parent / "var" / "payload-keys.json"
+
+
+_POLICY = DeadlinePolicy()
+"""The deadline defaults are the policy's own; each may be set by ``ICR_<NAME>``."""
 
 
 def _env(name: str) -> AliasChoices:
@@ -46,21 +50,35 @@ class Settings(BaseSettings):
     )
 
     field_office_reminder_days: float = Field(
-        7, validation_alias=_env("ICR_FIELD_OFFICE_REMINDER_DAYS")
+        _POLICY.field_office_reminder_days,
+        gt=0,
+        validation_alias=_env("ICR_FIELD_OFFICE_REMINDER_DAYS"),
     )
     supervisor_escalation_days: float = Field(
-        21, validation_alias=_env("ICR_SUPERVISOR_ESCALATION_DAYS")
+        _POLICY.supervisor_escalation_days,
+        gt=0,
+        validation_alias=_env("ICR_SUPERVISOR_ESCALATION_DAYS"),
     )
-    escalation_window_days: float = Field(30, validation_alias=_env("ICR_ESCALATION_WINDOW_DAYS"))
+    escalation_window_days: float = Field(
+        _POLICY.escalation_window_days, gt=0, validation_alias=_env("ICR_ESCALATION_WINDOW_DAYS")
+    )
     information_deadline_days: float = Field(
-        30, validation_alias=_env("ICR_INFORMATION_DEADLINE_DAYS")
+        _POLICY.information_deadline_days,
+        gt=0,
+        validation_alias=_env("ICR_INFORMATION_DEADLINE_DAYS"),
     )
-    consultation_due_days: float = Field(7, validation_alias=_env("ICR_CONSULTATION_DUE_DAYS"))
+    consultation_due_days: float = Field(
+        _POLICY.consultation_due_days, gt=0, validation_alias=_env("ICR_CONSULTATION_DUE_DAYS")
+    )
     determination_target_days: float = Field(
-        30, validation_alias=_env("ICR_DETERMINATION_TARGET_DAYS")
+        _POLICY.determination_target_days,
+        gt=0,
+        validation_alias=_env("ICR_DETERMINATION_TARGET_DAYS"),
     )
     determination_target_detained_days: float = Field(
-        14, validation_alias=_env("ICR_DETERMINATION_TARGET_DETAINED_DAYS")
+        _POLICY.determination_target_detained_days,
+        gt=0,
+        validation_alias=_env("ICR_DETERMINATION_TARGET_DETAINED_DAYS"),
     )
 
     payload_keys: str | None = Field(None, validation_alias=_env("ICR_PAYLOAD_KEYS"))
@@ -91,15 +109,7 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=_env("ICR_LOG_LEVEL"))
 
     def deadline_policy(self) -> DeadlinePolicy:
-        return DeadlinePolicy(
-            field_office_reminder_days=self.field_office_reminder_days,
-            supervisor_escalation_days=self.supervisor_escalation_days,
-            escalation_window_days=self.escalation_window_days,
-            information_deadline_days=self.information_deadline_days,
-            consultation_due_days=self.consultation_due_days,
-            determination_target_days=self.determination_target_days,
-            determination_target_detained_days=self.determination_target_detained_days,
-        )
+        return DeadlinePolicy(**{name: getattr(self, name) for name in DeadlinePolicy.model_fields})
 
     def keyring(self) -> "KeyRing | None":
         """The payload keys, or None when none are configured (development only)."""

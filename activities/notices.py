@@ -1,4 +1,4 @@
-"""The notice activities, one per event of the contract's notice table.
+"""The notice activities, one per name in the notice table.
 
 Each is idempotent through the ledger and a deterministic Message-ID: retrying one, or running
 it again after a worker died, never mails twice.
@@ -11,70 +11,33 @@ from typing import Any
 from temporalio import activity
 
 from activities.postbox import Postbox
-from domain.notices import Notice, NoticeKind, NoticeOutcome
-from domain.policy import DeadlinePolicy
+from domain.deadlines import DeadlinePolicy
+from domain.notices import Notice, NoticeKind, NoticeOutcome, kinds_by_activity
 from domain.staff import StaffSnapshot
 from security.directory import StaffDirectory
 from settings import Settings
 
 
 class NoticeActivities:
+    """One activity per name in the notice table (``domain.notices.NOTICES``); each sends only
+    the kinds the table gives it, so a notice can never leave through the wrong door."""
+
     def __init__(self, postbox: Postbox) -> None:
         self._postbox = postbox
 
-    async def _deliver(self, notice: Notice, *kinds: NoticeKind) -> NoticeOutcome:
-        if notice.kind not in kinds:
-            raise ValueError(f"{activity.info().activity_type} cannot send a {notice.kind} notice")
-        return await self._postbox.deliver(notice)
-
-    @activity.defn(name="notify_field_office")
-    async def notify_field_office(self, notice: Notice) -> NoticeOutcome:
-        """Local review: the field office learns of a new case."""
-        return await self._deliver(notice, NoticeKind.CASE_OPENED)
-
-    @activity.defn(name="notify_local_response")
-    async def notify_local_response(self, notice: Notice) -> NoticeOutcome:
-        return await self._deliver(notice, NoticeKind.LOCAL_RESPONSE)
-
-    @activity.defn(name="acknowledge_sro_inquiry")
-    async def acknowledge_sro_inquiry(self, notice: Notice) -> NoticeOutcome:
-        """SRO submission: the requestor learns the inquiry arrived."""
-        return await self._deliver(notice, NoticeKind.INQUIRY_RECEIVED)
-
-    @activity.defn(name="request_missing_information")
-    async def request_missing_information(self, notice: Notice) -> NoticeOutcome:
-        return await self._deliver(notice, NoticeKind.INFORMATION_MISSING)
-
-    @activity.defn(name="request_consultation")
-    async def request_consultation(self, notice: Notice) -> NoticeOutcome:
-        """Coordination: the field office's or the attorneys' mailbox gets the question."""
-        return await self._deliver(notice, NoticeKind.CONSULTATION_REQUESTED)
-
-    @activity.defn(name="send_determination_notice")
-    async def send_determination_notice(self, notice: Notice) -> NoticeOutcome:
-        return await self._deliver(notice, NoticeKind.DETERMINATION)
-
-    @activity.defn(name="send_deadline_notice")
-    async def send_deadline_notice(self, notice: Notice) -> NoticeOutcome:
-        """Reminders to whoever a case waits for, then escalations to the supervisor."""
-        return await self._deliver(notice, NoticeKind.REMINDER, NoticeKind.ESCALATION)
-
-    @activity.defn(name="notify_withdrawal")
-    async def notify_withdrawal(self, notice: Notice) -> NoticeOutcome:
-        """The requestor learns the case was closed as withdrawn (added with a patch)."""
-        return await self._deliver(notice, NoticeKind.WITHDRAWN)
-
     def all(self) -> list[Callable[..., Any]]:
-        return [
-            self.notify_field_office,
-            self.notify_local_response,
-            self.acknowledge_sro_inquiry,
-            self.request_missing_information,
-            self.request_consultation,
-            self.send_determination_notice,
-            self.send_deadline_notice,
-            self.notify_withdrawal,
-        ]
+        return [self._activity(name, kinds) for name, kinds in kinds_by_activity().items()]
+
+    def _activity(self, name: str, kinds: tuple[NoticeKind, ...]) -> Callable[..., Any]:
+        postbox = self._postbox
+
+        async def deliver(notice: Notice) -> NoticeOutcome:
+            if notice.kind not in kinds:
+                raise ValueError(f"{name} cannot send a {notice.kind} notice")
+            return await postbox.deliver(notice)
+
+        deliver.__name__ = deliver.__qualname__ = name
+        return activity.defn(name=name)(deliver)
 
 
 class PolicyActivities:

@@ -14,23 +14,10 @@ from temporalio.exceptions import ApplicationError
 from activities.ledger import NoticeLedger
 from activities.letters import Letter, correspondent_letter, staff_letter
 from domain.consultation import Party
-from domain.notices import (
-    DISCLOSURE_PURPOSE,
-    Notice,
-    NoticeKind,
-    NoticeOutcome,
-    RecipientKind,
-)
+from domain.notices import NOTICES, Audience, Notice, NoticeKind, NoticeOutcome, RecipientKind
 from domain.tasks import TaskKind
 from logs import PII_KEY, activity_logger
 from settings import Settings
-
-_STAFF_NOTICES = {
-    NoticeKind.CASE_OPENED,
-    NoticeKind.CONSULTATION_REQUESTED,
-    NoticeKind.REMINDER,
-    NoticeKind.ESCALATION,
-}
 
 
 @dataclass(frozen=True)
@@ -85,7 +72,8 @@ class Postbox:
         return RecipientKind.FIELD_OFFICE, s.mailbox(notice.field_office.mailbox_local_part)
 
     def deliveries(self, notice: Notice) -> list[Delivery]:
-        if notice.kind in _STAFF_NOTICES:
+        rule = NOTICES[notice.kind]
+        if rule.audience is Audience.STAFF:
             kind, address = self.mailbox_of(notice)
             return [Delivery(kind, address, staff_letter(notice), notice.brief is not None)]
         return [
@@ -93,7 +81,7 @@ class Postbox:
                 to.kind,
                 to.email,
                 correspondent_letter(notice, to),
-                to.may_receive_case_information and notice.kind in DISCLOSURE_PURPOSE,
+                to.may_receive_case_information and rule.disclosure_purpose is not None,
             )
             for to in notice.to
         ]

@@ -9,9 +9,9 @@ from pydantic import BaseModel
 from temporalio.client import Client, WorkflowUpdateFailedError
 
 from caseload.queries import CaseFilter, find_cases
-from domain import search
-from domain.stage import Stage
+from domain.decisions import DECISIONS
 from domain.status import CaseStatus
+from workflows import search_attributes as search
 
 
 class Change(BaseModel):
@@ -89,7 +89,7 @@ async def reminder_round(
     changes = []
     for wf in await find_cases(client, dataclasses.replace(case_filter, running_only=True)):
         stage = wf.typed_search_attributes.get(search.CASE_STAGE)
-        idle = stage not in (Stage.LOCAL_REVIEW, Stage.SRO_REVIEW)
+        idle = stage not in DECISIONS["send_reminders"].stages
         changes.append(
             await _act(
                 client,

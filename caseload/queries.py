@@ -8,11 +8,11 @@ from typing import Any
 from pydantic import TypeAdapter
 from temporalio.client import Client, WorkflowExecution
 
-from domain import search
 from domain.decisions import StaffId
 from domain.field_office import FieldOffice
-from domain.identity import normalize_a_number
+from domain.identity import normalize_a_number, subject_key
 from domain.stage import Stage
+from workflows import search_attributes as search
 
 WORKFLOW_TYPE = "WorkflowType = 'CaseReviewWorkflow'"
 RUNNING = "ExecutionStatus = 'Running'"
@@ -65,7 +65,7 @@ class CaseFilter:
 
 def subject_filter(a_number: str, secret: str) -> CaseFilter:
     """Find by A-number: the keyed hash is computed here, so the number never leaves."""
-    return CaseFilter(subject_key=search.subject_key(normalize_a_number(a_number), secret))
+    return CaseFilter(subject_key=subject_key(normalize_a_number(a_number), secret))
 
 
 def row(wf: WorkflowExecution, now: datetime | None = None) -> dict[str, Any]:

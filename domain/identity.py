@@ -4,6 +4,8 @@ Each is an ``Annotated`` type so that every model holding one normalizes it the 
 every rejection names the rule that was broken.
 """
 
+import hashlib
+import hmac
 import re
 from typing import Annotated
 
@@ -51,3 +53,8 @@ def normalize_email(value: str) -> str:
 ANumber = Annotated[str, BeforeValidator(normalize_a_number)]
 Phone = Annotated[str, BeforeValidator(normalize_phone)]
 Email = Annotated[str, AfterValidator(normalize_email)]
+
+
+def subject_key(normalized_a_number: str, secret: str) -> str:
+    """Keyed hash of the A-number: findable by whoever holds the key, unreadable to others."""
+    return hmac.new(secret.encode(), normalized_a_number.encode(), hashlib.sha256).hexdigest()

@@ -99,6 +99,29 @@ class Submission(_Model):
     def representative_authorized(self) -> bool:
         return self.representative is not None and self.representative.authorization is not None
 
+    def with_items(
+        self,
+        *,
+        date_of_birth: date | None = None,
+        phone: str | None = None,
+        email: str | None = None,
+        authorization: Authorization | None = None,
+        representative: Representative | None = None,
+    ) -> Self:
+        """The submission with items the requestor sent in later (already validated)."""
+        subject = self.subject
+        if date_of_birth is not None:
+            subject = subject.model_copy(update={"date_of_birth": date_of_birth})
+        requestor = self.requestor.model_copy(
+            update={"phone": phone or self.requestor.phone, "email": email or self.requestor.email}
+        )
+        rep = representative or self.representative
+        if authorization is not None and rep is not None:
+            rep = rep.model_copy(update={"authorization": authorization})
+        return self.model_copy(
+            update={"subject": subject, "requestor": requestor, "representative": rep}
+        )
+
     def missing_items(self) -> list[str]:
         """What the SRO still needs for a complete inquiry, by field path."""
         missing = [

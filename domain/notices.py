@@ -1,5 +1,6 @@
 """Notice requests: what the workflow asks its activities to e-mail, and what came of it."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
@@ -140,14 +141,6 @@ class Disclosure(BaseModel):
     event_key: str
 
 
-DISCLOSURE_PURPOSE: dict[NoticeKind, str] = {
-    NoticeKind.CASE_OPENED: "local case review by the field office",
-    NoticeKind.CONSULTATION_REQUESTED: "consultation requested by the SRO",
-    NoticeKind.LOCAL_RESPONSE: "local response to the requestor",
-    NoticeKind.DETERMINATION: "determination to the requestor",
-}
-
-
 class NoticeRecord(BaseModel):
     """The case's log of notices, PII-free, shown in the status."""
 
@@ -160,14 +153,64 @@ class NoticeRecord(BaseModel):
     error: str | None = None
 
 
-ACTIVITY_FOR_NOTICE: dict[NoticeKind, str] = {
-    NoticeKind.CASE_OPENED: "notify_field_office",
-    NoticeKind.LOCAL_RESPONSE: "notify_local_response",
-    NoticeKind.INQUIRY_RECEIVED: "acknowledge_sro_inquiry",
-    NoticeKind.INFORMATION_MISSING: "request_missing_information",
-    NoticeKind.CONSULTATION_REQUESTED: "request_consultation",
-    NoticeKind.DETERMINATION: "send_determination_notice",
-    NoticeKind.REMINDER: "send_deadline_notice",
-    NoticeKind.ESCALATION: "send_deadline_notice",
-    NoticeKind.WITHDRAWN: "notify_withdrawal",
+class Audience(StrEnum):
+    STAFF = "STAFF"  # an ICE mailbox (field office, attorneys, SRO, supervisors)
+    CORRESPONDENTS = "CORRESPONDENTS"  # the requestor and an authorized representative
+
+
+@dataclass(frozen=True)
+class NoticeRule:
+    """Everything about one kind of notice but its words (``activities.letters``) and the case
+    rule that sends it. Activities, their registry, mailboxes and disclosures derive from it."""
+
+    kind: NoticeKind
+    activity: str
+    audience: Audience
+    disclosure_purpose: str | None = None
+    """Set where the letter carries case information: each delivery is then a disclosure."""
+
+
+NOTICES: dict[NoticeKind, NoticeRule] = {
+    rule.kind: rule
+    for rule in (
+        NoticeRule(
+            NoticeKind.CASE_OPENED,
+            "notify_field_office",
+            Audience.STAFF,
+            "local case review by the field office",
+        ),
+        NoticeRule(
+            NoticeKind.LOCAL_RESPONSE,
+            "notify_local_response",
+            Audience.CORRESPONDENTS,
+            "local response to the requestor",
+        ),
+        NoticeRule(NoticeKind.INQUIRY_RECEIVED, "acknowledge_sro_inquiry", Audience.CORRESPONDENTS),
+        NoticeRule(
+            NoticeKind.INFORMATION_MISSING, "request_missing_information", Audience.CORRESPONDENTS
+        ),
+        NoticeRule(
+            NoticeKind.CONSULTATION_REQUESTED,
+            "request_consultation",
+            Audience.STAFF,
+            "consultation requested by the SRO",
+        ),
+        NoticeRule(
+            NoticeKind.DETERMINATION,
+            "send_determination_notice",
+            Audience.CORRESPONDENTS,
+            "determination to the requestor",
+        ),
+        NoticeRule(NoticeKind.REMINDER, "send_deadline_notice", Audience.STAFF),
+        NoticeRule(NoticeKind.ESCALATION, "send_deadline_notice", Audience.STAFF),
+        NoticeRule(NoticeKind.WITHDRAWN, "notify_withdrawal", Audience.CORRESPONDENTS),
+    )
 }
+
+
+def kinds_by_activity() -> dict[str, tuple[NoticeKind, ...]]:
+    """Each notice activity's name and the kinds it sends (one activity may send several)."""
+    table: dict[str, tuple[NoticeKind, ...]] = {}
+    for rule in NOTICES.values():
+        table[rule.activity] = (*table.get(rule.activity, ()), rule.kind)
+    return table

@@ -30,3 +30,10 @@ class ClosureReason(StrEnum):
     WITHDRAWN = "WITHDRAWN"
     NOT_ESCALATED = "NOT_ESCALATED"
     INCOMPLETE = "INCOMPLETE"
+
+
+ENTRY_STAGE: dict[Entry, Stage] = {
+    Entry.LOCAL_REVIEW: Stage.LOCAL_REVIEW,
+    Entry.SRO_INQUIRY: Stage.SRO_INTAKE,
+}
+"""The stage a case starts in, by its entry."""

@@ -36,8 +36,8 @@ class HistoryEntry(BaseModel):
     decision_id: str | None = None
 
 
-class RejectedSignal(BaseModel):
-    """A signal the case refused, kept so staff see why nothing happened."""
+class RefusedSignal(BaseModel):
+    """A signal the case refused, kept so staff see why nothing happened (``rejected``)."""
 
     at: datetime
     name: str
@@ -63,7 +63,7 @@ class CaseStatus(BaseModel):
     missing_items: list[str] = []
     consultations: list[ConsultationView] = []
     history: list[HistoryEntry] = []
-    rejected: list[RejectedSignal] = []
+    rejected: list[RefusedSignal] = []
     notices: list[NoticeRecord] = []
     disclosures: list[Disclosure] = []
 

@@ -26,11 +26,16 @@ TASK_WORDS: dict[TaskKind, str] = {
     TaskKind.SRO_INQUIRY: "the requestor's SRO inquiry (submit_sro_inquiry)",
     TaskKind.INFORMATION: "the missing information from the requestor (provide_information)",
     TaskKind.DETERMINATION: "the SRO's determination (record_determination)",
-    TaskKind.CONSULTATION_RESPONSE: "an answer to consultation (record_consultation_response)",
+    TaskKind.CONSULTATION_RESPONSE: "an answer to consultation {consultation_id} "
+    "(record_consultation_response)",
 }
+"""What each task waits for, in words, with the decision that ends it; ``{consultation_id}``
+is filled in for a consultation."""
 
 
 class OpenTask(BaseModel):
+    """A task the case waits for; its flags make each reminder and escalation go out once."""
+
     kind: TaskKind
     role: Role
     due_at: datetime
@@ -48,3 +53,6 @@ class OpenTask(BaseModel):
         if self.escalate_at is not None and not self.escalated:
             moments.append(self.escalate_at)
         return min(moments, default=None)
+
+    def words(self) -> str:
+        return TASK_WORDS[self.kind].format(consultation_id=self.consultation_id)

@@ -14,12 +14,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from clients import data_converter
-from domain import search
 from domain.field_office import FieldOffice
 from security.codec_server import app_from_settings
 from settings import Settings
 from tests.support import BIN, MailSink, free_port
 from worker import build_worker
+from workflows import search_attributes as search
 
 
 @pytest.fixture(scope="session")

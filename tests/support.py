@@ -114,6 +114,17 @@ def represented(form: str | None = "G-28", **overrides: Any) -> dict[str, Any]:
     )
 
 
+async def start_case(
+    client: Client, settings: Settings, data: dict[str, Any]
+) -> WorkflowHandle[Any, Any]:
+    """Start a case the way integrating systems do (``intake.submit``) and return its handle."""
+    from domain.inquiry import Submission
+    from intake import submit
+
+    result = await submit(client, Submission.model_validate(data), settings)
+    return client.get_workflow_handle(result.case_id)
+
+
 def actor(role: str, staff_id: str | None = None) -> dict[str, str]:
     return {"id": staff_id or f"{role.lower()}.one", "role": role}
 

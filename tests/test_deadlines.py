@@ -8,15 +8,14 @@ import pytest_asyncio
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from domain.inquiry import Submission
 from domain.status import CaseStatus
-from intake import submit
 from settings import Settings
 from tests.support import (
     MailSink,
     actor,
     represented,
     sro_submission,
+    start_case,
     status_of,
     submission,
     time_skipping_cases,
@@ -27,13 +26,6 @@ from tests.support import (
 async def skipping(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
     async with time_skipping_cases(settings) as env:
         yield env
-
-
-async def start(
-    env: WorkflowEnvironment, settings: Settings, data: dict[str, Any]
-) -> WorkflowHandle[Any, Any]:
-    result = await submit(env.client, Submission.model_validate(data), settings)
-    return env.client.get_workflow_handle(result.case_id)
 
 
 async def after(
@@ -51,7 +43,7 @@ def notice_kinds(status: CaseStatus) -> list[str]:
 async def test_local_review_reminder_escalation_and_escalation_window(
     skipping: WorkflowEnvironment, settings: Settings, mail: MailSink
 ) -> None:
-    handle = await start(skipping, settings, submission())
+    handle = await start_case(skipping.client, settings, submission())
     status = await after(skipping, handle, 6.9)
     assert notice_kinds(status) == ["CASE_OPENED:case-opened"]
     status = await after(skipping, handle, 0.2)  # day 7.1
@@ -81,7 +73,7 @@ async def test_information_deadline_closes_incomplete(
 ) -> None:
     data = sro_submission()
     data["subject"] = {**data["subject"], "date_of_birth": None}
-    handle = await start(skipping, settings, data)
+    handle = await start_case(skipping.client, settings, data)
     status = await after(skipping, handle, 29.9)
     assert status.stage == "AWAITING_INFORMATION"
     assert status.open_tasks[0].kind == "INFORMATION"
@@ -92,7 +84,7 @@ async def test_information_deadline_closes_incomplete(
 async def test_detained_determination_and_consultation_deadlines(
     skipping: WorkflowEnvironment, settings: Settings, mail: MailSink
 ) -> None:
-    handle = await start(skipping, settings, represented(detained=True))
+    handle = await start_case(skipping.client, settings, represented(detained=True))
     status = await after(skipping, handle, 0.01)
     assert status.stage == "SRO_REVIEW"
     determination_due = status.open_tasks[0].due_at

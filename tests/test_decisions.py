@@ -16,6 +16,7 @@ from tests.support import (
     eventually,
     history_event_types,
     sro_submission,
+    start_case,
     status_of,
     submission,
     unique,
@@ -25,13 +26,6 @@ from tests.support import (
 pytestmark = pytest.mark.usefixtures("worker")
 
 LOCAL = {"actor": actor("FIELD_OFFICE"), "finding": "MEETS_PRIORITIES", "message": "Reviewed."}
-
-
-async def start(
-    client: Client, settings: Settings, data: dict[str, Any]
-) -> WorkflowHandle[Any, Any]:
-    result = await submit(client, Submission.model_validate(data), settings)
-    return client.get_workflow_handle(result.case_id)
 
 
 async def rejection(handle: WorkflowHandle[Any, Any], name: str, payload: Any) -> str:
@@ -75,7 +69,7 @@ async def rejection(handle: WorkflowHandle[Any, Any], name: str, payload: Any) -
 async def test_update_rejections_name_the_problem(
     client: Client, settings: Settings, name: str, payload: Any, expected: str
 ) -> None:
-    handle = await start(client, settings, submission())
+    handle = await start_case(client, settings, submission())
     await wait_stage(handle, "LOCAL_REVIEW")
     assert expected in await rejection(handle, name, payload)
     status = await status_of(handle)
@@ -88,7 +82,7 @@ async def test_update_rejections_name_the_problem(
 async def test_unknown_consultation_and_wrong_party_are_rejected(
     client: Client, settings: Settings
 ) -> None:
-    handle = await start(client, settings, sro_submission())
+    handle = await start_case(client, settings, sro_submission())
     await wait_stage(handle, "SRO_REVIEW")
     await handle.execute_update(
         "request_consultation",
@@ -126,7 +120,7 @@ async def test_unknown_consultation_and_wrong_party_are_rejected(
 async def test_broken_signals_are_recorded_and_the_case_completes(
     client: Client, settings: Settings
 ) -> None:
-    handle = await start(client, settings, submission())
+    handle = await start_case(client, settings, submission())
     await wait_stage(handle, "LOCAL_REVIEW")
     malformed = RawValue(Payload(metadata={"encoding": b"json/plain"}, data=b"{not json"))
     await handle.signal("record_local_response")  # empty Data box: no payload at all
@@ -165,7 +159,7 @@ async def test_broken_signals_are_recorded_and_the_case_completes(
 
 
 async def test_duplicate_decision_ids_change_nothing(client: Client, settings: Settings) -> None:
-    handle = await start(client, settings, submission())
+    handle = await start_case(client, settings, submission())
     await wait_stage(handle, "LOCAL_REVIEW")
     first = await handle.execute_update("record_local_response", {**LOCAL, "decision_id": "d-1"})
     await handle.execute_update(
@@ -203,7 +197,7 @@ async def test_submit_is_idempotent_on_request_id(client: Client, settings: Sett
 
 async def test_signals_during_activities_are_not_lost(client: Client, settings: Settings) -> None:
     """Decisions sent back to back, while notices and the intake are in flight, all apply."""
-    handle = await start(client, settings, submission())
+    handle = await start_case(client, settings, submission())
     await handle.signal("record_local_response", LOCAL)
     await handle.signal(
         "submit_sro_inquiry",

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from domain.search import REGISTRATION
 from settings import Settings
+from workflows.search_attributes import REGISTRATION
 
 ROOT = Path(__file__).resolve().parent.parent
 

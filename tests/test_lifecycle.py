@@ -5,8 +5,6 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowHandle
 
-from domain.inquiry import Submission
-from intake import submit
 from settings import Settings
 from tests.support import (
     MailSink,
@@ -15,19 +13,13 @@ from tests.support import (
     history_event_types,
     represented,
     sro_submission,
+    start_case,
     submission,
     unique,
     wait_stage,
 )
 
 pytestmark = pytest.mark.usefixtures("worker")
-
-
-async def start(
-    client: Client, settings: Settings, data: dict[str, Any]
-) -> WorkflowHandle[Any, Any]:
-    result = await submit(client, Submission.model_validate(data), settings)
-    return client.get_workflow_handle(result.case_id)
 
 
 async def decide(handle: WorkflowHandle[Any, Any], name: str, payload: dict[str, Any]) -> Any:
@@ -37,7 +29,7 @@ async def decide(handle: WorkflowHandle[Any, Any], name: str, payload: dict[str,
 async def test_local_review_to_determination(
     client: Client, settings: Settings, mail: MailSink
 ) -> None:
-    handle = await start(client, settings, submission())
+    handle = await start_case(client, settings, submission())
     case_id = handle.id
     status = await wait_stage(handle, "LOCAL_REVIEW")
     assert [t.kind for t in status.open_tasks] == ["LOCAL_RESPONSE"]
@@ -114,7 +106,7 @@ async def _async(value: Any) -> Any:
 async def test_sro_entry_complete_goes_to_review(
     client: Client, settings: Settings, mail: MailSink
 ) -> None:
-    handle = await start(client, settings, sro_submission())
+    handle = await start_case(client, settings, sro_submission())
     status = await wait_stage(handle, "SRO_REVIEW")
     assert status.entry == "SRO_INQUIRY"
     assert [t.kind for t in status.open_tasks] == ["DETERMINATION"]
@@ -136,7 +128,7 @@ async def test_incomplete_inquiry_waits_for_information(
 ) -> None:
     data = represented(form=None)
     data["subject"] = {**data["subject"], "date_of_birth": None}
-    handle = await start(client, settings, data)
+    handle = await start_case(client, settings, data)
     status = await wait_stage(handle, "AWAITING_INFORMATION")
     assert status.missing_items == ["subject.date_of_birth", "representative.authorization"]
     await eventually(
@@ -162,7 +154,7 @@ async def test_incomplete_inquiry_waits_for_information(
 
 
 async def test_status_query_has_no_pii(client: Client, settings: Settings) -> None:
-    handle = await start(client, settings, represented())
+    handle = await start_case(client, settings, represented())
     status = await wait_stage(handle, "SRO_REVIEW")
     text = status.model_dump_json()
     for secret in ("012345678", "Maria", "Lopez", "1988", "5550143", "example.org", "Dana"):
@@ -172,7 +164,7 @@ async def test_status_query_has_no_pii(client: Client, settings: Settings) -> No
 
 
 async def test_add_note_and_status_fields(client: Client, settings: Settings) -> None:
-    handle = await start(client, settings, submission(request_id=unique("note")))
+    handle = await start_case(client, settings, submission(request_id=unique("note")))
     status = await decide(
         handle,
         "add_note",

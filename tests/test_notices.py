@@ -9,9 +9,17 @@ from activities.ledger import NoticeLedger
 from activities.postbox import Postbox
 from domain.inquiry import Submission
 from domain.notices import Notice, NoticeKind, RecipientKind, correspondents
-from intake import submit
 from settings import Settings
-from tests.support import MailSink, actor, eventually, represented, status_of, unique, wait_stage
+from tests.support import (
+    MailSink,
+    actor,
+    eventually,
+    represented,
+    start_case,
+    status_of,
+    unique,
+    wait_stage,
+)
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -21,13 +29,6 @@ DETERMINE = {
     "finding": "DOES_NOT_MEET_PRIORITIES",
     "rationale": "Strong equities.",
 }
-
-
-async def start(
-    client: Client, settings: Settings, data: dict[str, Any]
-) -> WorkflowHandle[Any, Any]:
-    result = await submit(client, Submission.model_validate(data), settings)
-    return client.get_workflow_handle(result.case_id)
 
 
 async def determine(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
@@ -40,7 +41,7 @@ async def determine(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
 async def test_determination_reaches_authorized_representative(
     client: Client, settings: Settings, mail: MailSink
 ) -> None:
-    handle = await start(client, settings, represented(form="G-28"))
+    handle = await start_case(client, settings, represented(form="G-28"))
     result = await determine(handle)
     letters = mail.to(handle.id, REP)
     assert [m.subject for m in letters] == [
@@ -66,7 +67,7 @@ async def test_unauthorized_representative_gets_no_case_information(
         "phone": "+12125550143",
         "email": "maria.lopez@example.org",
     }
-    handle = await start(client, settings, data)
+    handle = await start_case(client, settings, data)
     await determine(handle)
     assert mail.to(handle.id, REP) == [], "no form on file: the representative gets nothing"
     to_requestor = mail.to(handle.id, "maria.lopez@example.org")
@@ -74,7 +75,7 @@ async def test_unauthorized_representative_gets_no_case_information(
 
     # Authorized representative beside a SELF requestor: both get the determination.
     data["representative"]["authorization"] = {"form": "ICE-60-001", "document_ref": "F-9"}
-    handle = await start(client, settings, data)
+    handle = await start_case(client, settings, data)
     await determine(handle)
     assert [m.subject for m in mail.to(handle.id, REP)] == [
         f"[{handle.id}] Case review determination"
@@ -86,7 +87,7 @@ async def test_representative_requestor_without_form_hears_only_that_a_response_
     client: Client, settings: Settings, mail: MailSink
 ) -> None:
     data = represented(form=None, entry="LOCAL_REVIEW", local_response=None)
-    handle = await start(client, settings, data)
+    handle = await start_case(client, settings, data)
     await wait_stage(handle, "LOCAL_REVIEW")
     await handle.execute_update(
         "record_local_response",
@@ -139,7 +140,7 @@ async def test_refused_address_fails_that_notice_not_the_case(
     data = represented()
     data["requestor"] = {**data["requestor"], "email": bad}
     mail.refuse.add(bad)
-    handle = await start(client, settings, data)
+    handle = await start_case(client, settings, data)
     status = await eventually(
         lambda: status_of(handle), lambda s: any(n.outcome == "FAILED" for n in s.notices)
     )

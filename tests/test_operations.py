@@ -19,11 +19,8 @@ from temporalio.testing import WorkflowEnvironment
 from caseload.bulk import reassign, reminder_round
 from caseload.queries import CaseFilter, counts, find_cases, subject_filter
 from clients import connect, register_search_attributes
-from domain import search
 from domain.field_office import FieldOffice
-from domain.inquiry import Submission
 from domain.stage import Stage
-from intake import submit
 from settings import Settings
 from tests.support import (
     Proc,
@@ -31,11 +28,13 @@ from tests.support import (
     eventually,
     run_starter,
     sro_submission,
+    start_case,
     status_of,
     submission,
     wait_stage,
 )
 from worker import build_worker
+from workflows import search_attributes as search
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMESPACE = "ops"
@@ -68,13 +67,6 @@ async def ops(
         yield client, ops_settings
 
 
-async def start(
-    client: Client, settings: Settings, data: dict[str, Any]
-) -> WorkflowHandle[Any, Any]:
-    result = await submit(client, Submission.model_validate(data), settings)
-    return client.get_workflow_handle(result.case_id)
-
-
 def subject(a_number: str) -> dict[str, Any]:
     return {**submission()["subject"], "a_number": a_number}
 
@@ -86,7 +78,7 @@ async def attrs(handle: WorkflowHandle[Any, Any]) -> Any:
 async def test_search_attributes_follow_every_transition(
     client: Client, settings: Settings, worker: Any
 ) -> None:
-    handle = await start(client, settings, submission(field_office="HOUSTON", detained=True))
+    handle = await start_case(client, settings, submission(field_office="HOUSTON", detained=True))
 
     async def expect(**wanted: Any) -> None:
         keys = {k.name: k for k in search.ALL_KEYS}
@@ -136,17 +128,19 @@ async def test_search_attributes_follow_every_transition(
 async def test_ops_filters_find_counts_and_bulk(ops: tuple[Client, Settings]) -> None:
     client, settings = ops
     started = datetime.now(UTC)
-    local = await start(client, settings, submission(field_office="ATLANTA"))
-    waiting = await start(client, settings, submission(field_office="BOSTON"))
+    local = await start_case(client, settings, submission(field_office="ATLANTA"))
+    waiting = await start_case(client, settings, submission(field_office="BOSTON"))
     await waiting.execute_update("record_local_response", FO)
     incomplete_data = sro_submission(
         field_office="CHICAGO", detained=True, subject=subject("A-555-123-456")
     )
     incomplete_data["subject"]["date_of_birth"] = None
-    incomplete = await start(client, settings, incomplete_data)
-    review_d = await start(client, settings, sro_submission(field_office="DALLAS", detained=True))
-    review_e = await start(client, settings, sro_submission(field_office="DENVER"))
-    closed = await start(client, settings, submission(field_office="ATLANTA"))
+    incomplete = await start_case(client, settings, incomplete_data)
+    review_d = await start_case(
+        client, settings, sro_submission(field_office="DALLAS", detained=True)
+    )
+    review_e = await start_case(client, settings, sro_submission(field_office="DENVER"))
+    closed = await start_case(client, settings, submission(field_office="ATLANTA"))
     await closed.execute_update("withdraw", {"actor": actor("INTAKE"), "reason": "Withdrawn."})
     for h in (review_d, review_e):
         await wait_stage(h, "SRO_REVIEW")

@@ -46,15 +46,15 @@ async def test_history_replays_on_todays_code(path: Path) -> None:
 
 async def test_replay_catches_a_breaking_change(monkeypatch: pytest.MonkeyPatch) -> None:
     """The guard works: code that sends one notice fewer no longer matches the history."""
-    from workflows.case_file import CaseFile
+    from domain.case_file import CaseFile
 
-    original = CaseFile.open
+    original = CaseFile.apply_policy
 
     def open_without_notice(self: CaseFile, policy: object) -> None:
         original(self, policy)  # type: ignore[arg-type]
-        self.take_effects()  # the field office is no longer told
+        self.take_notices()  # the field office is no longer told
 
-    monkeypatch.setattr(CaseFile, "open", open_without_notice)
+    monkeypatch.setattr(CaseFile, "apply_policy", open_without_notice)
     history = WorkflowHistory.from_json(
         "x", (HISTORIES / "local_to_determination.json").read_text()
     )

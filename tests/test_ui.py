@@ -8,10 +8,8 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle
 
-from domain.inquiry import Submission
-from intake import submit
 from settings import Settings
-from tests.support import actor, eventually, status_of, submission, wait_stage
+from tests.support import actor, eventually, start_case, status_of, submission, wait_stage
 from tests.ui import StaffUI, browser
 
 pytestmark = [pytest.mark.usefixtures("worker"), pytest.mark.slow]
@@ -27,15 +25,10 @@ async def staff(ui_port: int, codec_server: str, settings: Settings) -> AsyncIte
         yield ui
 
 
-async def start(client: Client, settings: Settings, **overrides: Any) -> WorkflowHandle[Any, Any]:
-    result = await submit(client, Submission.model_validate(submission(**overrides)), settings)
-    return client.get_workflow_handle(result.case_id)
-
-
 async def test_case_from_start_to_closed_through_the_ui_alone(
     client: Client, settings: Settings, staff: StaffUI
 ) -> None:
-    handle = await start(client, settings, field_office="SAN_ANTONIO")
+    handle = await start_case(client, settings, submission(field_office="SAN_ANTONIO"))
     await wait_stage(handle, "LOCAL_REVIEW")
     await staff.open_case(handle.id)
     await staff.screenshot("01-case-page")
@@ -100,7 +93,7 @@ async def test_case_from_start_to_closed_through_the_ui_alone(
 async def test_rejected_update_shows_the_reason_and_changes_nothing(
     client: Client, settings: Settings, staff: StaffUI
 ) -> None:
-    handle = await start(client, settings)
+    handle = await start_case(client, settings, submission())
     await wait_stage(handle, "LOCAL_REVIEW")
     await staff.open_case(handle.id)
     reason = await staff.send(
@@ -118,7 +111,7 @@ async def test_rejected_update_shows_the_reason_and_changes_nothing(
 async def test_empty_and_invalid_signals_do_not_wedge_the_case(
     client: Client, settings: Settings, staff: StaffUI
 ) -> None:
-    handle = await start(client, settings)
+    handle = await start_case(client, settings, submission())
     await wait_stage(handle, "LOCAL_REVIEW")
     await staff.open_case(handle.id)
     assert await staff.send("Signal", "record_local_response", None) is None  # empty Data box
@@ -153,7 +146,7 @@ async def wait_for_rejections(handle: WorkflowHandle[Any, Any], count: int) -> A
 async def test_status_query_in_the_queries_tab(
     client: Client, settings: Settings, staff: StaffUI
 ) -> None:
-    handle = await start(client, settings, detained=True)
+    handle = await start_case(client, settings, submission(detained=True))
     await wait_stage(handle, "LOCAL_REVIEW")
     shown = await staff.query_status(handle.id)
     await staff.screenshot("04-queries-tab-status")
@@ -165,7 +158,7 @@ async def test_status_query_in_the_queries_tab(
 async def test_list_view_filters_on_stage_and_office(
     client: Client, settings: Settings, staff: StaffUI
 ) -> None:
-    handle = await start(client, settings, field_office="ST_PAUL")
+    handle = await start_case(client, settings, submission(field_office="ST_PAUL"))
     await wait_stage(handle, "LOCAL_REVIEW")
     query = quote('CaseStage="LOCAL_REVIEW" AND FieldOffice="ST_PAUL"')
 
@@ -182,7 +175,7 @@ async def test_ui_shows_decoded_data_through_the_codec_server(
     client: Client, settings: Settings, staff: StaffUI
 ) -> None:
     """The server holds only ciphertext; the signed-in staff member reads plain JSON."""
-    handle = await start(client, settings, field_office="BOSTON")
+    handle = await start_case(client, settings, submission(field_office="BOSTON"))
     await wait_stage(handle, "LOCAL_REVIEW")
     await staff.open_case(handle.id)
     await staff.page.get_by_text('"given_name"').first.wait_for()

@@ -7,7 +7,7 @@ found fastest without losing an acknowledged case to a SIGKILL.
 import sys
 from pathlib import Path
 
-from domain.search import REGISTRATION
+from workflows.search_attributes import REGISTRATION
 
 TEMPORAL = Path(sys.executable).parent / "temporal"
 DURABLE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL")

@@ -14,7 +14,6 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from clients import data_converter
-from domain import search
 from domain.inquiry import Submission
 from intake import submit
 from settings import Settings
@@ -28,6 +27,7 @@ from tests.support import (
     wait_stage,
 )
 from worker import build_worker
+from workflows import search_attributes as search
 
 HERE = Path(__file__).resolve().parent
 KEY = (HERE / "KEY").read_text().strip()

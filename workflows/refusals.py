@@ -1,16 +1,18 @@
-"""How a refused decision travels back to staff: its reason, without a Python stack trace."""
+"""How a refusal travels back to whoever sent the decision: its reason, without a stack trace."""
 
 from temporalio.api.failure.v1 import Failure
 from temporalio.converter import DefaultFailureConverter, PayloadConverter
 from temporalio.exceptions import ApplicationError
 
-REJECTED = "DecisionRejected"
+REFUSAL_ERROR_TYPE = "DecisionRejected"
+"""The failure type callers see for a refused update (public: clients match on it)."""
 
 
-def rejected(reason: str) -> ApplicationError:
-    """A refusal. Its reason is built from rule texts, field names and staff ids only, never
-    from a case's personal data, so it may travel unencrypted to the UI's dialog."""
-    return ApplicationError(reason, type=REJECTED, non_retryable=True)
+def refusal_error(reason: str) -> ApplicationError:
+    """A refusal as an update's failure. Its reason is built from rule texts, field names and
+    staff ids only, never from a case's personal data, so it may travel unencrypted to the UI's
+    dialog."""
+    return ApplicationError(reason, type=REFUSAL_ERROR_TYPE, non_retryable=True)
 
 
 class StaffFailureConverter(DefaultFailureConverter):
@@ -26,7 +28,7 @@ class StaffFailureConverter(DefaultFailureConverter):
     def to_failure(
         self, exception: BaseException, payload_converter: PayloadConverter, failure: Failure
     ) -> None:
-        if isinstance(exception, ApplicationError) and exception.type == REJECTED:
+        if isinstance(exception, ApplicationError) and exception.type == REFUSAL_ERROR_TYPE:
             self._plain.to_failure(exception, payload_converter, failure)
             failure.stack_trace = ""
             return

@@ -1,0 +1,74 @@
+"""The status view and the UI's details: what staff read, in words, free of personal data."""
+
+import re
+
+from domain.decisions import DECISIONS
+from domain.roles import Role
+from domain.tasks import TASK_WORDS
+from tests.support import PII
+from tests.unit.cases import T0, days, decide, in_review, incomplete, local_review
+from workflows.details import current_details
+
+
+def test_every_decision_named_to_staff_exists() -> None:
+    """The words of each task name the decision that ends it: it must be a real one."""
+    for kind, words in TASK_WORDS.items():
+        [name] = re.findall(r"\((\w+)\)", words)
+        assert name in DECISIONS, kind
+
+
+def test_waiting_for_names_the_consultation_and_its_decision_intact() -> None:
+    case = in_review()
+    decide(case, "request_consultation", Role.SRO, party="ICE_ATTORNEYS", question="q")
+    waiting = case.status().waiting_for
+    assert "an answer to consultation C1 (record_consultation_response) from role ICE_ATTORNEY" in (
+        waiting
+    )
+    assert "the SRO's determination (record_determination) from role SRO" in waiting
+
+
+def test_waiting_for_in_each_kind_of_stage() -> None:
+    assert "record_local_response" in local_review().status().waiting_for
+    assert "provide_information" in incomplete().status().waiting_for
+    case = local_review()
+    decide(case, "withdraw", Role.INTAKE, reason="r")
+    assert case.status().waiting_for == "nothing: closed (WITHDRAWN)"
+
+
+def test_the_status_lists_tasks_deadlines_and_history() -> None:
+    case = local_review()
+    decide(case, "add_note", Role.SRO, T0 + days(1), text="t", decision_id="n1")
+    status = case.status()
+    assert status.next_deadline == T0 + days(7)
+    assert [(t.kind, t.role) for t in status.open_tasks] == [("LOCAL_RESPONSE", "FIELD_OFFICE")]
+    assert [(h.name, h.decision_id, h.at) for h in status.history] == [
+        ("add_note", "n1", T0 + days(1))
+    ]
+
+
+def test_the_summary_keeps_only_what_the_ui_needs() -> None:
+    case = local_review()
+    for i in range(3):
+        case.record_refused_signal("withdraw", None, f"reason {i}", T0)
+    decide(case, "add_note", Role.SRO, text="t")
+    summary = case.status(summary=True)
+    assert summary.history == [] and [r.reason for r in summary.rejected] == ["reason 2"]
+    assert len(case.status().rejected) == 3
+
+
+def test_no_personal_data_in_the_status_or_the_details() -> None:
+    case = in_review()
+    decide(case, "request_consultation", Role.SRO, party="FIELD_OFFICE", question="Maria Lopez?")
+    case.record_refused_signal("withdraw", None, "invalid fields: reason", T0)
+    text = case.status().model_dump_json() + current_details(case.status(summary=True))
+    leaked = [datum for datum in PII if datum in text]
+    assert leaked == []
+
+
+def test_the_details_say_stage_waiting_and_the_last_refusal() -> None:
+    case = local_review()
+    case.record_refused_signal("withdraw", None, "the payload is empty", T0)
+    details = current_details(case.status(summary=True))
+    assert "**Stage:** LOCAL_REVIEW" in details
+    assert "record_local_response" in details
+    assert "the payload is empty" in details
