@@ -14,6 +14,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
 from security.codec import EncryptionCodec
+from security.readable import ReadableCodec
 from settings import Settings
 from workflows.metrics import STAGE_BUCKETS_SECONDS, STAGE_DURATION
 from workflows.refusals import EncryptedStaffFailureConverter, StaffFailureConverter
@@ -34,6 +35,19 @@ def data_converter(settings: Settings) -> DataConverter:
         payload_codec=EncryptionCodec(keys),
         failure_converter_class=EncryptedStaffFailureConverter,
     )
+
+
+def worker_data_converter(settings: Settings) -> DataConverter:
+    """The worker's converter: as above, but decoding never raises (``security.readable``)."""
+    converter = data_converter(settings)
+    return dataclasses.replace(converter, payload_codec=ReadableCodec(converter.payload_codec))
+
+
+def for_worker(client: Client, settings: Settings) -> Client:
+    """The same connection, with the worker's converter."""
+    config = client.config()
+    config["data_converter"] = worker_data_converter(settings)
+    return Client(**config)
 
 
 async def connect(

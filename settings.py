@@ -2,18 +2,21 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, Self
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.deadlines import DeadlinePolicy
+from domain.errors import describe
 
 if TYPE_CHECKING:
     from security.keys import KeyRing
 
 
 DEV_KEY_FILE = Path(__file__).resolve().parent / "var" / "payload-keys.json"
+DEV_SUBJECT_KEY_SECRET = "dev-only-subject-key-change-me"
+MIN_SECRET_LENGTH = 32
 
 
 _POLICY = DeadlinePolicy()
@@ -46,7 +49,12 @@ class Settings(BaseSettings):
         Path("var/notice-ledger.sqlite3"), validation_alias=_env("ICR_NOTICE_LEDGER")
     )
     subject_key_secret: str = Field(
-        "dev-only-subject-key-change-me", validation_alias=_env("ICR_SUBJECT_KEY_SECRET")
+        DEV_SUBJECT_KEY_SECRET, validation_alias=_env("ICR_SUBJECT_KEY_SECRET")
+    )
+    subject_key_previous: str = Field("", validation_alias=_env("ICR_SUBJECT_KEY_PREVIOUS"))
+    """Comma-separated secrets of before a rotation: ``find`` still finds older cases."""
+    environment: Literal["development", "production"] = Field(
+        "development", validation_alias=_env("ICR_ENVIRONMENT")
     )
 
     field_office_reminder_days: float = Field(
@@ -108,6 +116,25 @@ class Settings(BaseSettings):
     log_format: str = Field("console", validation_alias=_env("ICR_LOG_FORMAT"))
     log_level: str = Field("INFO", validation_alias=_env("ICR_LOG_LEVEL"))
 
+    @model_validator(mode="after")
+    def _real_secrets_in_production(self) -> Self:
+        """The A-number space (10^9) is searched in minutes under a known secret: production
+        refuses to start on the development default or a short one."""
+        if self.environment == "production" and (
+            self.subject_key_secret == DEV_SUBJECT_KEY_SECRET
+            or len(self.subject_key_secret) < MIN_SECRET_LENGTH
+        ):
+            raise ValueError(
+                "ICR_SUBJECT_KEY_SECRET must be set to a random secret of at least "
+                f"{MIN_SECRET_LENGTH} characters when ICR_ENVIRONMENT=production "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return self
+
+    @property
+    def previous_subject_secrets(self) -> tuple[str, ...]:
+        return tuple(s.strip() for s in self.subject_key_previous.split(",") if s.strip())
+
     def deadline_policy(self) -> DeadlinePolicy:
         return DeadlinePolicy(**{name: getattr(self, name) for name in DeadlinePolicy.model_fields})
 
@@ -129,4 +156,8 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings, or one line naming what is wrong with them (never a traceback)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SystemExit("invalid settings: " + "; ".join(describe(exc))) from None

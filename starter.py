@@ -142,7 +142,9 @@ async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_find(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        case_filter = subject_filter(args.a_number, settings.subject_key_secret)
+        case_filter = subject_filter(
+            args.a_number, settings.subject_key_secret, settings.previous_subject_secrets
+        )
     except ValueError as exc:
         raise InputError([f"a_number: {exc}"]) from None
     client = await connect(settings)

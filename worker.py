@@ -15,7 +15,7 @@ import logs
 from activities.ledger import NoticeLedger
 from activities.notices import NoticeActivities, PolicyActivities
 from activities.postbox import Postbox
-from clients import connect, metrics_runtime
+from clients import connect, for_worker, metrics_runtime
 from security.directory import FileStaffDirectory
 from settings import Settings, get_settings
 from workflows.case_review import CaseReviewWorkflow
@@ -27,7 +27,7 @@ def activities_for(settings: Settings) -> Sequence[Callable[..., Any]]:
     notices = NoticeActivities(Postbox(settings, NoticeLedger(settings.notice_ledger)))
     directory = FileStaffDirectory(settings.staff_directory) if settings.staff_directory else None
     policy = PolicyActivities(settings, directory)
-    return [*notices.all(), policy.load_deadline_policy, policy.load_staff_directory]
+    return [*notices.all(), *policy.all()]
 
 
 # Validation libraries import lazily; letting them through keeps them out of each sandbox.
@@ -43,7 +43,7 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 
 def build_worker(client: Client, settings: Settings) -> Worker:
     return Worker(
-        client,
+        for_worker(client, settings),
         task_queue=settings.task_queue,
         workflows=[CaseReviewWorkflow],
         workflow_runner=workflow_runner(),

@@ -9,10 +9,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from temporalio import activity
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.postbox import Postbox
+from domain.case_id import is_case_id
 from domain.deadlines import DeadlinePolicy
 from domain.notices import Notice, NoticeKind, NoticeOutcome, kinds_by_activity
+from domain.opening import Opening
 from domain.staff import StaffSnapshot
 from security.directory import StaffDirectory
 from settings import Settings
@@ -61,3 +64,28 @@ class PolicyActivities:
             loaded_at=datetime.now(UTC),
             refresh_minutes=self._settings.directory_refresh_minutes,
         )
+
+    @activity.defn(name="open_case")
+    async def open_case(self, case_id: str, run_id: str) -> Opening:
+        """Policy, directory and whether the case id was used before, in one local activity."""
+        return Opening(
+            policy=self._settings.deadline_policy(),
+            staff=await self.load_staff_directory(),
+            earlier_runs=await _other_runs(case_id, run_id),
+        )
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.load_deadline_policy, self.load_staff_directory, self.open_case]
+
+
+async def _other_runs(case_id: str, run_id: str) -> int:
+    """Runs under this id other than this one; the id is a checked case id, safe to quote."""
+    if not is_case_id(case_id):
+        raise ValueError("not a case id")
+    try:
+        runs = activity.client().list_workflows(f"WorkflowId = '{case_id}'")
+        return len([wf async for wf in runs if wf.run_id != run_id])
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.UNIMPLEMENTED:  # the time-skipping test server
+            return 0
+        raise

@@ -34,6 +34,8 @@ class CaseFilter:
     overdue: bool = False
     closed_since: datetime | None = None
     subject_key: str | None = None
+    subject_keys: tuple[str, ...] = ()
+    """Any of these keys: the A-number's hash under the current and the previous secrets."""
     running_only: bool = False
 
     def query(self, now: datetime | None = None) -> str:
@@ -54,18 +56,22 @@ class CaseFilter:
             ]
         if self.closed_since is not None:
             clauses.append(f"CloseTime >= '{_iso(self.closed_since)}'")
-        if self.subject_key is not None:
-            if not all(c in "0123456789abcdef" for c in self.subject_key):
+        keys = (*((self.subject_key,) if self.subject_key else ()), *self.subject_keys)
+        if keys:
+            if not all(c in "0123456789abcdef" for key in keys for c in key):
                 raise ValueError("subject key must be a hex digest")
-            clauses.append(f"{search.SUBJECT_KEY.name} = '{self.subject_key}'")
+            listed = ", ".join(f"'{key}'" for key in keys)
+            clauses.append(f"{search.SUBJECT_KEY.name} IN ({listed})")
         if self.running_only and not self.overdue:
             clauses.append(RUNNING)
         return " AND ".join(clauses)
 
 
-def subject_filter(a_number: str, secret: str) -> CaseFilter:
-    """Find by A-number: the keyed hash is computed here, so the number never leaves."""
-    return CaseFilter(subject_key=subject_key(normalize_a_number(a_number), secret))
+def subject_filter(a_number: str, secret: str, previous: tuple[str, ...] = ()) -> CaseFilter:
+    """Find by A-number: the keyed hash is computed here, so the number never leaves. Cases
+    opened before a rotation of the secret carry the hash under a ``previous`` one."""
+    number = normalize_a_number(a_number)
+    return CaseFilter(subject_keys=tuple(subject_key(number, s) for s in (secret, *previous)))
 
 
 def row(wf: WorkflowExecution, now: datetime | None = None) -> dict[str, Any]:

@@ -8,10 +8,11 @@ outbox (``domain.outbox``) as requests the workflow hands to activities; the sta
 """
 
 from datetime import datetime, timedelta
+from hashlib import sha256
 
 from pydantic import BaseModel, PrivateAttr
 
-from domain import outbox, rules, status_view
+from domain import bounds, outbox, rules, status_view
 from domain.consultation import Consultation
 from domain.deadlines import CLOSURE_ON_EXPIRY, DeadlinePolicy, Due, due_actions
 from domain.deadlines import next_deadline as _next_deadline
@@ -80,10 +81,14 @@ class CaseFile(BaseModel):
     staff: StaffSnapshot | None = None
     disclosures: list[Disclosure] = []
     missing_notices_sent: int = 0
+    history_dropped: int = 0
+    rejected_dropped: int = 0
+    notices_dropped: int = 0
+    notes_dropped: int = 0
+    daily_reminder_rounds: bool = False
+    reminder_rounds: list[str] = []
     version: int = 0
     _outbox: list[Notice] = PrivateAttr(default_factory=list)
-
-    # ----- opening -------------------------------------------------------------------------
 
     @classmethod
     def from_submission(cls, case_id: str, submission: Submission, now: datetime) -> "CaseFile":
@@ -109,8 +114,6 @@ class CaseFile(BaseModel):
             self._post(outbox.case_opened(self))
         self._touch()
 
-    # ----- decisions -----------------------------------------------------------------------
-
     def judge(self, name: str, decision: Decision) -> Refusal | None:
         """Why the case refuses this decision now, or None (``domain.rules``)."""
         return rules.judge(self, name, decision)
@@ -132,6 +135,8 @@ class CaseFile(BaseModel):
         self.history.append(
             HistoryEntry(at=now, name=name, actor=decision.actor, decision_id=decision.decision_id)
         )
+        self.history, dropped = bounds.keep_newest(self.history, bounds.MAX_HISTORY)
+        self.history_dropped += dropped
         self._apply(decision, now)
         self._touch()
         if decision.decision_id is None and not want_result:
@@ -141,6 +146,8 @@ class CaseFile(BaseModel):
             self.applied[decision.decision_id] = AppliedDecision(
                 name=name, result=StatusSnapshot.of(status)
             )
+            while len(self.applied) > bounds.MAX_APPLIED:  # the oldest ids are forgotten
+                del self.applied[next(iter(self.applied))]
         return status
 
     def _apply(self, decision: Decision, now: datetime) -> None:
@@ -195,17 +202,32 @@ class CaseFile(BaseModel):
                 self._close(ClosureReason.WITHDRAWN, now)
             case AddNote():
                 self.notes.append(Note(at=now, actor=decision.actor, text=decision.text))
+                self.notes, dropped = bounds.keep_newest(self.notes, bounds.MAX_NOTES)
+                self.notes_dropped += dropped
             case SendReminders():
-                round_key = f"round{len(self.history)}"
-                for task in self.tasks:
-                    if task.on_due is OnDue.REMIND:
-                        self._post(outbox.reminder(self, task, round_key))
+                key = self._reminder_round(decision, now)
+                due = [t for t in self.tasks if t.on_due is OnDue.REMIND] if key else []
+                self._outbox += [outbox.reminder(self, task, key or "") for task in due]
+
+    def _reminder_round(self, decision: Decision, now: datetime) -> str | None:
+        """The round's key, or None when this round already went out: a round without a
+        decision_id is the day's round, so sending it twice a day reminds nobody twice."""
+        if not self.daily_reminder_rounds:  # cases that began rounds before the patch
+            return f"round{len(self.history)}"
+        given = decision.decision_id
+        key = f"round-{sha256(given.encode()).hexdigest()[:12]}" if given else f"round-{now:%Y%m%d}"
+        if key in self.reminder_rounds:
+            return None
+        self.reminder_rounds = [*self.reminder_rounds[-(bounds.MAX_ROUNDS - 1) :], key]
+        return key
 
     def record_refused_signal(
         self, name: str, actor: Actor | None, reason: str, now: datetime
     ) -> None:
         """A refused signal is kept, so staff see why nothing happened; the case waits on."""
-        self.rejected.append(RefusedSignal(at=now, name=name, actor=actor, reason=reason))
+        refused = RefusedSignal(at=now, name=name, actor=actor, reason=reason[: bounds.MAX_REASON])
+        self.rejected, dropped = bounds.keep_newest([*self.rejected, refused], bounds.MAX_REFUSED)
+        self.rejected_dropped += dropped
         self._touch()
 
     # ----- the SRO's intake ----------------------------------------------------------------
@@ -230,8 +252,6 @@ class CaseFile(BaseModel):
             self._enter_review(now)
         self._touch()
 
-    # ----- deadlines -----------------------------------------------------------------------
-
     def next_wakeup(self) -> datetime | None:
         return _next_wakeup(self.tasks)
 
@@ -249,8 +269,6 @@ class CaseFile(BaseModel):
                 self._post(outbox.deadline_notice(self, action.what, action.task))
         self._touch()
 
-    # ----- notices -------------------------------------------------------------------------
-
     def take_notices(self) -> list[Notice]:
         """The notices posted since the last call, for the workflow to send."""
         posted, self._outbox = self._outbox, []
@@ -258,7 +276,8 @@ class CaseFile(BaseModel):
 
     def record_notice(self, record: NoticeRecord, disclosed: list[RecipientKind]) -> None:
         """The notice log, and the accounting of each disclosure of case information."""
-        self.notices.append(record)
+        self.notices, dropped = bounds.keep_newest([*self.notices, record], bounds.MAX_NOTICES)
+        self.notices_dropped += dropped
         purpose = NOTICES[record.kind].disclosure_purpose or record.kind.value.lower()
         self.disclosures += [
             Disclosure(at=record.at, recipient=r, purpose=purpose, event_key=record.event_key)
@@ -266,15 +285,11 @@ class CaseFile(BaseModel):
         ]
         self._touch()
 
-    # ----- reading -------------------------------------------------------------------------
-
     def status(self, *, summary: bool = False) -> CaseStatus:
         return status_view.status_of(self, summary=summary)
 
     def consultation(self, consultation_id: str) -> Consultation | None:
         return next((c for c in self.consultations if c.consultation_id == consultation_id), None)
-
-    # ----- internals -----------------------------------------------------------------------
 
     def _touch(self) -> None:
         self.version += 1

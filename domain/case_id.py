@@ -4,6 +4,7 @@ Neither form carries PII: a derived id is a hash of the caller's key, never of t
 """
 
 import hashlib
+import re
 import secrets
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -25,3 +26,11 @@ def new_case_id() -> str:
 def case_id_for_request(request_id: str) -> str:
     """The same request_id always maps to the same case."""
     return "ICR-" + _encode(hashlib.sha256(b"icr-request:" + request_id.encode()).digest()[:8])
+
+
+CASE_ID = re.compile(r"ICR-[0-9A-Z]{12}")
+
+
+def is_case_id(value: str) -> bool:
+    """The form every case id has; a workflow started under any other id is not a case."""
+    return CASE_ID.fullmatch(value) is not None

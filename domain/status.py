@@ -66,6 +66,11 @@ class CaseStatus(BaseModel):
     rejected: list[RefusedSignal] = []
     notices: list[NoticeRecord] = []
     disclosures: list[Disclosure] = []
+    history_dropped: int = 0
+    """Accepted decisions older than the newest kept in ``history`` (a case's log is bounded)."""
+    rejected_dropped: int = 0
+    """Refused signals older than the newest kept in ``rejected``."""
+    notices_dropped: int = 0
 
 
 class StatusSnapshot(BaseModel):
@@ -82,22 +87,25 @@ class StatusSnapshot(BaseModel):
 
     @classmethod
     def of(cls, status: CaseStatus) -> "StatusSnapshot":
+        """The lengths count the dropped entries too, so they stay true as the logs move."""
         return cls(
             status=status.model_copy(
                 update={"history": [], "rejected": [], "notices": [], "disclosures": []}
             ),
-            history_len=len(status.history),
-            rejected_len=len(status.rejected),
-            notices_len=len(status.notices),
+            history_len=status.history_dropped + len(status.history),
+            rejected_len=status.rejected_dropped + len(status.rejected),
+            notices_len=status.notices_dropped + len(status.notices),
             disclosures_len=len(status.disclosures),
         )
 
     def restore(self, current: CaseStatus) -> CaseStatus:
         return self.status.model_copy(
             update={
-                "history": current.history[: self.history_len],
-                "rejected": current.rejected[: self.rejected_len],
-                "notices": current.notices[: self.notices_len],
+                "history": current.history[: max(self.history_len - current.history_dropped, 0)],
+                "rejected": current.rejected[
+                    : max(self.rejected_len - current.rejected_dropped, 0)
+                ],
+                "notices": current.notices[: max(self.notices_len - current.notices_dropped, 0)],
                 "disclosures": current.disclosures[: self.disclosures_len],
             }
         )

@@ -1,6 +1,7 @@
 """Recorded histories of every path replay against today's code: a change that would break a
 running case fails CI here (tests/histories/record.py records them)."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ import temporalio.workflow
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from clients import data_converter
+from clients import worker_data_converter
 from settings import Settings
 from worker import workflow_runner
 from workflows.case_review import CaseReviewWorkflow
@@ -18,10 +19,18 @@ KEY = (HISTORIES / "KEY").read_text().strip()
 FILES = sorted(HISTORIES.glob("*.json"))
 
 
+def recorded(path: Path) -> WorkflowHistory:
+    """A recorded history under its own case id (the workflow refuses ids that are not)."""
+    text = path.read_text()
+    started = json.loads(text)["events"][0]["workflowExecutionStartedEventAttributes"]
+    # The time-skipping server records no id: any case id replays such a history.
+    return WorkflowHistory.from_json(started.get("workflowId", "ICR-REPLAYREPLAY"), text)
+
+
 def replayer() -> Replayer:
     return Replayer(
         workflows=[CaseReviewWorkflow],
-        data_converter=data_converter(Settings(payload_keys=KEY)),
+        data_converter=worker_data_converter(Settings(payload_keys=KEY)),
         workflow_runner=workflow_runner(),
     )
 
@@ -39,7 +48,7 @@ def test_every_recorded_path_is_there() -> None:
 
 @pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
 async def test_history_replays_on_todays_code(path: Path) -> None:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    history = recorded(path)
     result = await replayer().replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
 
@@ -55,9 +64,7 @@ async def test_replay_catches_a_breaking_change(monkeypatch: pytest.MonkeyPatch)
         self.take_notices()  # the field office is no longer told
 
     monkeypatch.setattr(CaseFile, "apply_policy", open_without_notice)
-    history = WorkflowHistory.from_json(
-        "x", (HISTORIES / "local_to_determination.json").read_text()
-    )
+    history = recorded(HISTORIES / "local_to_determination.json")
     result = await replayer().replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is not None
 
@@ -70,7 +77,7 @@ async def test_the_withdrawal_notice_patch_keeps_old_cases_replaying(
 ) -> None:
     """A case withdrawn before the patch replays (no notice); without the patch guard the same
     history would break, which is why the change is patched."""
-    history = WorkflowHistory.from_json("old", OLD_WITHDRAWAL.read_text())
+    history = recorded(OLD_WITHDRAWAL)
     assert (await replayer().replay_workflow(history)).replay_failure is None
     monkeypatch.setattr(temporalio.workflow, "patched", lambda patch_id: True)
     unguarded = await replayer().replay_workflow(history, raise_on_replay_failure=False)
@@ -78,7 +85,7 @@ async def test_the_withdrawal_notice_patch_keeps_old_cases_replaying(
 
 
 def patch_ids(path: Path) -> list[bytes]:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    history = recorded(path)
     return [
         payload.data
         for event in history.events

@@ -7,21 +7,20 @@ therefore applied immediately, never queued behind an activity and never lost.
 """
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import ValidationError
-
+    from domain.bounds import fit_for_carrying
     from domain.case_file import CaseFile
     from domain.deadlines import DeadlinePolicy
     from domain.decisions import Decision, Refusal
-    from domain.errors import describe
-    from domain.inquiry import Submission
+    from domain.opening import Opening
     from domain.staff import StaffSnapshot
     from domain.stage import Stage
+    from domain.starting import read_start
     from domain.status import CaseStatus
     from workflows.case_log import case_log
     from workflows.deadline_timer import DeadlineTimer
@@ -33,53 +32,41 @@ with workflow.unsafe.imports_passed_through():
     from workflows.refusals import refusal_error
 
 POLICY_TIMEOUT = timedelta(seconds=10)
+ONE_OPENING_ACTIVITY = "one-opening-activity"
+DAILY_REMINDER_ROUNDS = "daily-reminder-rounds"
 
 
 @workflow.defn(name="CaseReviewWorkflow")
 @with_decision_handlers
 class CaseReviewWorkflow:
     @workflow.init
-    def __init__(self, submission: Submission, carried: CaseFile | None = None) -> None:
-        # ``carried``: the whole case, handed over by continue-as-new (absolute deadlines,
-        # applied decision_ids, the refused-signal log, notices and disclosures included). The
-        # SDK applies type hints only when every parameter has a payload, so a case started with
-        # the submission alone arrives as plain JSON: validate both here.
-        # A start input that is not a valid submission (someone bypassing starter.py) must not
-        # fail workflow tasks forever: run() fails the case cleanly, naming the fields.
-        self._invalid: str | None = None
-        try:
-            if carried is not None:
-                self._case = CaseFile.model_validate(carried)
-            else:
-                self._case = CaseFile.from_submission(
-                    workflow.info().workflow_id,
-                    Submission.model_validate(submission),
-                    workflow.now(),
-                )
-        except ValidationError as exc:
-            self._invalid = "invalid submission: " + "; ".join(describe(exc))
+    def __init__(self, *args: Any) -> None:
+        # The start input is read here, whatever arrived, so that no input can fail a workflow
+        # task: the SDK passes any number of arguments, decoded without type hints, and a bad
+        # start fails the case cleanly in run(), naming the problem (see domain.starting).
         self._ready = False
         self._metrics = CaseMetrics()
         self._notices = NoticeDispatch(self._metrics)
         self._timer = DeadlineTimer()
         self._publisher = CasePublisher(self._metrics)
+        info = workflow.info()
+        started = read_start(args, info.workflow_id, continued=info.continued_run_id is not None)
+        if isinstance(started, str):
+            self._invalid: str | None = started
+            return
+        self._invalid = None
+        self._carried = started.carried is not None
+        self._case = started.carried or CaseFile.from_submission(
+            info.workflow_id, started.submission, workflow.now()
+        )
 
     @workflow.run
-    async def run(self, submission: Submission, carried: CaseFile | None = None) -> CaseStatus:
+    async def run(self, *args: Any) -> CaseStatus:
         if self._invalid is not None:
             raise ApplicationError(self._invalid, type="InvalidSubmission", non_retryable=True)
         case = self._case
-        if carried is None:
-            policy = await workflow.execute_local_activity(
-                "load_deadline_policy",
-                result_type=DeadlinePolicy,
-                start_to_close_timeout=POLICY_TIMEOUT,
-            )
-            case.staff = await self._load_staff()
-            case.apply_policy(policy)
-            entry, office = case.submission.entry, case.submission.field_office
-            self._metrics.opened(entry, office)
-            case_log("case.opened", stage=case.stage, entry=entry)
+        if not self._carried:
+            await self._open(case)
         else:
             case_log("case.continued", stage=case.stage, history=len(case.history))
         self._ready = True
@@ -105,23 +92,54 @@ class CaseReviewWorkflow:
         case_log("case.closed", closure_reason=reason, finding=finding)
         return case.status()
 
+    async def _open(self, case: CaseFile) -> None:
+        """Capture the worker's policy and directory, then set the first deadlines."""
+        if workflow.patched(ONE_OPENING_ACTIVITY):
+            info = workflow.info()
+            opening = await workflow.execute_local_activity(
+                "open_case",
+                args=[info.workflow_id, info.run_id],
+                result_type=Opening,
+                start_to_close_timeout=POLICY_TIMEOUT,
+            )
+            if opening.earlier_runs:
+                raise ApplicationError(
+                    "this case id was used before; a case is started once (starter.py submit)",
+                    type="InvalidSubmission",
+                    non_retryable=True,
+                )
+            policy, case.staff = opening.policy, opening.staff
+        else:  # cases opened before the patch recorded two local activities
+            policy = await workflow.execute_local_activity(
+                "load_deadline_policy",
+                result_type=DeadlinePolicy,
+                start_to_close_timeout=POLICY_TIMEOUT,
+            )
+            case.staff = await self._load_staff()
+        case.apply_policy(policy)
+        entry, office = case.submission.entry, case.submission.field_office
+        self._metrics.opened(entry, office)
+        case_log("case.opened", stage=case.stage, entry=entry)
+
     @workflow.query(
         name="status",
         description="Where the case stands: stage, open tasks, "
         "deadlines, accepted decisions and rejected signals (no personal data).",
     )
-    def status(self) -> CaseStatus:
+    def status(self, *args: Any) -> CaseStatus:
         if self._invalid is not None:
             raise ApplicationError(f"the case did not start: {self._invalid}")
+        if args:
+            raise refusal_error(f"the status query takes no arguments; {len(args)} arrived")
         return self._case.status()
 
     # ----- decisions: one path for signals and updates (see decision_handlers) -------------
 
-    def _judge(self, name: str, payload: RawValue) -> Decision | Refusal:
-        """Read the payload and judge it against the case: the one path of every decision."""
+    def _judge(self, name: str, args: tuple[Any, ...]) -> Decision | Refusal:
+        """Read the arguments and judge the decision: the one path of every decision."""
         if self._invalid is not None:
             return Refusal(f"the case did not start: {self._invalid}", kind="state")
-        decision = read_decision(name, payload, workflow.payload_converter())
+        decision = read_decision(name, args, workflow.payload_converter())
         if isinstance(decision, Refusal):
             return decision
         return self._case.judge(name, decision) or decision
@@ -141,32 +159,34 @@ class CaseReviewWorkflow:
             )
 
     def _accept(self, name: str, via: str, decision: Decision) -> CaseStatus | None:
+        if name == "send_reminders" and not self._case.daily_reminder_rounds:
+            self._case.daily_reminder_rounds = workflow.patched(DAILY_REMINDER_ROUNDS)
         status = self._case.apply(name, decision, workflow.now(), want_result=via == "update")
         self._metrics.decision(name, via, "accepted")
         case_log("decision.accepted", decision=name, via=via, role=decision.actor.role)
         return status
 
-    async def on_signal(self, name: str, payload: RawValue) -> None:
+    async def on_signal(self, name: str, args: tuple[Any, ...]) -> None:
         """Never raises: whatever arrived is applied or recorded as refused."""
         await workflow.wait_condition(lambda: self._ready)
-        verdict = self._judge(name, payload)
+        verdict = self._judge(name, args)
         if isinstance(verdict, Refusal):
             self._case.record_refused_signal(name, verdict.actor, verdict.reason, workflow.now())
             self._refused(name, "signal", verdict)
         else:
             self._accept(name, "signal", verdict)
 
-    def validate(self, name: str, payload: RawValue) -> None:
+    def validate(self, name: str, args: tuple[Any, ...]) -> None:
         """Update validator: a refusal here writes nothing to the history."""
-        verdict = self._judge(name, payload)
+        verdict = self._judge(name, args)
         if isinstance(verdict, Refusal):
             self._refused(name, "update", verdict)
             raise refusal_error(verdict.reason)
 
-    async def on_update(self, name: str, payload: RawValue) -> CaseStatus:
+    async def on_update(self, name: str, args: tuple[Any, ...]) -> CaseStatus:
         await workflow.wait_condition(lambda: self._ready)
         # Judged again: another update validated in the same task may have moved the case.
-        verdict = self._judge(name, payload)
+        verdict = self._judge(name, args)
         if isinstance(verdict, Refusal):
             self._refused(name, "update", verdict)
             raise refusal_error(verdict.reason)
@@ -187,8 +207,11 @@ class CaseReviewWorkflow:
             self._notices.dispatch(self._case)
             if not self._notices.in_flight:
                 break
+        size = fit_for_carrying(self._case)
         case_log(
-            "case.continuing_as_new", history_events=workflow.info().get_current_history_length()
+            "case.continuing_as_new",
+            history_events=workflow.info().get_current_history_length(),
+            case_file_bytes=size,
         )
         workflow.continue_as_new(args=[self._case.submission, self._case])
 

@@ -8,7 +8,9 @@ without the case in its cache could not name them. Declaring them on the class f
 ``DECISIONS`` keeps the one table as the source while the SDK sees ordinary handlers.
 """
 
-from typing import TypeVar
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar, get_type_hints
 
 from temporalio import workflow
 from temporalio.common import RawValue
@@ -34,24 +36,48 @@ def with_decision_handlers(cls: WorkflowClass) -> WorkflowClass:
 
 
 def _install(cls: type, rule: DecisionRule) -> None:
-    # ``self`` stays unannotated: the SDK skips only an unannotated first parameter.
     name = rule.name
 
-    async def on_signal(self, payload: RawValue = NO_PAYLOAD) -> None:  # type: ignore[no-untyped-def]
-        await self.on_signal(name, payload)
+    async def on_signal(self, *args: Any) -> None:  # type: ignore[no-untyped-def]
+        await self.on_signal(name, args)
 
-    async def on_update(self, payload: RawValue = NO_PAYLOAD) -> CaseStatus:  # type: ignore[no-untyped-def]
-        status: CaseStatus = await self.on_update(name, payload)
+    async def on_update(self, *args: Any) -> CaseStatus:  # type: ignore[no-untyped-def]
+        status: CaseStatus = await self.on_update(name, args)
         return status
 
-    def validate(self, payload: RawValue = NO_PAYLOAD) -> None:  # type: ignore[no-untyped-def]
-        self.validate(name, payload)
+    def validate(self, *args: Any) -> None:  # type: ignore[no-untyped-def]
+        self.validate(name, args)
 
     for fn, kind in ((on_signal, "signal"), (on_update, "update"), (validate, "validate")):
         fn.__name__ = fn.__qualname__ = f"{kind}_{name}"
+        _show_one_raw_argument(fn)
     update = workflow.update(name=name, description=rule.description)(on_update)
     update.validator(validate)
     setattr(
         cls, f"signal_{name}", workflow.signal(name=name, description=rule.description)(on_signal)
     )
     setattr(cls, f"update_{name}", update)
+
+
+def _show_one_raw_argument(fn: Callable[..., Any]) -> None:
+    """Let the SDK see one optional ``RawValue`` parameter while the function takes any number.
+
+    The SDK applies type hints only when the argument count matches them: then the one payload
+    arrives undecoded (``RawValue``) for the case's own reader. Any other count arrives decoded
+    without hints, and a function of one parameter would raise ``TypeError`` and fail the
+    workflow task; this one takes them all and the reader refuses them by their count.
+    """
+    returns = get_type_hints(fn).get("return")
+    fn.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            inspect.Parameter(
+                "payload",
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=NO_PAYLOAD,
+                annotation=RawValue,
+            ),
+        ],
+        return_annotation=returns,
+    )
+    fn.__annotations__ = {"payload": RawValue, "return": returns}

@@ -1,6 +1,18 @@
-"""The UI's current details: where the case stands, in words (markdown, no PII)."""
+"""The UI's current details: where the case stands, in words (markdown, no PII).
+
+The UI renders Markdown, so every value that a sender could have shaped (a reason, an actor id,
+a name) is shown as inline code: no heading, link, image or HTML from input ever renders.
+"""
 
 from domain.status import CaseStatus
+
+_SHOWN = 300
+
+
+def inert(value: object) -> str:
+    """``value`` as inline code, on one line, bounded: rendered as the literal text."""
+    text = " ".join(str(value).split()).replace("`", "'")[:_SHOWN]
+    return f"`{text}`"
 
 
 def current_details(status: CaseStatus) -> str:
@@ -11,7 +23,8 @@ def current_details(status: CaseStatus) -> str:
         f"**Waiting for:** {status.waiting_for}",
         "**Next deadline:** "
         + (f"{status.next_deadline:%Y-%m-%d %H:%M} UTC" if status.next_deadline else "none"),
-        f"**Assigned reviewer:** {status.assigned_reviewer or 'none'}",
+        "**Assigned reviewer:** "
+        + (inert(status.assigned_reviewer) if status.assigned_reviewer else "none"),
         f"**Field office:** {status.field_office} · detained: {'yes' if status.detained else 'no'}",
     ]
     if status.finding:
@@ -26,14 +39,14 @@ def current_details(status: CaseStatus) -> str:
         )
     if status.rejected:
         last = status.rejected[-1]
-        who = f" from {last.actor.id} ({last.actor.role})" if last.actor else ""
+        who = f" from {inert(last.actor.id)} ({last.actor.role})" if last.actor else ""
         lines.append(
-            f"**Last rejected signal:** `{last.name}`{who} at {last.at:%Y-%m-%d %H:%M} UTC: "
-            f"{last.reason}"
+            f"**Last rejected signal:** {inert(last.name)}{who} at {last.at:%Y-%m-%d %H:%M} UTC: "
+            f"{inert(last.reason)}"
         )
     failed = [n for n in status.notices if n.outcome == "FAILED"]
     if failed:
-        lines.append("**Failed notices:** " + ", ".join(n.event_key for n in failed))
+        lines.append("**Failed notices:** " + ", ".join(inert(n.event_key) for n in failed))
     return "\n\n".join(lines)
 
 

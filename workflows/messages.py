@@ -1,7 +1,8 @@
 """Reading a decision from whatever arrived: one path for signals and updates alike.
 
-Signals take a ``RawValue`` so that no payload, however broken, can fail the workflow task
-inside the SDK's own decoding; every problem comes back here as a reason in words.
+Handlers take the raw payloads (``RawValue``), however many arrive, so that nothing a sender
+puts in the envelope can fail the workflow task inside the SDK's own decoding or calling;
+every problem comes back here as a reason in words.
 """
 
 from typing import Any
@@ -12,20 +13,31 @@ from temporalio.common import RawValue
 from temporalio.converter import PayloadConverter
 
 from domain.decisions import DECISIONS, Decision, Refusal
-from domain.errors import describe
+from domain.errors import refusal_reason
 from domain.roles import Actor
+from security.readable import unreadable_reason
 
 NO_PAYLOAD = RawValue(Payload())
 """Default argument: the UI sends no payload at all when its Data box is empty."""
 
 
-def read_decision(name: str, raw: RawValue, converter: PayloadConverter) -> Decision | Refusal:
-    """The decision ``name`` carried by ``raw``, or why it cannot be read."""
+def read_decision(
+    name: str, args: tuple[Any, ...], converter: PayloadConverter
+) -> Decision | Refusal:
+    """The decision ``name`` carried by the handler's arguments, or why it cannot be read.
+
+    One argument arrives as a ``RawValue``; any other count arrives as whatever the SDK made
+    of it (it applies no type hint then), and is refused by its count alone."""
     rule = DECISIONS[name]
     hint = f"send one JSON object, e.g. {rule.example_json}"
-    payload = raw.payload
+    if len(args) > 1:
+        return Refusal(f"{len(args)} arguments arrived; {hint}", kind="malformed")
+    payload = args[0].payload if args and isinstance(args[0], RawValue) else Payload()
     if not payload.data and not payload.metadata:
         return Refusal(f"the payload is empty; {hint}", kind="empty")
+    unreadable = unreadable_reason(payload)
+    if unreadable is not None:
+        return Refusal(f"{unreadable}; {hint}", kind="malformed")
     try:
         value: Any = converter.from_payload(payload)
     except Exception as exc:  # any decoding problem is the sender's, never the case's
@@ -43,7 +55,7 @@ def read_decision(name: str, raw: RawValue, converter: PayloadConverter) -> Deci
     try:
         return rule.model.model_validate(value)
     except ValidationError as exc:
-        return Refusal("invalid fields: " + "; ".join(describe(exc)), actor)
+        return Refusal(refusal_reason(exc, frozenset(rule.model.model_fields)), actor)
 
 
 def _readable_actor(value: object) -> Actor | None:

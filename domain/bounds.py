@@ -1,0 +1,53 @@
+"""Bounds on what a case carries: its logs keep their newest entries and count the rest.
+
+A case lives for months and anyone may signal it; without bounds a flood of refused signals
+or notes would grow the case file until continue-as-new could no longer carry it (a payload
+is limited to 2 MB). The limits leave room: a full case file is a few hundred kilobytes.
+"""
+
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from domain.case_file import CaseFile
+
+T = TypeVar("T")
+
+MAX_HISTORY = 1000
+MAX_REFUSED = 100
+MAX_NOTICES = 500
+MAX_NOTES = 200
+MAX_APPLIED = 500
+MAX_REASON = 500
+MAX_ROUNDS = 60
+CARRY_LIMIT_BYTES = 1_000_000
+"""Checked before continue-as-new: past it the logs are halved until the file fits."""
+
+
+def keep_newest(items: list[T], limit: int) -> tuple[list[T], int]:
+    """The newest ``limit`` items, and how many older ones were dropped."""
+    if len(items) <= limit:
+        return items, 0
+    return items[-limit:], len(items) - limit
+
+
+_LOGS = (
+    ("history", "history_dropped"),
+    ("rejected", "rejected_dropped"),
+    ("notes", "notes_dropped"),
+    ("notices", "notices_dropped"),
+)
+
+
+def fit_for_carrying(case: "CaseFile", limit: int = CARRY_LIMIT_BYTES) -> int:
+    """Halve the case's logs until its file fits ``limit`` bytes (before continue-as-new);
+    the size it has then. Disclosures are never dropped: they are the Privacy Act record."""
+    size = len(case.model_dump_json())
+    while size > limit and any(getattr(case, log) for log, _ in _LOGS):
+        for log, count in _LOGS:
+            items = getattr(case, log)
+            kept, dropped = keep_newest(items, len(items) // 2)
+            setattr(case, log, kept)
+            setattr(case, count, getattr(case, count) + dropped)
+        case.applied = dict(list(case.applied.items())[len(case.applied) // 2 :])
+        size = len(case.model_dump_json())
+    return size

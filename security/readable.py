@@ -1,0 +1,76 @@
+"""What the worker reads is always readable: a payload it cannot decode becomes a marker.
+
+A workflow task decodes every payload of its activation before any handler runs, so one
+payload that fails to decrypt, or names an encoding nobody knows, or holds broken JSON, would
+fail the task again on every retry and freeze the case (and, sent as a query argument, every
+case the worker touches). Here each such payload is replaced by a JSON marker that carries the
+reason; the case's own readers refuse it like any other bad input.
+"""
+
+import json
+from collections.abc import Sequence
+
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import PayloadCodec
+
+from domain.starting import UNREADABLE_FIELD
+
+UNREADABLE = "icr-unreadable"
+"""Metadata key of a marker payload; its value is the reason, in words."""
+
+_JSON = b"json/plain"
+_REASON_LIMIT = 120
+
+
+def marker(reason: str) -> Payload:
+    reason = reason[:_REASON_LIMIT]
+    return Payload(
+        metadata={"encoding": _JSON, UNREADABLE: reason.encode()},
+        data=json.dumps({UNREADABLE_FIELD: reason}).encode(),  # for readers of values
+    )
+
+
+def unreadable_reason(payload: Payload) -> str | None:
+    """The reason a payload was replaced by a marker, or None for a readable payload."""
+    reason = payload.metadata.get(UNREADABLE)
+    return None if reason is None else reason.decode(errors="replace")
+
+
+def why_unreadable(payload: Payload) -> str | None:
+    """Why the default converter could not read this payload, or None when it can."""
+    encoding = payload.metadata.get("encoding")
+    if encoding == b"binary/plain" or (encoding == b"binary/null" and not payload.data):
+        return None
+    if not payload.metadata and not payload.data:
+        return "the payload is empty"
+    if encoding != _JSON:  # never echoed: the sender chose it
+        return "the payload has no encoding" if encoding is None else "unknown payload encoding"
+    try:
+        json.loads(payload.data)
+    except (ValueError, RecursionError):
+        return "the payload is not valid JSON"
+    return None
+
+
+class ReadableCodec(PayloadCodec):
+    """Wraps the worker's codec (encryption, or none): decoding never raises."""
+
+    def __init__(self, inner: PayloadCodec | None) -> None:
+        self._inner = inner
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return list(payloads) if self._inner is None else await self._inner.encode(payloads)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [await self._decode_one(p) for p in payloads]
+
+    async def _decode_one(self, payload: Payload) -> Payload:
+        if UNREADABLE in payload.metadata:  # a sender's forged marker is just unreadable
+            return marker("the payload could not be read")
+        if self._inner is not None:
+            try:
+                [payload] = await self._inner.decode([payload])
+            except Exception:  # any key, nonce, tag or framing problem of the sender's
+                return marker("the payload could not be decrypted")
+        reason = why_unreadable(payload)
+        return payload if reason is None else marker(reason)

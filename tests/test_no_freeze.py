@@ -1,0 +1,189 @@
+"""The envelope attacks of an outsider with a raw Temporal client, on the real dev server:
+payloads that do not decrypt, unknown encodings, argument counts, starts with no or too many
+inputs, a closed case's id reused, floods. Each case then completes; no workflow task fails."""
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from temporalio.api.common.v1 import Payload
+from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import RawValue, WorkflowIDReusePolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from domain.case_id import new_case_id
+from security.codec import ENCODING, KEY_ID
+from settings import Settings
+from tests.support import (
+    actor,
+    eventually,
+    history_event_types,
+    start_case,
+    status_of,
+    submission,
+    wait_stage,
+)
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+WITHDRAW = {"actor": actor("INTAKE"), "reason": "Done."}
+
+
+def raw(client: Client) -> Client:
+    """The same server without the payload codec: what an outsider's client sends as is."""
+    config = client.config()
+    config["data_converter"] = pydantic_data_converter
+    return Client(**config)
+
+
+BAD_PAYLOADS = {
+    "short ciphertext": Payload(metadata={"encoding": ENCODING, KEY_ID: b"test1"}, data=b"xyz"),
+    "unknown key": Payload(metadata={"encoding": ENCODING, KEY_ID: b"nokey"}, data=b"x" * 40),
+    "bad tag": Payload(metadata={"encoding": ENCODING, KEY_ID: b"test1"}, data=bytes(60)),
+    "unknown encoding": Payload(metadata={"encoding": b"foo/bar"}, data=b"{}"),
+    "no encoding": Payload(data=b"{}"),
+}
+
+
+async def finish(handle: WorkflowHandle[Any, Any], client: Client) -> None:
+    """The case still decides, and ends, normally; its tasks never failed."""
+    await handle.execute_update("withdraw", WITHDRAW)
+    assert (await handle.result())["closure_reason"] == "WITHDRAWN"
+    assert "EVENT_TYPE_WORKFLOW_TASK_FAILED" not in await history_event_types(client, handle.id)
+
+
+async def test_payloads_that_cannot_be_decoded_are_refused(
+    client: Client, settings: Settings
+) -> None:
+    handle = await start_case(client, settings, submission())
+    await wait_stage(handle, "LOCAL_REVIEW")
+    outsider = raw(client).get_workflow_handle(handle.id)
+    for payload in BAD_PAYLOADS.values():
+        await outsider.signal("record_local_response", RawValue(payload))
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await outsider.execute_update("record_local_response", RawValue(payload))
+        assert "send one JSON object" in str(refused.value.cause)
+        with pytest.raises(WorkflowQueryFailedError):
+            await outsider.query("status", RawValue(payload))
+    status = await eventually(
+        lambda: status_of(handle), lambda s: len(s.rejected) == len(BAD_PAYLOADS)
+    )
+    assert [r.reason.split(";")[0] for r in status.rejected] == [
+        "the payload could not be decrypted",
+        "the payload could not be decrypted",
+        "the payload could not be decrypted",
+        "unknown payload encoding",
+        "the payload has no encoding",
+    ]
+    await finish(handle, client)
+
+
+async def test_any_number_of_arguments_is_refused_by_its_count(
+    client: Client, settings: Settings
+) -> None:
+    handle = await start_case(client, settings, submission())
+    await wait_stage(handle, "LOCAL_REVIEW")
+    await handle.signal("add_note", args=[{"actor": actor("SRO"), "text": "a"}, "extra"])
+    await handle.signal("add_note", args=[1, 2, 3])
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update("add_note", args=[{"actor": actor("SRO"), "text": "a"}, 2])
+    assert "2 arguments arrived" in str(refused.value.cause)
+    with pytest.raises(WorkflowQueryFailedError) as query:
+        await handle.query("status", "extra")
+    assert "takes no arguments" in str(query.value)
+    status = await eventually(lambda: status_of(handle), lambda s: len(s.rejected) == 2)
+    assert [r.reason.split(";")[0] for r in status.rejected] == [
+        "2 arguments arrived",
+        "3 arguments arrived",
+    ]
+    await finish(handle, client)
+
+
+@pytest.mark.parametrize("inputs", [[], ["a", "b", "c"]], ids=["none", "three"])
+async def test_a_start_with_the_wrong_number_of_inputs_fails_cleanly_at_once(
+    client: Client, settings: Settings, inputs: list[Any]
+) -> None:
+    handle = await client.start_workflow(
+        "CaseReviewWorkflow", args=inputs, id=new_case_id(), task_queue=settings.task_queue
+    )
+    with pytest.raises(WorkflowFailureError) as failed:
+        await asyncio.wait_for(handle.result(), 20)
+    assert f"{len(inputs)} inputs arrived" in str(failed.value.cause)
+    assert "EVENT_TYPE_WORKFLOW_TASK_FAILED" not in await history_event_types(client, handle.id)
+
+
+async def test_a_start_that_cannot_be_decrypted_fails_cleanly(
+    client: Client, settings: Settings
+) -> None:
+    started = await raw(client).start_workflow(
+        "CaseReviewWorkflow",
+        RawValue(BAD_PAYLOADS["bad tag"]),
+        id=new_case_id(),
+        task_queue=settings.task_queue,
+    )
+    with pytest.raises(WorkflowFailureError) as failed:  # read as staff would: decrypted
+        await asyncio.wait_for(client.get_workflow_handle(started.id).result(), 20)
+    assert "invalid submission: the payload could not be decrypted" in str(failed.value.cause)
+
+
+async def test_a_closed_case_id_is_never_taken_again(client: Client, settings: Settings) -> None:
+    handle = await start_case(client, settings, submission())
+    await wait_stage(handle, "LOCAL_REVIEW")
+    await finish(handle, client)
+    status = await status_of(handle)
+    forged = json.loads(status.model_dump_json())  # a made-up "carried" case file
+    for args, why in (
+        ([submission(), forged], "carried only by the case's own continue-as-new"),
+        ([submission()], "this case id was used before"),
+    ):
+        again = await client.start_workflow(
+            "CaseReviewWorkflow",
+            args=args,
+            id=handle.id,
+            task_queue=settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        )
+        with pytest.raises(WorkflowFailureError) as failed:
+            await asyncio.wait_for(again.result(), 20)
+        assert why in str(failed.value.cause)
+        assert "EVENT_TYPE_UPDATE_ACCEPTED" not in await history_event_types(client, handle.id)
+
+
+@pytest.mark.slow
+async def test_a_flood_of_refused_signals_leaves_the_case_small_and_working(
+    client: Client, settings: Settings
+) -> None:
+    handle = await start_case(client, settings, submission())
+    await wait_stage(handle, "LOCAL_REVIEW")
+    markdown = "# Heading ![img](http://attacker.example/x.png) [link](http://attacker.example)"
+    big = {"actor": actor("SRO"), **{f"{markdown} {i}": i for i in range(15_000)}}
+    for _ in range(4):  # four of about 1.4 MB
+        await handle.signal("add_note", big)
+    junk = {"actor": actor("SRO"), **{f"key-{i}-" + "k" * 40: "v" * 20 for i in range(60)}}
+    sem = asyncio.Semaphore(50)
+
+    async def one() -> None:
+        async with sem:
+            await handle.signal("withdraw", junk)
+
+    await asyncio.gather(*(one() for _ in range(1000)))
+    status = await eventually(
+        lambda: status_of(handle),
+        lambda s: s.rejected_dropped + len(s.rejected) == 1004,
+        timeout=120,
+    )
+    assert len(status.rejected) == 100 and status.stage == "LOCAL_REVIEW"
+    assert all(len(r.reason) <= 500 and "http" not in r.reason for r in status.rejected)
+    metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    assert "http" not in metadata.current_details and "# Heading" not in metadata.current_details
+    runs = [wf async for wf in client.list_workflows(f"WorkflowId = '{handle.id}'")]
+    assert len(runs) > 1, "the flood made the case continue as new"
+    await finish(handle, client)

@@ -1,0 +1,74 @@
+"""A case stays small whatever it receives, and says what it has dropped."""
+
+from domain import bounds
+from domain.roles import Role
+from domain.status import StatusSnapshot
+from tests.unit.cases import T0, days, decide, decision, in_review, local_review
+from workflows.details import current_details
+
+
+def test_a_flood_of_refusals_keeps_the_newest_and_counts_the_rest() -> None:
+    case = local_review()
+    for i in range(1000):
+        case.record_refused_signal("withdraw", None, "x" * 5000 + str(i), T0)
+    assert len(case.rejected) == bounds.MAX_REFUSED and case.rejected_dropped == 900
+    assert all(len(r.reason) <= bounds.MAX_REASON for r in case.rejected)
+    status = case.status()
+    assert status.rejected_dropped == 900 and len(status.rejected) == bounds.MAX_REFUSED
+    assert len(case.model_dump_json()) < 200_000
+
+
+def test_notes_history_and_decision_ids_are_bounded() -> None:
+    case = local_review()
+    for i in range(bounds.MAX_APPLIED + 5):
+        decide(case, "add_note", Role.SRO, text="n" * 100, decision_id=f"note-{i}")
+    assert len(case.notes) == bounds.MAX_NOTES
+    assert case.notes_dropped == bounds.MAX_APPLIED + 5 - bounds.MAX_NOTES
+    assert len(case.applied) == bounds.MAX_APPLIED and "note-0" not in case.applied
+
+
+def test_an_earlier_result_stays_exact_when_the_history_moved_on() -> None:
+    case = local_review()
+    first = decision("add_note", Role.SRO, text="first", decision_id="keep")
+    answer = case.apply("add_note", first, T0)
+    assert answer is not None
+    for _ in range(bounds.MAX_HISTORY + 10):
+        decide(case, "add_note", Role.SRO, text="t")
+    again = case.apply("add_note", first, T0 + days(1))
+    assert again is not None and again.history == []  # its entry was dropped, none invented
+    snapshot = StatusSnapshot.of(answer)
+    assert snapshot.history_len == 1
+
+
+def test_a_case_file_too_large_to_carry_is_halved_until_it_fits() -> None:
+    case = in_review()
+    for _ in range(bounds.MAX_NOTES):
+        decide(case, "add_note", Role.SRO, text="n" * 9000)
+    assert len(case.model_dump_json()) > bounds.CARRY_LIMIT_BYTES
+    size = bounds.fit_for_carrying(case)
+    assert size <= bounds.CARRY_LIMIT_BYTES and size == len(case.model_dump_json())
+    assert case.notes_dropped > 0 and case.stage == "SRO_REVIEW"
+
+
+def test_text_from_input_shows_inert_in_the_details() -> None:
+    case = local_review()
+    case.record_refused_signal(
+        "withdraw", None, "# Heading [link](http://x) ![i](http://y) `c`", T0
+    )
+    details = current_details(case.status(summary=True))
+    assert "`# Heading [link](http://x) ![i](http://y) 'c'`" in details
+
+
+def test_a_reminder_round_without_an_id_is_the_days_round() -> None:
+    case = in_review()
+    case.daily_reminder_rounds = True
+    case.take_notices()
+    decide(case, "send_reminders", Role.SUPERVISOR, T0)
+    assert len(case.take_notices()) == 1
+    decide(case, "send_reminders", Role.SUPERVISOR, T0 + days(0.2))
+    assert case.take_notices() == []  # the same day: nobody is reminded twice
+    decide(case, "send_reminders", Role.SUPERVISOR, T0 + days(1))
+    assert len(case.take_notices()) == 1
+    decide(case, "send_reminders", Role.SUPERVISOR, T0 + days(1), decision_id="extra<round>")
+    [extra] = case.take_notices()
+    assert "<" not in extra.event_key  # an id never reaches a Message-ID as typed

@@ -1,0 +1,49 @@
+"""The log redactor on real log lines: personal data masked, timestamps and ids readable."""
+
+import io
+import json
+
+import structlog
+
+import logs
+
+
+def _line(**fields: object) -> dict[str, object]:
+    out = io.StringIO()
+    logs.configure("json", "INFO", stream=out)
+    try:
+        structlog.get_logger("t").info("case.event", **fields)
+    finally:
+        logs.configure("console", "INFO")
+    parsed: dict[str, object] = json.loads(out.getvalue())
+    return parsed
+
+
+def test_timestamps_run_ids_and_addresses_stay_readable() -> None:
+    run_id = "01932874-1234-7123-8123-123456789012"
+    line = _line(
+        run_id=run_id,
+        other_run="01a21f90-067b-722f-b3dc-6ba266dfea21",
+        at="2026-11-28T04:07:31.564949Z",
+        day="2026-11-28 04:07:31",
+        address="127.0.0.1:7233",
+        case_id="ICR-SCEWRQ7BJ4E4",
+    )
+    assert line["run_id"] == run_id
+    assert line["other_run"] == "01a21f90-067b-722f-b3dc-6ba266dfea21"
+    assert line["at"] == "2026-11-28T04:07:31.564949Z"
+    assert line["day"] == "2026-11-28 04:07:31"
+    assert line["address"] == "127.0.0.1:7233" and line["case_id"] == "ICR-SCEWRQ7BJ4E4"
+    assert "[PHONE]" not in str(line["timestamp"])
+
+
+def test_phones_a_numbers_e_mails_and_bound_names_are_masked() -> None:
+    line = _line(
+        note="call (212) 555-0143 or +1 415 555 0188 or +12125550143",
+        who="maria.lopez@example.org about A-012-345-678",
+        _pii=["Maria Lopez"],
+        named="Maria Lopez wrote",
+    )
+    assert line["note"] == "call [PHONE] or [PHONE] or [PHONE]"
+    assert line["who"] == "[EMAIL] about [A-NUMBER]"
+    assert line["named"] == "[NAME] wrote" and "_pii" not in line
