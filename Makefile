@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: run test test-quick lint setup clean chromium bench
+.PHONY: run test test-quick lint setup clean chromium bench schemas
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found; set PYTHON=python3.11 or newer" >&2; exit 1; }
@@ -36,6 +36,10 @@ test-quick: $(STAMP)
 # A benchmark, not a test: writes bench/RESULTS.md (BENCH_CASES, BENCH_OPEN shrink it).
 bench: $(STAMP)
 	$(PY) -m bench.run
+
+# The JSON Schemas in docs/schemas/ and the decision table of docs/contract.md, from the models.
+schemas: $(STAMP)
+	$(PY) -m tools.schemas
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

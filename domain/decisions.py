@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from domain.consultation import Party
 from domain.identity import Email, Phone
-from domain.inquiry import Authorization, LongText, Representative
+from domain.inquiry import Authorization, LongText, Representative, schema_requires
 from domain.roles import Actor, Role
 from domain.stage import OPEN_STAGES, Finding, Stage
 
@@ -55,8 +55,17 @@ class SubmitSroInquiry(Decision):
     statement: LongText | None = None
 
 
+INFORMATION_ITEMS = ("date_of_birth", "phone", "email", "authorization", "representative")
+"""What ``provide_information`` may carry: at least one of them."""
+
+
 class ProvideInformation(Decision):
     """Any of the items the requestor was told are missing."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"anyOf": [schema_requires(item) for item in INFORMATION_ITEMS]},
+    )
 
     date_of_birth: date | None = None
     phone: Phone | None = None
@@ -67,17 +76,11 @@ class ProvideInformation(Decision):
     @model_validator(mode="after")
     def _something_provided(self) -> Self:
         if not self.provided_items():
-            raise ValueError(
-                "provide at least one of date_of_birth, phone, email, authorization, representative"
-            )
+            raise ValueError("provide at least one of " + ", ".join(INFORMATION_ITEMS))
         return self
 
     def provided_items(self) -> list[str]:
-        return [
-            name
-            for name in ("date_of_birth", "phone", "email", "authorization", "representative")
-            if getattr(self, name) is not None
-        ]
+        return [name for name in INFORMATION_ITEMS if getattr(self, name) is not None]
 
 
 class AssignReviewer(Decision):

@@ -2,7 +2,7 @@
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
@@ -17,6 +17,12 @@ LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def schema_requires(name: str) -> dict[str, Any]:
+    """JSON Schema for "``name`` is given and not null": a validator's rule, told to the
+    published schema (``docs/schemas/``) so integrators learn it before they send."""
+    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
 
 
 class Subject(_Model):
@@ -73,6 +79,33 @@ class LocalResponse(_Model):
 
 class Submission(_Model):
     """The start input of a case, exactly as the contract lists it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [  # the schema's form of ``_entry_rules``
+                {
+                    "if": {
+                        "required": ["requestor"],
+                        "properties": {
+                            "requestor": {
+                                "required": ["kind"],
+                                "properties": {"kind": {"const": RequestorKind.REPRESENTATIVE}},
+                            }
+                        },
+                    },
+                    "then": schema_requires("representative"),
+                },
+                {
+                    "if": {
+                        "required": ["entry"],
+                        "properties": {"entry": {"const": Entry.SRO_INQUIRY}},
+                    },
+                    "then": schema_requires("local_response"),
+                },
+            ]
+        },
+    )
 
     request_id: (
         Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
