@@ -20,15 +20,15 @@ PII_KEY = "_pii"
 _A_NUMBER = re.compile(r"\bA[-\s]?\d{3}[-\s]?\d{3}[-\s]?\d{1,3}\b")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w.:/-])\+?\(?\d[\d\s().-]{7,}\d(?![\w:/-])")
-"""A candidate; ``_phone`` keeps only 10 to 15 digits that are not a date (ISO timestamps, run
-ids and ports have their own shapes and stay readable)."""
+"""A candidate; ``_phone`` masks 9 to 15 digits that are not a date (a bare A-number has 9; ISO
+timestamps, run ids and addresses have their own shapes and stay readable)."""
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _phone(match: re.Match[str]) -> str:
     text = match.group()
     digits = sum(c.isdigit() for c in text)
-    if not 10 <= digits <= 15 or _DATE.search(text):
+    if not 9 <= digits <= 15 or _DATE.search(text):
         return text
     return "[PHONE]"
 

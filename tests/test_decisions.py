@@ -60,7 +60,7 @@ async def rejection(handle: WorkflowHandle[Any, Any], name: str, payload: Any) -
         (
             "record_local_response",
             {**LOCAL, "colour": "blue"},
-            "colour: Extra inputs are not permitted",
+            "1 unknown field(s); allowed: actor, decision_id, finding, message",
         ),
         ("record_local_response", [LOCAL], "must be one JSON object, not a list"),
         ("add_note", {"actor": {"id": "x", "role": "JANITOR"}, "text": "hi"}, "actor.role: Input"),

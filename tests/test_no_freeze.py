@@ -168,13 +168,15 @@ async def test_a_flood_of_refused_signals_leaves_the_case_small_and_working(
     for _ in range(4):  # four of about 1.4 MB
         await handle.signal("add_note", big)
     junk = {"actor": actor("SRO"), **{f"key-{i}-" + "k" * 40: "v" * 20 for i in range(60)}}
-    sem = asyncio.Semaphore(50)
+    sem = asyncio.Semaphore(10)
 
     async def one() -> None:
         async with sem:
             await handle.signal("withdraw", junk)
 
-    await asyncio.gather(*(one() for _ in range(1000)))
+    async with asyncio.TaskGroup() as senders:  # a failure cancels the rest, leaving none behind
+        for _ in range(1000):
+            senders.create_task(one())
     status = await eventually(
         lambda: status_of(handle),
         lambda s: s.rejected_dropped + len(s.rejected) == 1004,
