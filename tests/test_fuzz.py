@@ -1,6 +1,7 @@
 """Random and adversarial input at every signal, update and the start input (Hypothesis):
 no workflow task ever fails, every refusal names the problem, and the case then completes."""
 
+import contextlib
 import json
 from typing import Any
 
@@ -9,18 +10,24 @@ import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     Client,
     WorkflowFailureError,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
+from temporalio.common import RawValue
+from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain.decisions import DECISIONS
 from domain.errors import describe
 from domain.inquiry import Submission
 from intake import submit
+from security.codec import ENCODING, KEY_ID
+from security.readable import UNREADABLE
 from settings import Settings
 from tests.support import actor, history_event_types, represented, status_of, wait_stage
 
@@ -80,6 +87,44 @@ async def test_any_payload_is_applied_or_refused_by_name(
     except WorkflowUpdateFailedError as exc:
         message = str(getattr(exc.cause, "message", exc.cause))
         assert message and message != "rejected", message
+    assert (await status_of(case)).stage in ("SRO_REVIEW", "CLOSED")
+
+
+envelopes = st.builds(
+    lambda metadata, data: RawValue(Payload(metadata=metadata, data=data)),
+    st.dictionaries(
+        st.sampled_from(["encoding", KEY_ID, UNREADABLE, "messageType", "x"]),
+        st.one_of(
+            st.sampled_from(
+                [ENCODING, b"json/plain", b"binary/null", b"json/protobuf", b"test1", b"nokey"]
+            ),
+            st.binary(max_size=16),
+        ),
+        max_size=4,
+    ),
+    st.one_of(st.binary(max_size=300), st.sampled_from([b"{}", b"null", b"[1]", b'"x"'])),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    name=st.sampled_from(sorted(DECISIONS)),
+    args=st.lists(st.one_of(envelopes, json_values), max_size=4),
+)
+async def test_any_envelope_and_argument_count_is_refused_in_words(
+    client: Client, case: WorkflowHandle[Any, Any], name: str, args: list[Any]
+) -> None:
+    """Raw payloads, any metadata and encoding, any number of arguments, unencrypted."""
+    config = client.config()
+    config["data_converter"] = pydantic_data_converter  # no codec: sent exactly as built
+    outsider = Client(**config).get_workflow_handle(case.id)
+    await outsider.signal(name, args=args)
+    try:
+        await outsider.execute_update(name, args=args)
+    except WorkflowUpdateFailedError as exc:  # refused: in words, never a TypeError
+        assert "TypeError" not in str(exc.cause) and str(exc.cause), exc.cause
+    with contextlib.suppress(WorkflowQueryFailedError):
+        await outsider.query("status", args=args, result_type=RawValue)
     assert (await status_of(case)).stage in ("SRO_REVIEW", "CLOSED")
 
 
