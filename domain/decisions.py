@@ -134,13 +134,17 @@ class DecisionRule:
 
     @property
     def description(self) -> str:
-        """What staff see in the UI's signal and update drop-downs."""
+        """What staff see in the UI's drop-downs, which list every decision whatever the stage
+        (the SDK's metadata lists all declared handlers): one line saying when it applies. The
+        body to send is in the case's Current Details, filled in for that case."""
         roles = ", ".join(sorted(self.roles))
-        stages = ", ".join(s for s in Stage if s in self.stages)
-        return (
-            f"{self.purpose} Roles: {roles}. Stages: {stages}. "
-            f"Send one JSON object, e.g. {self.example_json}"
-        )
+        if self.stages == frozenset(Stage):
+            stages = "any stage"
+        elif self.stages == OPEN_STAGES:
+            stages = "any open stage"
+        else:
+            stages = ", ".join(s for s in Stage if s in self.stages)
+        return f"{self.purpose.rstrip('.')}: {roles}, in {stages}."
 
 
 def _actor(role: Role, staff_id: str) -> dict[str, str]:
@@ -248,8 +252,7 @@ DECISIONS: dict[str, DecisionRule] = {
                 "actor": _actor(Role.SUPERVISOR, "sup.lead1"),
                 "decision_id": "reminder-round-2026-11-27",
             },
-            "Send a reminder now to whoever each open staff task waits for (not in the contract's "
-            "table: an addition for supervisors' reminder rounds).",
+            "Remind now whoever each open staff task waits for (a supervisor's round).",
         ),
         DecisionRule(
             "add_note",

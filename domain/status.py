@@ -1,6 +1,7 @@
 """The ``status`` query's answer: where the case stands, free of the subject's data."""
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -45,6 +46,18 @@ class RefusedSignal(BaseModel):
     reason: str
 
 
+class NextDecision(BaseModel):
+    """A decision staff may send now, with a body ready to paste (see ``domain.desk``)."""
+
+    name: str
+    roles: list[Role]
+    ends_task: bool
+    """True where the case waits for this decision (an open task ends with it)."""
+    body: dict[str, Any]
+    choices: dict[str, list[str]] = {}
+    """Where the body shows one allowed value of several, the others (by field)."""
+
+
 class CaseStatus(BaseModel):
     case_id: str
     entry: Entry
@@ -66,6 +79,8 @@ class CaseStatus(BaseModel):
     rejected: list[RefusedSignal] = []
     notices: list[NoticeRecord] = []
     disclosures: list[Disclosure] = []
+    next_decisions: list[NextDecision] = []
+    """The staff desk: what may be decided now, by whom, with a body to paste."""
     history_dropped: int = 0
     """Accepted decisions older than the newest kept in ``history`` (a case's log is bounded)."""
     rejected_dropped: int = 0
@@ -90,7 +105,13 @@ class StatusSnapshot(BaseModel):
         """The lengths count the dropped entries too, so they stay true as the logs move."""
         return cls(
             status=status.model_copy(
-                update={"history": [], "rejected": [], "notices": [], "disclosures": []}
+                update={
+                    "history": [],
+                    "rejected": [],
+                    "notices": [],
+                    "disclosures": [],
+                    "next_decisions": [],
+                }
             ),
             history_len=status.history_dropped + len(status.history),
             rejected_len=status.rejected_dropped + len(status.rejected),
@@ -107,5 +128,6 @@ class StatusSnapshot(BaseModel):
                 ],
                 "notices": current.notices[: max(self.notices_len - current.notices_dropped, 0)],
                 "disclosures": current.disclosures[: self.disclosures_len],
+                "next_decisions": current.next_decisions,  # what may be decided now
             }
         )

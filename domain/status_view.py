@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING
 
+from domain.desk import next_decisions
 from domain.stage import Stage
 from domain.status import CaseStatus, ConsultationView, TaskView
 
@@ -59,6 +60,7 @@ def status_of(case: "CaseFile", *, summary: bool = False) -> CaseStatus:
         rejected=case.rejected[-1:] if summary else list(case.rejected),
         notices=[n for n in case.notices if n.outcome == "FAILED"] if summary else case.notices[:],
         disclosures=[] if summary else list(case.disclosures),
+        next_decisions=next_decisions(case),
         history_dropped=case.history_dropped,
         rejected_dropped=case.rejected_dropped,
         notices_dropped=case.notices_dropped,

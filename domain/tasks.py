@@ -21,15 +21,17 @@ class OnDue(StrEnum):
     EXPIRE = "EXPIRE"
 
 
-TASK_WORDS: dict[TaskKind, str] = {
-    TaskKind.LOCAL_RESPONSE: "the local field office's response (record_local_response)",
-    TaskKind.SRO_INQUIRY: "the requestor's SRO inquiry (submit_sro_inquiry)",
-    TaskKind.INFORMATION: "the missing information from the requestor (provide_information)",
-    TaskKind.DETERMINATION: "the SRO's determination (record_determination)",
-    TaskKind.CONSULTATION_RESPONSE: "an answer to consultation {consultation_id} "
-    "(record_consultation_response)",
+TASKS: dict[TaskKind, tuple[str, str]] = {
+    TaskKind.LOCAL_RESPONSE: ("the local field office's response", "record_local_response"),
+    TaskKind.SRO_INQUIRY: ("the requestor's SRO inquiry", "submit_sro_inquiry"),
+    TaskKind.INFORMATION: ("the missing information from the requestor", "provide_information"),
+    TaskKind.DETERMINATION: ("the SRO's determination", "record_determination"),
+    TaskKind.CONSULTATION_RESPONSE: (
+        "an answer to consultation {consultation_id}",
+        "record_consultation_response",
+    ),
 }
-"""What each task waits for, in words, with the decision that ends it; ``{consultation_id}``
+"""What each task waits for, in words, and the decision that ends it; ``{consultation_id}``
 is filled in for a consultation."""
 
 
@@ -54,5 +56,11 @@ class OpenTask(BaseModel):
             moments.append(self.escalate_at)
         return min(moments, default=None)
 
+    @property
+    def decision(self) -> str:
+        """The name of the decision that ends this task."""
+        return TASKS[self.kind][1]
+
     def words(self) -> str:
-        return TASK_WORDS[self.kind].format(consultation_id=self.consultation_id)
+        words = TASKS[self.kind][0].format(consultation_id=self.consultation_id)
+        return f"{words} ({self.decision})"

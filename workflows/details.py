@@ -4,7 +4,9 @@ The UI renders Markdown, so every value that a sender could have shaped (a reaso
 a name) is shown as inline code: no heading, link, image or HTML from input ever renders.
 """
 
-from domain.status import CaseStatus
+import json
+
+from domain.status import CaseStatus, NextDecision
 
 _SHOWN = 300
 
@@ -47,15 +49,33 @@ def current_details(status: CaseStatus) -> str:
     failed = [n for n in status.notices if n.outcome == "FAILED"]
     if failed:
         lines.append("**Failed notices:** " + ", ".join(inert(n.event_key) for n in failed))
+    if status.next_decisions:
+        lines.append(desk(status.next_decisions))
     return "\n\n".join(lines)
 
 
+def desk(decisions: list[NextDecision]) -> str:
+    """The decisions valid now, the awaited ones first: name, who, and the body to paste into
+    *Send an Update* (replace each … with your text)."""
+    rows = ["**Decide now** (More Actions → Send an Update; paste the body, replace each …):"]
+    for d in decisions:
+        body = json.dumps(d.body, ensure_ascii=False, separators=(", ", ": "))
+        waits = " ← the case waits for this" if d.ends_task else ""
+        choices = "; ".join(f"{k}: {' or '.join(v)}" for k, v in d.choices.items())
+        rows.append(
+            f"- **{d.name}** ({', '.join(d.roles)}){waits}: `{body}`"
+            + (f" ({choices})" if choices else "")
+        )
+    return "\n".join(rows)
+
+
 STATIC_DETAILS = (
-    "**How to act on this case:** More Actions → *Send a Signal* or *Send an Update*, pick the "
-    "decision by name (each shows its roles, stages and an example), and put one JSON object "
-    'with your `"actor": {"id": …, "role": …}` in Data. An update answers at once with the '
-    "status or the reason it was refused; a refused signal shows under *Current Details*.\n\n"
-    "**Where it stands:** *Current Details* here, or the `status` query on the Queries tab."
+    "**How to decide:** *Current Details* (above) lists the decisions valid now, each with a body "
+    "ready to paste. More Actions → *Send an Update* → pick that name → paste the body into Data "
+    "→ replace each … with your text → Submit. The dialog answers with the new status or the "
+    "reason it was refused; press R (or reload) to see *Current Details* move on. Sign in to the "
+    "codec server first: it signs the decision as you, so never type your own id.\n\n"
+    "**Where it stands:** *Current Details*, or the `status` query on the Queries tab."
 )
 
 

@@ -4,17 +4,20 @@ import re
 
 from domain.decisions import DECISIONS
 from domain.roles import Role
-from domain.tasks import TASK_WORDS
+from domain.tasks import TASKS
 from tests.support import PII
 from tests.unit.cases import T0, days, decide, in_review, incomplete, local_review
 from workflows.details import current_details
 
 
 def test_every_decision_named_to_staff_exists() -> None:
-    """The words of each task name the decision that ends it: it must be a real one."""
-    for kind, words in TASK_WORDS.items():
-        [name] = re.findall(r"\((\w+)\)", words)
+    """Each task names the decision that ends it, allowed in the stages that have the task."""
+    for kind, (_, name) in TASKS.items():
         assert name in DECISIONS, kind
+    case = in_review()
+    decide(case, "request_consultation", Role.SRO, party="ICE_ATTORNEYS", question="q")
+    shown = re.findall(r"\((\w+)\)", case.status().waiting_for)
+    assert shown and all(name in DECISIONS for name in shown)
 
 
 def test_waiting_for_names_the_consultation_and_its_decision_intact() -> None:
@@ -72,3 +75,35 @@ def test_the_details_say_stage_waiting_and_the_last_refusal() -> None:
     assert "**Stage:** LOCAL_REVIEW" in details
     assert "record_local_response" in details
     assert "the payload is empty" in details
+
+
+def test_the_desk_lists_the_awaited_decisions_first_with_the_case_values() -> None:
+    case = in_review()
+    decide(case, "request_consultation", Role.SRO, party="ICE_ATTORNEYS", question="q")
+    desk = case.status().next_decisions
+    assert [d.name for d in desk][:2] == ["record_determination", "record_consultation_response"]
+    assert all(d.ends_task for d in desk[:2]) and not any(d.ends_task for d in desk[2:])
+    answer = desk[1]
+    assert answer.body == {"case_id": case.case_id, "consultation_id": "C1", "response": "…"}
+    assert answer.roles == ["ICE_ATTORNEY"]  # the consulted party only
+    assert desk[0].choices == {"finding": ["MEETS_PRIORITIES", "DOES_NOT_MEET_PRIORITIES"]}
+    assert {d.name for d in desk} == {
+        name for name, rule in DECISIONS.items() if case.stage in rule.stages
+    }
+
+
+def test_the_desk_asks_for_exactly_the_missing_items() -> None:
+    [provide, *_] = incomplete().status().next_decisions
+    assert provide.name == "provide_information"
+    assert set(provide.body) == {"case_id", "authorization"}
+    assert provide.choices == {"authorization.form": ["G-28", "ICE-60-001"]}
+
+
+def test_the_details_show_the_desk_and_a_one_line_description_per_decision() -> None:
+    details = current_details(local_review().status(summary=True))
+    assert "**Decide now**" in details
+    assert '**record_local_response** (FIELD_OFFICE) ← the case waits for this: `{"case_id"' in (
+        details
+    )
+    for rule in DECISIONS.values():
+        assert "\n" not in rule.description and len(rule.description) < 160, rule.name

@@ -1,0 +1,102 @@
+"""The staff desk: for the stage a case is in, each decision staff may send now, who may send
+it, and a body ready to paste, with the case's own values filled in.
+
+Staff decide in the Temporal UI's *Send an Update* dialog; the desk (shown in Current Details
+and in the status) spares them the JSON scaffolding: no keys to type, no enum to spell. A body
+names its case (``case_id``) and leaves the actor out: the codec server signs each decision as
+the person signed in. ``…`` marks the text staff write; ``choices`` lists the allowed values
+where the body shows one of several.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from domain.consultation import Party
+from domain.decisions import DECISIONS
+from domain.inquiry import AuthorizationForm
+from domain.roles import Role
+from domain.stage import Finding, Stage
+from domain.status import NextDecision
+
+if TYPE_CHECKING:
+    from domain.case_file import CaseFile
+
+WRITE = "…"
+
+_ITEM_FIELDS: dict[str, tuple[str, Any]] = {
+    "subject.date_of_birth": ("date_of_birth", "YYYY-MM-DD"),
+    "requestor.phone": ("phone", WRITE),
+    "requestor.email": ("email", WRITE),
+    "representative.authorization": (
+        "authorization",
+        {"form": AuthorizationForm.G_28.value, "document_ref": WRITE},
+    ),
+}
+"""A missing item's field in ``provide_information`` and what to write there."""
+
+_FINDINGS = {"finding": [f.value for f in Finding]}
+
+_BODIES: dict[str, tuple[dict[str, Any], dict[str, list[str]]]] = {
+    "record_local_response": (
+        {"finding": Finding.MEETS_PRIORITIES.value, "message": WRITE},
+        _FINDINGS,
+    ),
+    "submit_sro_inquiry": ({"phone": WRITE, "email": WRITE, "statement": WRITE}, {}),
+    "assign_reviewer": ({"reviewer_id": WRITE}, {}),
+    "request_consultation": (
+        {"party": Party.ICE_ATTORNEYS.value, "question": WRITE},
+        {"party": [p.value for p in Party]},
+    ),
+    "record_determination": (
+        {"finding": Finding.DOES_NOT_MEET_PRIORITIES.value, "rationale": WRITE},
+        _FINDINGS,
+    ),
+    "withdraw": ({"reason": WRITE}, {}),
+    "add_note": ({"text": WRITE}, {}),
+    "send_reminders": ({}, {}),
+}
+"""Each decision's body beyond ``case_id``; the two that depend on the case are built below."""
+
+
+def next_decisions(case: "CaseFile") -> list[NextDecision]:
+    """The decisions valid in the case's stage, those that end an open task first."""
+    if case.stage is Stage.SRO_INTAKE:
+        return []  # the completeness check is automatic and takes a moment
+    firsts = [t.decision for t in case.tasks]
+    allowed = [name for name, rule in DECISIONS.items() if case.stage in rule.stages]
+    ordered = sorted(allowed, key=lambda n: firsts.index(n) if n in firsts else len(firsts))
+    desk: list[NextDecision] = []
+    for name in ordered:
+        for body, choices, roles in _bodies(case, name):
+            desk.append(
+                NextDecision(
+                    name=name,
+                    roles=roles or sorted(DECISIONS[name].roles),
+                    ends_task=name in firsts,
+                    body={"case_id": case.case_id, **body},
+                    choices=choices,
+                )
+            )
+    return desk
+
+
+_Body = tuple[dict[str, Any], dict[str, list[str]], list[Role]]
+
+
+def _bodies(case: "CaseFile", name: str) -> list[_Body]:
+    """One body per decision; one per open consultation, answered by its party's role only."""
+    if name == "record_consultation_response":
+        return [
+            (
+                {"consultation_id": c.consultation_id, "response": WRITE},
+                {},
+                [c.party.answering_role],
+            )
+            for c in case.consultations
+            if c.is_open
+        ]
+    if name == "provide_information":
+        items = dict(_ITEM_FIELDS[i] for i in case.missing_items if i in _ITEM_FIELDS)
+        forms = {"authorization.form": [f.value for f in AuthorizationForm]}
+        return [(items, forms if "authorization" in items else {}, [])]
+    body, choices = _BODIES[name]
+    return [(body, choices, [])]
