@@ -25,8 +25,8 @@ def waiting_for(case: "CaseFile") -> str:
 
 def status_of(case: "CaseFile", *, summary: bool = False) -> CaseStatus:
     """The status query's answer. ``summary`` cuts the lists to what the UI's details and the
-    search attributes need (the last refusal, failed notices): cheap on every change of a case
-    with thousands of entries."""
+    search attributes need (the last decision and refusal, failed notices): cheap on every
+    change of a case with thousands of entries."""
     return CaseStatus(
         case_id=case.case_id,
         entry=case.submission.entry,
@@ -56,7 +56,7 @@ def status_of(case: "CaseFile", *, summary: bool = False) -> CaseStatus:
             )
             for c in case.consultations
         ],
-        history=[] if summary else list(case.history),
+        history=case.history[-1:] if summary else list(case.history),
         rejected=case.rejected[-1:] if summary else list(case.rejected),
         notices=[n for n in case.notices if n.outcome == "FAILED"] if summary else case.notices[:],
         disclosures=[] if summary else list(case.disclosures),

@@ -29,6 +29,12 @@ def current_details(status: CaseStatus) -> str:
         + (inert(status.assigned_reviewer) if status.assigned_reviewer else "none"),
         f"**Field office:** {status.field_office} · detained: {'yes' if status.detained else 'no'}",
     ]
+    if status.history:
+        applied = status.history[-1]
+        lines.append(
+            f"**Last decision:** {inert(applied.name)} by {inert(applied.actor.id)} "
+            f"({applied.actor.role}) at {applied.at:%Y-%m-%d %H:%M} UTC"
+        )
     if status.finding:
         lines.append(f"**Finding:** {status.finding}")
     if status.missing_items:

@@ -55,7 +55,9 @@ def test_the_summary_keeps_only_what_the_ui_needs() -> None:
         case.record_refused_signal("withdraw", None, f"reason {i}", T0)
     decide(case, "add_note", Role.SRO, text="t")
     summary = case.status(summary=True)
-    assert summary.history == [] and [r.reason for r in summary.rejected] == ["reason 2"]
+    assert [h.name for h in summary.history] == ["add_note"]  # the last decision only
+    assert [r.reason for r in summary.rejected] == ["reason 2"]
+    assert "**Last decision:** `add_note` by `sro.one` (SRO)" in current_details(summary)
     assert len(case.status().rejected) == 3
 
 
