@@ -15,6 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from security.codec import EncryptionCodec
 from security.readable import ReadableCodec
+from security.remote_codec import RemoteCodec
 from settings import Settings
 from workflows.metrics import STAGE_BUCKETS_SECONDS, STAGE_DURATION
 from workflows.refusals import EncryptedStaffFailureConverter, StaffFailureConverter
@@ -25,14 +26,34 @@ DATA_CONVERTER = dataclasses.replace(
 )
 
 
+def staff_token(settings: Settings) -> str | None:
+    """The person's codec-server token (``ICR_STAFF_TOKEN`` or ``ICR_STAFF_TOKEN_FILE``)."""
+    if settings.staff_token:
+        return settings.staff_token.strip()
+    if settings.staff_token_file is not None:
+        return settings.staff_token_file.read_text().strip()
+    return None
+
+
 def data_converter(settings: Settings) -> DataConverter:
-    """Pydantic JSON, encrypted with the configured payload keys (failures too)."""
+    """Pydantic JSON, encrypted with the configured payload keys (failures too); stamped with
+    the service identity's key when this process is one (an integrating system's starter).
+    With a staff token and ``ICR_CODEC_ENDPOINT``, the codec server encodes and stamps instead
+    (staff tools: what they send is signed as the person the token names)."""
+    token = staff_token(settings)
+    if token and settings.codec_endpoint:
+        return dataclasses.replace(
+            DATA_CONVERTER,
+            payload_codec=RemoteCodec(settings.codec_endpoint, token),
+            failure_converter_class=EncryptedStaffFailureConverter,
+        )
     keys = settings.keyring()
     if keys is None:
         return DATA_CONVERTER
+    service = settings.service_identity()
     return dataclasses.replace(
         DATA_CONVERTER,
-        payload_codec=EncryptionCodec(keys),
+        payload_codec=EncryptionCodec(keys, service.sign if service else None),
         failure_converter_class=EncryptedStaffFailureConverter,
     )
 

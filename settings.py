@@ -12,6 +12,7 @@ from domain.errors import describe
 
 if TYPE_CHECKING:
     from security.keys import KeyRing
+    from security.signing import ServiceKey, StampKeys
 
 
 DEV_KEY_FILE = Path(__file__).resolve().parent / "var" / "payload-keys.json"
@@ -21,6 +22,7 @@ MIN_SECRET_LENGTH = 32
 
 _POLICY = DeadlinePolicy()
 """The deadline defaults are the policy's own; each may be set by ``ICR_<NAME>``."""
+DEV_STAMP_KEY_FILE = DEV_KEY_FILE.with_name("stamp-keys.json")
 
 
 def _env(name: str) -> AliasChoices:
@@ -100,6 +102,26 @@ class Settings(BaseSettings):
         "http://localhost:8233", validation_alias=_env("ICR_CODEC_UI_ORIGIN")
     )
     codec_tokens: str = Field("", validation_alias=_env("ICR_CODEC_TOKENS"))
+    codec_session_secret: str | None = Field(
+        None, validation_alias=_env("ICR_CODEC_SESSION_SECRET")
+    )
+    codec_cookie_secure: bool = Field(False, validation_alias=_env("ICR_CODEC_COOKIE_SECURE"))
+    oidc_issuer: str | None = Field(None, validation_alias=_env("ICR_OIDC_ISSUER"))
+    oidc_audience: str | None = Field(None, validation_alias=_env("ICR_OIDC_AUDIENCE"))
+    oidc_jwks_url: str | None = Field(None, validation_alias=_env("ICR_OIDC_JWKS_URL"))
+    oidc_staff_claim: str = Field(
+        "preferred_username", validation_alias=_env("ICR_OIDC_STAFF_CLAIM")
+    )
+    stamp_key_file: Path | None = Field(None, validation_alias=_env("ICR_STAMP_KEY_FILE"))
+    stamp_public_keys: str = Field("", validation_alias=_env("ICR_STAMP_PUBLIC_KEYS"))
+    stamp_freshness_hours: float = Field(
+        72, gt=0, validation_alias=_env("ICR_STAMP_FRESHNESS_HOURS")
+    )
+    service_key: str | None = Field(None, validation_alias=_env("ICR_SERVICE_KEY"))
+    service_key_file: Path | None = Field(None, validation_alias=_env("ICR_SERVICE_KEY_FILE"))
+    codec_endpoint: str | None = Field(None, validation_alias=_env("ICR_CODEC_ENDPOINT"))
+    staff_token: str | None = Field(None, validation_alias=_env("ICR_STAFF_TOKEN"))
+    staff_token_file: Path | None = Field(None, validation_alias=_env("ICR_STAFF_TOKEN_FILE"))
 
     # Worker tuning; the defaults are discussed in bench/RESULTS.md.
     max_concurrent_workflow_tasks: int = Field(
@@ -148,6 +170,35 @@ class Settings(BaseSettings):
             return KeyRing.load(self.payload_key_file)
         if DEV_KEY_FILE.is_file():  # the key file `make run` generated for development
             return KeyRing.load(DEV_KEY_FILE)
+        return None
+
+    def stamp_keys(self) -> "StampKeys | None":
+        """The codec server's signing keys, or None when none are configured."""
+        from security.signing import StampKeys
+
+        if self.stamp_key_file is not None:
+            return StampKeys.load(self.stamp_key_file)
+        if DEV_STAMP_KEY_FILE.is_file():
+            return StampKeys.load(DEV_STAMP_KEY_FILE)
+        return None
+
+    def stamp_verifying_keys(self) -> dict[str, str]:
+        """The public keys workers accept codec-server stamps under (several during rotation)."""
+        from security.signing import parse_public_keys
+
+        if self.stamp_public_keys:
+            return parse_public_keys(self.stamp_public_keys)
+        keys = self.stamp_keys()
+        return keys.public_keys() if keys is not None else {}
+
+    def service_identity(self) -> "ServiceKey | None":
+        """The key this process signs with as a service identity (an integrating system)."""
+        from security.signing import ServiceKey
+
+        if self.service_key:
+            return ServiceKey.parse(self.service_key)
+        if self.service_key_file is not None:
+            return ServiceKey.parse(self.service_key_file.read_text())
         return None
 
     def mailbox(self, local_part: str) -> str:

@@ -20,13 +20,14 @@ from temporalio.service import RPCError
 import logs
 from caseload.bulk import Change, reassign, reminder_round
 from caseload.queries import CaseFilter, counts, find_cases, row, subject_filter
-from clients import connect
+from clients import connect, staff_token
 from domain.decisions import DECISIONS
 from domain.errors import describe
 from domain.field_office import FieldOffice
 from domain.inquiry import Submission
 from domain.stage import Stage
 from intake import SubmissionConflict, submit
+from security.remote_codec import CodecServerError
 from settings import Settings, get_settings
 
 EXIT_INVALID = 2
@@ -89,10 +90,21 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_decide(args: argparse.Namespace, settings: Settings) -> int:
     payload = _read_json(args.payload)
+    if isinstance(payload, dict):  # the decision names its case (the stamp binds it there)
+        payload.setdefault("case_id", args.case_id)
+    if not (staff_token(settings) and settings.codec_endpoint) and not settings.service_key:
+        print(
+            "note: no ICR_STAFF_TOKEN (or ICR_STAFF_TOKEN_FILE) with ICR_CODEC_ENDPOINT: "
+            "the decision goes unsigned and the case will refuse it",
+            file=sys.stderr,
+        )
     client = await connect(settings)
     handle = client.get_workflow_handle(args.case_id)
     try:
         status = await handle.execute_update(args.decision, payload)
+    except CodecServerError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         print(f"rejected: {getattr(cause, 'message', cause)}", file=sys.stderr)
@@ -267,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INVALID
     except RPCError as exc:
         print(f"temporal: {exc.message}", file=sys.stderr)
+        return 1
+    except CodecServerError as exc:
+        print(str(exc), file=sys.stderr)
         return 1
 
 

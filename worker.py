@@ -31,7 +31,15 @@ def activities_for(settings: Settings) -> Sequence[Callable[..., Any]]:
 
 
 # Validation libraries import lazily; letting them through keeps them out of each sandbox.
-PASSTHROUGH = ("pydantic", "pydantic_core", "email_validator", "idna", "phonenumbers", "structlog")
+PASSTHROUGH = (
+    "pydantic",
+    "pydantic_core",
+    "email_validator",
+    "idna",
+    "phonenumbers",
+    "structlog",
+    "cryptography",  # a native module: one copy per process, never re-imported per case
+)
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:

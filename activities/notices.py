@@ -63,6 +63,8 @@ class PolicyActivities:
             members=self._directory.members(),
             loaded_at=datetime.now(UTC),
             refresh_minutes=self._settings.directory_refresh_minutes,
+            stamp_keys=self._settings.stamp_verifying_keys(),
+            stamp_freshness_hours=self._settings.stamp_freshness_hours,
         )
 
     @activity.defn(name="open_case")

@@ -40,8 +40,10 @@ async def _act(
     if dry_run:
         return Change(case_id=case_id, action=action, outcome="planned")
     name, payload = decision
-    try:
-        await client.get_workflow_handle(case_id).execute_update(name, payload)
+    try:  # each decision names its case: a signed decision counts only there
+        await client.get_workflow_handle(case_id).execute_update(
+            name, {**payload, "case_id": case_id}
+        )
     except WorkflowUpdateFailedError as exc:
         detail = str(getattr(exc.cause, "message", exc.cause))
         return Change(case_id=case_id, action=action, outcome="rejected", detail=detail)

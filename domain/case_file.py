@@ -41,6 +41,7 @@ from domain.notices import (
 )
 from domain.roles import Actor, Role
 from domain.staff import StaffSnapshot
+from domain.stamps import SeenStamps
 from domain.stage import ENTRY_STAGE, ClosureReason, Finding, Stage
 from domain.status import CaseStatus, HistoryEntry, RefusedSignal, StatusSnapshot
 from domain.tasks import OnDue, OpenTask, TaskKind
@@ -87,6 +88,7 @@ class CaseFile(BaseModel):
     notes_dropped: int = 0
     daily_reminder_rounds: bool = False
     reminder_rounds: list[str] = []
+    seen_stamps: SeenStamps = SeenStamps()
     version: int = 0
     _outbox: list[Notice] = PrivateAttr(default_factory=list)
 

@@ -41,6 +41,9 @@ class Decision(BaseModel):
 
     actor: Actor
     decision_id: DecisionId | None = None
+    case_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+    """The case the decision is for (required of signed decisions: a stamp copied from one
+    case into another is refused)."""
 
 
 class RecordLocalResponse(Decision):

@@ -1,14 +1,16 @@
-"""The codec server: lets authorized staff see, and the UI send, plain JSON for encrypted cases.
+"""The codec server: knows who is signed in, stamps what they send, lets them read what they may.
 
 ``python -m security.codec_server``. POST ``/encode`` and ``/decode`` take and return
-``{"payloads": [...]}`` in protobuf JSON, as the Temporal UI and CLI send them. CORS answers
-only the configured UI origin; a request needs a staff token, as ``Authorization: Bearer`` or
-the ``icr_codec`` cookie that ``/login`` sets for a browser.
+``{"payloads": [...]}`` in protobuf JSON, as the Temporal UI and CLI send them. A request names
+its person by ``Authorization: Bearer TOKEN`` (a static ``staff_id:token`` pair or an OIDC access
+token) or by the session cookie that POST ``/sign-in`` sets (HttpOnly, SameSite=Strict, this
+host only): no token ever travels in a URL. ``/encode`` stamps every payload with the person's
+Ed25519-signed stamp before sealing it; each ``/decode`` is logged (who, how many, never content).
 """
 
 import argparse
 import asyncio
-import hmac
+import json
 import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,12 +22,23 @@ from temporalio.api.common.v1 import Payloads
 
 import logs
 from security.codec import EncryptionCodec, UndecryptablePayload
+from security.directory import DirectoryError, FileStaffDirectory, StaffDirectory
 from security.keys import KeyRing
+from security.sessions import COOKIE, LIFETIME_SECONDS, Sessions
+from security.signing import StampKeys
+from security.tokens import AnyOf, Authenticator, OidcTokens, StaticTokens
 from settings import Settings, get_settings
 
-COOKIE = "icr_codec"
 log = structlog.get_logger("icr.codec")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+STAFF = web.RequestKey("staff", str)
+MAX_DEPTH = 32
+
+SIGN_IN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>ICR sign-in</title></head>
+<body><h1>ICR codec server: sign in</h1>
+<form method="post" action="/sign-in">
+<label>Staff token <input type="password" name="token" autocomplete="off" required></label>
+<button type="submit">Sign in</button></form>{note}</body></html>"""
 
 
 def _cors_headers(origin: str) -> dict[str, str]:
@@ -39,59 +52,157 @@ def _cors_headers(origin: str) -> dict[str, str]:
     }
 
 
-def make_app(keys: KeyRing, tokens: list[str], ui_origin: str) -> web.Application:
-    codec = EncryptionCodec(keys)
-    allowed = [t for t in tokens if t]
+def _error(message: str, status: int, **headers: str) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers or None)
 
-    def authorized(request: web.Request) -> bool:
+
+def _depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """How deeply ``value`` nests, counted without recursion (stops past ``limit``)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack and deepest <= limit:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def make_app(
+    keys: KeyRing,
+    authenticator: Authenticator,
+    ui_origin: str,
+    stamp_keys: StampKeys,
+    directory: StaffDirectory | None = None,
+    sessions: Sessions | None = None,
+    secure_cookie: bool = False,
+) -> web.Application:
+    codec = EncryptionCodec(keys)
+    sessions = sessions or Sessions()
+
+    async def who(request: web.Request) -> str | None:
         header = request.headers.get("Authorization", "")
-        offered = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
-        offered = offered or request.cookies.get(COOKIE, "")
-        return bool(offered) and any(hmac.compare_digest(offered, t) for t in allowed)
+        if header.startswith("Bearer "):
+            return await authenticator.staff_id(header.removeprefix("Bearer ").strip())
+        cookie = request.cookies.get(COOKIE)
+        return sessions.staff_id(cookie) if cookie else None
+
+    def known(staff_id: str) -> bool:
+        if directory is None:
+            return True
+        try:
+            member = directory.members().get(staff_id)
+        except DirectoryError:
+            return False
+        return member is not None and not member.service
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         origin = request.headers.get("Origin")
         if origin is not None and origin != ui_origin:
             log.warning("security.codec_refused", reason="foreign origin")
-            return web.json_response({"error": "origin not allowed"}, status=403)
+            return _error("origin not allowed", 403)
         cors = _cors_headers(ui_origin) if origin else {}
         if request.method == "OPTIONS":
             return web.Response(status=204, headers=cors)
-        if request.path in ("/encode", "/decode") and not authorized(request):
-            log.warning("security.codec_refused", reason="missing or wrong token")
-            return web.json_response({"error": "staff token required"}, status=401, headers=cors)
+        if request.path in ("/encode", "/decode"):
+            staff_id = await who(request)
+            if staff_id is None:
+                log.warning("security.codec_refused", reason="missing or unknown token")
+                return _error("sign in or send a staff token (Authorization: Bearer)", 401, **cors)
+            if not known(staff_id):
+                log.warning("security.codec_refused", reason="not in directory", staff_id=staff_id)
+                return _error("your staff id is not in the staff directory", 403, **cors)
+            request[STAFF] = staff_id
         response = await handler(request)
         response.headers.update(cors)
         return response
 
-    async def convert(request: web.Request, encode: bool) -> web.StreamResponse:
+    async def read_payloads(request: web.Request) -> Payloads | web.Response:
         try:
-            body: Any = await request.json()
-            payloads = json_format.ParseDict(body, Payloads(), ignore_unknown_fields=True)
-        except (ValueError, json_format.ParseError):
-            return web.json_response({"error": 'body must be {"payloads": [...]}'}, status=400)
+            body: Any = json.loads(await request.text())
+        except RecursionError:
+            return _error(f"body nests deeper than {MAX_DEPTH} levels", 400)
+        except ValueError:
+            return _error('body must be JSON: {"payloads": [...]}', 400)
+        if _depth(body) > MAX_DEPTH:
+            return _error(f"body nests deeper than {MAX_DEPTH} levels", 400)
+        if not isinstance(body, dict) or not isinstance(body.get("payloads"), list):
+            return _error('body must be {"payloads": [...]}', 400)
         try:
-            convert_ = codec.encode if encode else codec.decode
-            result = Payloads(payloads=await convert_(payloads.payloads))
-        except UndecryptablePayload as exc:
-            return web.json_response({"error": str(exc)}, status=422)
-        return web.json_response(json_format.MessageToDict(result))
+            return json_format.ParseDict(body, Payloads(), ignore_unknown_fields=True)
+        except (json_format.ParseError, ValueError, TypeError, RecursionError):
+            return _error('payloads must be {"metadata": {...base64}, "data": base64}', 400)
 
     async def encode(request: web.Request) -> web.StreamResponse:
-        return await convert(request, encode=True)
+        payloads = await read_payloads(request)
+        if isinstance(payloads, web.Response):
+            return payloads
+        staff_id = request[STAFF]
+        stamped = [stamp_keys.sign(p, staff_id) for p in payloads.payloads]
+        result = Payloads(payloads=await codec.encode(stamped))
+        log.info("codec.encoded", staff_id=staff_id, payloads=len(stamped))
+        return web.json_response(json_format.MessageToDict(result))
 
     async def decode(request: web.Request) -> web.StreamResponse:
-        return await convert(request, encode=False)
+        payloads = await read_payloads(request)
+        if isinstance(payloads, web.Response):
+            return payloads
+        try:
+            result = Payloads(payloads=await codec.decode(payloads.payloads))
+        except UndecryptablePayload as exc:
+            return _error(str(exc), 400)
+        log.info(
+            "codec.decoded",
+            staff_id=request[STAFF],
+            namespace=request.headers.get("X-Namespace", "")[:64],
+            payloads=len(payloads.payloads),
+        )
+        return web.json_response(json_format.MessageToDict(result))
 
-    async def login(request: web.Request) -> web.StreamResponse:
-        """A browser presents its staff token once; the cookie then rides along."""
-        token = request.query.get("token", "")
-        if not any(hmac.compare_digest(token, t) for t in allowed):
-            return web.json_response({"error": "unknown token"}, status=401)
-        response = web.HTTPFound(ui_origin)
-        response.set_cookie(COOKIE, token, httponly=True, samesite="Lax", max_age=8 * 3600)
-        raise response
+    async def sign_in_page(_: web.Request) -> web.StreamResponse:
+        return web.Response(text=SIGN_IN_PAGE.format(note=""), content_type="text/html")
+
+    async def sign_in(request: web.Request) -> web.StreamResponse:
+        """A browser posts its token once; from then on only a session cookie rides along."""
+        wants_json = request.content_type == "application/json"
+        try:
+            form: Any = await (request.json() if wants_json else request.post())
+            token = form.get("token", "") if isinstance(form, dict) or not wants_json else ""
+        except (ValueError, RecursionError):
+            token = ""
+        staff_id = await authenticator.staff_id(str(token)) if token else None
+        if staff_id is None or not known(staff_id):
+            log.warning("security.sign_in_refused")
+            if wants_json:
+                return _error("unknown token", 401)
+            page = SIGN_IN_PAGE.format(note="<p>That token is not known.</p>")
+            return web.Response(text=page, content_type="text/html", status=401)
+        log.info("security.signed_in", staff_id=staff_id)
+        response: web.Response = (
+            web.json_response({"staff_id": staff_id})
+            if wants_json
+            else web.Response(status=303, headers={"Location": ui_origin})
+        )
+        response.set_cookie(
+            COOKIE,
+            sessions.issue(staff_id),
+            httponly=True,
+            samesite="Strict",
+            secure=secure_cookie,
+            max_age=LIFETIME_SECONDS,
+            path="/",
+        )
+        return response
+
+    async def sign_out(_: web.Request) -> web.StreamResponse:
+        response = web.json_response({"signed_out": True})
+        response.del_cookie(COOKIE, path="/")
+        return response
+
+    async def old_login(_: web.Request) -> web.StreamResponse:
+        return _error("tokens are no longer accepted in a URL; sign in at /sign-in", 410)
 
     async def health(_: web.Request) -> web.StreamResponse:
         return web.json_response({"ok": True})
@@ -102,26 +213,59 @@ def make_app(keys: KeyRing, tokens: list[str], ui_origin: str) -> web.Applicatio
             web.post("/encode", encode),
             web.post("/decode", decode),
             web.route("OPTIONS", "/{tail:.*}", health),
-            web.get("/login", login),
+            web.get("/sign-in", sign_in_page),
+            web.post("/sign-in", sign_in),
+            web.post("/sign-out", sign_out),
+            web.get("/login", old_login),
             web.get("/health", health),
         ]
     )
     return app
 
 
+def authenticator_from_settings(settings: Settings) -> Authenticator:
+    sources: list[Authenticator] = []
+    if settings.codec_tokens.strip():
+        sources.append(StaticTokens.parse(settings.codec_tokens))
+    if settings.oidc_jwks_url:
+        if not (settings.oidc_issuer and settings.oidc_audience):
+            raise SystemExit("OIDC needs ICR_OIDC_ISSUER and ICR_OIDC_AUDIENCE as well")
+        sources.append(
+            OidcTokens(
+                issuer=settings.oidc_issuer,
+                audience=settings.oidc_audience,
+                jwks_url=settings.oidc_jwks_url,
+                claim=settings.oidc_staff_claim,
+            )
+        )
+    if not sources:
+        raise SystemExit("the codec server needs ICR_CODEC_TOKENS or ICR_OIDC_JWKS_URL")
+    return AnyOf(*sources)
+
+
 def app_from_settings(settings: Settings) -> web.Application:
     keys = settings.keyring()
     if keys is None:
         raise SystemExit("the codec server needs ICR_PAYLOAD_KEYS or ICR_PAYLOAD_KEY_FILE")
-    tokens = [t.strip() for t in settings.codec_tokens.split(",") if t.strip()]
-    if not tokens:
-        raise SystemExit("the codec server needs ICR_CODEC_TOKENS (staff tokens)")
-    return make_app(keys, tokens, settings.codec_ui_origin)
+    stamp_keys = settings.stamp_keys()
+    if stamp_keys is None:
+        raise SystemExit("the codec server needs ICR_STAMP_KEY_FILE (its signing keys)")
+    directory = FileStaffDirectory(settings.staff_directory) if settings.staff_directory else None
+    return make_app(
+        keys,
+        authenticator_from_settings(settings),
+        settings.codec_ui_origin,
+        stamp_keys,
+        directory,
+        Sessions(settings.codec_session_secret),
+        settings.codec_cookie_secure,
+    )
 
 
 async def serve(settings: Settings) -> None:
     host, port = settings.codec_address.rsplit(":", 1)
-    runner = web.AppRunner(app_from_settings(settings))
+    # No access log: nothing a caller sends (a mistyped token in a query) lands in a log.
+    runner = web.AppRunner(app_from_settings(settings), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, int(port)).start()
     log.info("codec.started", address=settings.codec_address, ui_origin=settings.codec_ui_origin)

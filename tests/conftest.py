@@ -5,6 +5,7 @@ import json
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -17,6 +18,7 @@ from clients import data_converter
 from domain.field_office import FieldOffice
 from security.codec_server import app_from_settings
 from settings import Settings
+from tests.signing import staff_converter, stamp_key_file
 from tests.support import BIN, MailSink, free_port
 from worker import build_worker
 from workflows import search_attributes as search
@@ -32,7 +34,7 @@ def mail() -> Iterator[MailSink]:
 
 SUGGEST_CONTINUE_AS_NEW_AT = 600
 
-TEST_STAFF = [
+TEST_STAFF: list[dict[str, Any]] = [
     # The tests' actors (tests.support.actor): one per role, the field-office one for every office.
     {"id": "field_office.one", "roles": ["FIELD_OFFICE"], "field_offices": list(FieldOffice)},
     {"id": "fo.1", "roles": ["FIELD_OFFICE"], "field_offices": list(FieldOffice)},
@@ -43,7 +45,14 @@ TEST_STAFF = [
     {"id": "supervisor.one", "roles": ["SUPERVISOR"]},
     {"id": "intake.one", "roles": ["INTAKE"]},
     {"id": "sup.lead1", "roles": ["SUPERVISOR"]},
+    # Reviewers the tests assign (assign_reviewer takes only people who hold SRO).
+    *({"id": i, "roles": ["SRO"]} for i in ("sro.sa", "sro.reviewer1", "sro.reviewer7")),
+    *({"id": f"r{n}", "roles": ["SRO"]} for n in range(10)),
 ]
+
+
+TOKENS = {m["id"]: f"token-of-{m['id']}-{secrets.token_hex(8)}" for m in TEST_STAFF}
+"""Each test person's codec-server token (``ICR_CODEC_TOKENS`` pairs)."""
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +69,8 @@ def settings(mail: MailSink, tmp_path_factory: pytest.TempPathFactory) -> Settin
         task_queue="case-review",
         payload_keys=f"test1:{key}",
         staff_directory=directory,
-        codec_tokens="staff-token-1",
+        codec_tokens=",".join(f"{m['id']}:{TOKENS[m['id']]}" for m in TEST_STAFF),
+        stamp_key_file=stamp_key_file(folder),
     )
 
 
@@ -93,7 +103,7 @@ async def env(
 ) -> AsyncIterator[WorkflowEnvironment]:
     async with await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"),
-        data_converter=data_converter(settings),
+        data_converter=staff_converter(settings),
         search_attributes=search.ALL_KEYS,
         dev_server_log_level="error",
         ui=True,

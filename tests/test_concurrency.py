@@ -66,7 +66,7 @@ async def drive(client: Client, settings: Settings, i: int, rng: random.Random) 
             await asyncio.sleep(0.05)
     assert not pending, f"case {i}: never applied {[n for n, _ in pending]}"
     final = {
-        "actor": actor("SRO"),
+        "actor": actor("SRO", f"r{i % 7}"),  # the assigned reviewer
         "finding": finding(i),
         "rationale": "r",
         "decision_id": f"{i}-d",

@@ -63,7 +63,11 @@ async def rejection(handle: WorkflowHandle[Any, Any], name: str, payload: Any) -
             "1 unknown field(s); allowed: actor, decision_id, finding, message",
         ),
         ("record_local_response", [LOCAL], "must be one JSON object, not a list"),
-        ("add_note", {"actor": {"id": "x", "role": "JANITOR"}, "text": "hi"}, "actor.role: Input"),
+        (
+            "add_note",
+            {"actor": {"id": "sro.one", "role": "JANITOR"}, "text": "hi"},
+            "actor.role: Input",
+        ),
     ],
 )
 async def test_update_rejections_name_the_problem(
@@ -204,9 +208,7 @@ async def test_signals_during_activities_are_not_lost(client: Client, settings: 
         {"actor": actor("INTAKE"), "phone": "2125550143", "email": "maria.lopez@example.org"},
     )
     await handle.signal("add_note", {"actor": actor("INTAKE"), "text": "Inquiry entered."})
-    await handle.signal(
-        "assign_reviewer", {"actor": actor("SUPERVISOR"), "reviewer_id": "sro.fast"}
-    )
+    await handle.signal("assign_reviewer", {"actor": actor("SUPERVISOR"), "reviewer_id": "sro.x"})
     status = await wait_stage(handle, "SRO_REVIEW")
     assert [h.name for h in status.history] == [
         "record_local_response",
@@ -214,10 +216,10 @@ async def test_signals_during_activities_are_not_lost(client: Client, settings: 
         "add_note",
         "assign_reviewer",
     ]
-    assert status.assigned_reviewer == "sro.fast" and status.rejected == []
+    assert status.assigned_reviewer == "sro.x" and status.rejected == []
     await handle.signal(
         "record_determination",
-        {"actor": actor("SRO"), "finding": "MEETS_PRIORITIES", "rationale": "ok"},
+        {"actor": actor("SRO", "sro.x"), "finding": "MEETS_PRIORITIES", "rationale": "ok"},
     )
     result = await handle.result()
     assert result["closure_reason"] == "DETERMINATION_ISSUED"

@@ -69,7 +69,11 @@ async def test_local_review_to_determination(
     await decide(
         handle,
         "record_determination",
-        {"actor": actor("SRO"), "finding": "DOES_NOT_MEET_PRIORITIES", "rationale": "Equities."},
+        {
+            "actor": actor("SRO", "sro.reviewer7"),  # the assigned reviewer decides
+            "finding": "DOES_NOT_MEET_PRIORITIES",
+            "rationale": "Equities.",
+        },
     )
     final = await handle.result()
     assert final["stage"] == "CLOSED"

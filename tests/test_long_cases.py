@@ -66,7 +66,7 @@ async def test_thousands_of_notes_and_refusals_cross_runs_and_complete(
     )
     await handle.execute_update(
         "record_determination",
-        {"actor": actor("SRO"), "finding": "DOES_NOT_MEET_PRIORITIES", "rationale": "r"},
+        {"actor": actor("SRO", "r9"), "finding": "DOES_NOT_MEET_PRIORITIES", "rationale": "r"},
     )
     final = await handle.result()
     assert final["closure_reason"] == "DETERMINATION_ISSUED"

@@ -22,6 +22,7 @@ from clients import connect, register_search_attributes
 from domain.field_office import FieldOffice
 from domain.stage import Stage
 from settings import Settings
+from tests.signing import staff_converter
 from tests.support import (
     Proc,
     actor,
@@ -60,7 +61,12 @@ async def ops(
             "field_office_reminder_days": 1 / 86400,
         }
     )
-    client = await eventually(lambda: connect(ops_settings), lambda c: c is not None)
+    client = await eventually(
+        lambda: Client.connect(
+            address, namespace=NAMESPACE, data_converter=staff_converter(ops_settings)
+        ),
+        lambda c: c is not None,
+    )
     await asyncio.sleep(1)  # the new namespace becomes usable in the frontend's cache
     await register_search_attributes(client)
     async with build_worker(client, ops_settings):
@@ -112,7 +118,7 @@ async def test_search_attributes_follow_every_transition(
     await expect(AssignedReviewer="sro.sa")
     await handle.execute_update(
         "record_determination",
-        {"actor": actor("SRO"), "finding": "MEETS_PRIORITIES", "rationale": "r"},
+        {"actor": actor("SRO", "sro.sa"), "finding": "MEETS_PRIORITIES", "rationale": "r"},
     )
     await handle.result()
     await expect(CaseStage="CLOSED", CaseFinding="MEETS_PRIORITIES", NextDeadline=None)

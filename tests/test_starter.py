@@ -11,6 +11,7 @@ from temporalio.service import RPCError
 
 from domain.case_id import case_id_for_request
 from settings import Settings
+from tests.conftest import TOKENS
 from tests.support import Proc, wait_stage
 from tests.support import run_starter as starter
 
@@ -19,14 +20,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 async def run_starter(
-    client: Client, settings: Settings, *args: str, stdin: str | None = None
+    client: Client,
+    settings: Settings,
+    *args: str,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> Proc:
-    env = {
+    """The starter as an integrating system (its service key) or, given ``env``, as staff."""
+    base = {
         "TEMPORAL_ADDRESS": client.service_client.config.target_host,
         "ICR_TASK_QUEUE": settings.task_queue,
         "ICR_PAYLOAD_KEYS": settings.payload_keys or "",
     }
-    return await starter(env, *args, stdin=stdin)
+    return await starter({**base, **(env or {})}, *args, stdin=stdin)
 
 
 async def test_invalid_submission_exits_2_naming_every_field(
@@ -59,7 +65,9 @@ async def test_not_json_and_missing_rule(client: Client, settings: Settings) -> 
     assert "local_response is required when entry is SRO_INQUIRY" in proc.stderr
 
 
-async def test_submit_status_decide_list(client: Client, settings: Settings) -> None:
+async def test_submit_status_decide_list(
+    client: Client, settings: Settings, codec_server: str, tmp_path: Path
+) -> None:
     data: dict[str, Any] = json.loads((ROOT / "examples/local-review.json").read_text())
     data["request_id"] = f"cli-{os.getpid()}-{id(data)}"
     proc = await run_starter(client, settings, "submit", "-", stdin=json.dumps(data))
@@ -73,29 +81,38 @@ async def test_submit_status_decide_list(client: Client, settings: Settings) -> 
 
     handle = client.get_workflow_handle(started["case_id"])
     await wait_stage(handle, "LOCAL_REVIEW")
-    bad = await run_starter(
-        client,
-        settings,
-        "decide",
-        started["case_id"],
-        "record_determination",
-        '{"actor": {"id": "fo.1", "role": "FIELD_OFFICE"}, '
-        '"finding": "MEETS_PRIORITIES", "rationale": "x"}',
+    case_id = started["case_id"]
+
+    async def decide(name: str, body: str, env: dict[str, str] | None = None) -> Proc:
+        return await run_starter(client, settings, "decide", case_id, name, body, env=env)
+
+    local = '{"finding": "MEETS_PRIORITIES", "message": "ok"}'
+    # Without a staff token the decision goes unsigned, and the case refuses it.
+    unsigned = await decide("record_local_response", local)
+    assert unsigned.returncode == 3 and "the decision is not signed" in unsigned.stderr
+    # With fo.1's token through the codec server: signed as fo.1, whatever the body claims.
+    as_fo = {"ICR_CODEC_ENDPOINT": codec_server, "ICR_STAFF_TOKEN": TOKENS["fo.1"]}
+    fo = '{"actor": {"id": "fo.1", "role": "FIELD_OFFICE"}, '
+    bad = await decide(
+        "record_determination", fo + '"finding": "MEETS_PRIORITIES", "rationale": "x"}', as_fo
     )
     assert bad.returncode == 3, bad
     assert "role FIELD_OFFICE may not record_determination" in bad.stderr
-    ok = await run_starter(
-        client,
-        settings,
-        "decide",
-        started["case_id"],
-        "record_local_response",
-        '{"actor": {"id": "fo.1", "role": "FIELD_OFFICE"}, '
-        '"finding": "MEETS_PRIORITIES", "message": "ok"}',
+    other = '{"actor": {"id": "field_office.one", "role": "FIELD_OFFICE"}, '
+    claiming = await decide("record_local_response", other + local[1:], as_fo)
+    assert claiming.returncode == 3 and "actor is not the person who signed it" in claiming.stderr
+    wrong = await decide(
+        "add_note", '{"text": "x"}', {**as_fo, "ICR_STAFF_TOKEN": "not-a-token-of-anyone"}
     )
+    assert wrong.returncode == 1 and "codec server /encode: 401" in wrong.stderr, wrong
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKENS["fo.1"] + "\n")
+    from_file = {"ICR_CODEC_ENDPOINT": codec_server, "ICR_STAFF_TOKEN_FILE": str(token_file)}
+    ok = await decide("record_local_response", local, from_file)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["stage"] == "AWAITING_ESCALATION"
-    status = await run_starter(client, settings, "status", started["case_id"])
+    assert json.loads(ok.stdout)["history"][0]["actor"] == {"id": "fo.1", "role": "FIELD_OFFICE"}
+    status = await run_starter(client, settings, "status", case_id, env=as_fo)
     assert json.loads(status.stdout)["history"][0]["name"] == "record_local_response", status
     for command in ("submit", "status", "decide", "list"):
         helped = await run_starter(client, settings, command, "--help")

@@ -4,6 +4,7 @@ Temporal dev server (SQLite under var/, so cases survive a restart) with its Web
 contract's search attributes, the SMTP sink writing to var/mail/, and the case-review worker.
 """
 
+import json
 import os
 import secrets
 import signal
@@ -13,8 +14,11 @@ import sys
 import time
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from security.keys import KeyRing
-from settings import DEV_KEY_FILE
+from security.signing import ServiceKey, StampKeys
+from settings import DEV_KEY_FILE, DEV_STAMP_KEY_FILE
 from tools.devserver import dev_server_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,13 +40,41 @@ def _wait_for_port(
     raise SystemExit(f"{what} did not open port {port} within {timeout:.0f}s")
 
 
-def _dev_token() -> str:
-    """A staff token for the codec server, kept under var/ between runs."""
-    path = VAR / "codec-token"
-    if not path.is_file():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(24))
-    return path.read_text().strip()
+SERVICES = (
+    # Service identities: systems that start cases or decide, each with its own signing key.
+    ("svc.intake-gateway", ["INTAKE"]),  # an integrating system's starter
+    ("svc.reminders", ["SUPERVISOR"]),  # scheduled reminder rounds
+)
+
+
+def _private_file(path: Path, text: str) -> None:
+    path.touch(mode=0o600)
+    path.write_text(text)
+
+
+def _dev_tokens(directory: Path) -> dict[str, str]:
+    """One codec-server token per person of the development directory, kept under var/."""
+    path = VAR / "codec-tokens.json"
+    tokens: dict[str, str] = json.loads(path.read_text()) if path.is_file() else {}
+    people = [m["id"] for m in json.loads(directory.read_text())["staff"] if not m.get("service")]
+    tokens = {p: tokens.get(p) or secrets.token_urlsafe(24) for p in people}
+    _private_file(path, json.dumps(tokens, indent=1))
+    return tokens
+
+
+def _dev_directory(source: Path) -> Path:
+    """The development directory plus its service identities, whose keys live under var/."""
+    staff = json.loads(source.read_text())["staff"]
+    for staff_id, roles in SERVICES:
+        key_file = VAR / f"service-key.{staff_id}"
+        if not key_file.is_file():
+            generated = ServiceKey(staff_id, "svc1", Ed25519PrivateKey.generate())
+            _private_file(key_file, generated.spec())
+        key = ServiceKey.parse(key_file.read_text())
+        staff.append({"id": staff_id, "roles": roles, "service": True, "public_keys": key.public()})
+    target = VAR / "staff-directory.json"
+    target.write_text(json.dumps({"staff": staff}, indent=1))
+    return target
 
 
 def _in_use(port: int) -> bool:
@@ -56,19 +88,32 @@ def main() -> None:
     ui_port = int(os.environ.get("ICR_UI_PORT", "8233"))
     smtp_port = int(os.environ.get("SMTP_PORT", "1025"))
     codec_port = int(os.environ.get("ICR_CODEC_PORT", "8234"))
+    directory = (
+        Path(os.environ["ICR_STAFF_DIRECTORY"])
+        if os.environ.get("ICR_STAFF_DIRECTORY")
+        else _dev_directory(ROOT / "config" / "staff-directory.json")
+    )
+    tokens = _dev_tokens(directory)
     env = {
         **os.environ,
         "TEMPORAL_ADDRESS": f"localhost:{grpc_port}",
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
         "ICR_NOTICE_LEDGER": str(VAR / "notice-ledger.sqlite3"),
-        "ICR_STAFF_DIRECTORY": os.environ.get(
-            "ICR_STAFF_DIRECTORY", str(ROOT / "config" / "staff-directory.json")
-        ),
+        "ICR_STAFF_DIRECTORY": str(directory),
         "ICR_CODEC_ADDRESS": f"127.0.0.1:{codec_port}",
         "ICR_CODEC_UI_ORIGIN": f"http://localhost:{ui_port}",
-        "ICR_CODEC_TOKENS": os.environ.get("ICR_CODEC_TOKENS") or _dev_token(),
+        "ICR_CODEC_TOKENS": os.environ.get("ICR_CODEC_TOKENS")
+        or ",".join(f"{who}:{token}" for who, token in tokens.items()),
     }
+    if not os.environ.get("ICR_STAMP_KEY_FILE"):
+        stamp_keys = (
+            StampKeys.load(DEV_STAMP_KEY_FILE)
+            if DEV_STAMP_KEY_FILE.is_file()
+            else StampKeys.generate(DEV_STAMP_KEY_FILE)
+        )
+        env["ICR_STAMP_KEY_FILE"] = str(DEV_STAMP_KEY_FILE)
+        env["ICR_STAMP_PUBLIC_KEYS"] = stamp_keys.public_spec()
     if not (os.environ.get("ICR_PAYLOAD_KEYS") or os.environ.get("ICR_PAYLOAD_KEY_FILE")):
         if not DEV_KEY_FILE.is_file():
             KeyRing.generate(DEV_KEY_FILE)
@@ -138,13 +183,17 @@ def main() -> None:
             f"metrics http://{env.get('ICR_METRICS_ADDRESS', '127.0.0.1:9464')}/metrics\n"
             f"  Codec server    http://localhost:{codec_port} (payloads are encrypted with "
             f"{env.get('ICR_PAYLOAD_KEY_FILE') or 'ICR_PAYLOAD_KEYS'})\n"
-            f"    staff sign-in http://localhost:{codec_port}/login?token="
-            f"{env['ICR_CODEC_TOKENS'].split(',')[0]}\n"
-            "    then in the UI: Codec Server (top bar) > Use my browser setting > endpoint "
+            f"    staff sign-in http://localhost:{codec_port}/sign-in  (paste your token; "
+            "tokens stay out of URLs)\n"
+            + "".join(f"      {who:16} {token}\n" for who, token in tokens.items())
+            + "    then in the UI: Codec Server (top bar) > Use my browser setting > endpoint "
             f"http://localhost:{codec_port}, Include cross-origin credentials > Apply\n"
             f"  Staff directory {env['ICR_STAFF_DIRECTORY']}\n"
             f"  Logs            {VAR}/temporal.log, mail-sink.log, codec-server.log, worker.log\n"
-            "Try: .venv/bin/python starter.py submit examples/local-review.json\n"
+            "Try: ICR_SERVICE_KEY_FILE=var/service-key.svc.intake-gateway "
+            ".venv/bin/python starter.py submit examples/local-review.json\n"
+            f"     ICR_CODEC_ENDPOINT=http://localhost:{codec_port} ICR_STAFF_TOKEN=<token> "
+            '.venv/bin/python starter.py decide CASE_ID add_note \'{"text": "…"}\'\n'
             "Ctrl-C stops everything.",
             flush=True,
         )

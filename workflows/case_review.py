@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.notice_dispatch import NoticeDispatch
     from workflows.publisher import CasePublisher
     from workflows.refusals import refusal_error
+    from workflows.signatures import SIGNED_DECISIONS, judge_signed, remember_stamp
 
 POLICY_TIMEOUT = timedelta(seconds=10)
 ONE_OPENING_ACTIVITY = "one-opening-activity"
@@ -45,6 +46,9 @@ class CaseReviewWorkflow:
         # task: the SDK passes any number of arguments, decoded without type hints, and a bad
         # start fails the case cleanly in run(), naming the problem (see domain.starting).
         self._ready = False
+        # Patch "signed-decisions": every case started since requires signed decisions; cases
+        # recorded before it replay (and run on) as they were, until they continue as new.
+        self._signed = workflow.patched(SIGNED_DECISIONS)
         self._metrics = CaseMetrics()
         self._notices = NoticeDispatch(self._metrics)
         self._timer = DeadlineTimer()
@@ -139,6 +143,9 @@ class CaseReviewWorkflow:
         """Read the arguments and judge the decision: the one path of every decision."""
         if self._invalid is not None:
             return Refusal(f"the case did not start: {self._invalid}", kind="state")
+        if self._signed:
+            converter = workflow.payload_converter()
+            return judge_signed(self._case, name, args, converter, workflow.now())
         decision = read_decision(name, args, workflow.payload_converter())
         if isinstance(decision, Refusal):
             return decision
@@ -147,7 +154,7 @@ class CaseReviewWorkflow:
     def _refused(self, name: str, via: str, refusal: Refusal) -> None:
         self._metrics.decision(name, via, "rejected", refusal.kind)
         case_log("decision.rejected", decision=name, via=via, reason_class=refusal.kind)
-        if refusal.kind == "directory":
+        if refusal.kind in ("directory", "unsigned", "forged", "replayed"):
             actor = refusal.actor
             case_log(
                 "security.decision_refused",
@@ -169,15 +176,21 @@ class CaseReviewWorkflow:
     async def on_signal(self, name: str, args: tuple[Any, ...]) -> None:
         """Never raises: whatever arrived is applied or recorded as refused."""
         await workflow.wait_condition(lambda: self._ready)
+        if self._signed:  # judged against a directory no older than the refresh interval
+            await self._refresh_staff()
         verdict = self._judge(name, args)
         if isinstance(verdict, Refusal):
             self._case.record_refused_signal(name, verdict.actor, verdict.reason, workflow.now())
             self._refused(name, "signal", verdict)
         else:
             self._accept(name, "signal", verdict)
+            if self._signed:
+                remember_stamp(self._case, args, workflow.now())
 
     def validate(self, name: str, args: tuple[Any, ...]) -> None:
         """Update validator: a refusal here writes nothing to the history."""
+        if self._signed and not self._ready:
+            return  # the case is still opening: its handler judges once it is open
         verdict = self._judge(name, args)
         if isinstance(verdict, Refusal):
             self._refused(name, "update", verdict)
@@ -185,12 +198,16 @@ class CaseReviewWorkflow:
 
     async def on_update(self, name: str, args: tuple[Any, ...]) -> CaseStatus:
         await workflow.wait_condition(lambda: self._ready)
+        if self._signed:
+            await self._refresh_staff()
         # Judged again: another update validated in the same task may have moved the case.
         verdict = self._judge(name, args)
         if isinstance(verdict, Refusal):
             self._refused(name, "update", verdict)
             raise refusal_error(verdict.reason)
         status = self._accept(name, "update", verdict)
+        if self._signed:
+            remember_stamp(self._case, args, workflow.now())
         assert status is not None  # an update always gets its result
         return status
 

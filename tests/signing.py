@@ -1,0 +1,91 @@
+"""The tests' staff desk: every payload a test sends is stamped as its ``actor`` says, with the
+tests' own stamp key (the one the test workers accept), and names its case, as the codec server
+and the desk's templates do for real staff. Nothing else in the tests gets past verification."""
+
+import dataclasses
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Self
+
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import (
+    DataConverter,
+    PayloadCodec,
+    SerializationContext,
+    WithSerializationContext,
+    WorkflowSerializationContext,
+)
+
+from clients import DATA_CONVERTER
+from domain.rejection import EncryptedStaffFailureConverter
+from security import stamp
+from security.codec import EncryptionCodec
+from security.signing import StampKeys
+from settings import Settings
+
+DEFAULT_SIGNER = "intake.one"
+Clock = Callable[[], Awaitable[datetime]]
+
+
+async def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def stamp_key_file(folder: Path) -> Path:
+    path = folder / "stamp-keys.json"
+    StampKeys.generate(path, "test-s1")
+    return path
+
+
+def _signer_and_body(payload: Payload) -> tuple[str, dict[str, Any] | None]:
+    try:
+        value = json.loads(payload.data)
+    except ValueError:
+        return DEFAULT_SIGNER, None
+    if isinstance(value, dict) and isinstance(value.get("actor"), dict):
+        actor_id = value["actor"].get("id")
+        return (actor_id if isinstance(actor_id, str) and actor_id else DEFAULT_SIGNER), value
+    return DEFAULT_SIGNER, None
+
+
+class DeskCodec(PayloadCodec, WithSerializationContext):
+    def __init__(
+        self, encryption: EncryptionCodec, keys: StampKeys, clock: Clock, case_id: str | None = None
+    ) -> None:
+        self._encryption = encryption
+        self._keys = keys
+        self._clock = clock
+        self._case_id = case_id
+
+    def with_context(self, context: SerializationContext) -> Self:
+        case_id = context.workflow_id if isinstance(context, WorkflowSerializationContext) else None
+        return type(self)(self._encryption, self._keys, self._clock, case_id)
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        now = await self._clock()
+        out = []
+        for payload in payloads:
+            signer, body = _signer_and_body(payload)
+            if body is not None and "case_id" not in body and self._case_id:
+                body["case_id"] = self._case_id
+                payload = Payload(metadata=dict(payload.metadata), data=json.dumps(body).encode())
+            key_id = self._keys.current
+            signed = stamp.sign(payload, signer, key_id, self._keys.keys[key_id], now=now)
+            out.append(signed)
+        return await self._encryption.encode(out)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return await self._encryption.decode(payloads)
+
+
+def staff_converter(settings: Settings, clock: Clock = wall_clock) -> DataConverter:
+    """The converter of a test client that acts as staff (and as the integrating system)."""
+    keys, stamp_keys = settings.keyring(), settings.stamp_keys()
+    assert keys is not None and stamp_keys is not None, "tests run with keys"
+    return dataclasses.replace(
+        DATA_CONVERTER,
+        payload_codec=DeskCodec(EncryptionCodec(keys), stamp_keys, clock),
+        failure_converter_class=EncryptedStaffFailureConverter,
+    )
