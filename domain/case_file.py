@@ -41,8 +41,8 @@ from domain.notices import (
 )
 from domain.roles import Actor, Role
 from domain.staff import StaffSnapshot
-from domain.stamps import SeenStamps
 from domain.stage import ENTRY_STAGE, ClosureReason, Finding, Stage
+from domain.stamps import SeenStamps
 from domain.status import CaseStatus, HistoryEntry, RefusedSignal, StatusSnapshot
 from domain.tasks import OnDue, OpenTask, TaskKind
 

@@ -14,7 +14,6 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from clients import data_converter
 from domain.field_office import FieldOffice
 from security.codec_server import app_from_settings
 from settings import Settings

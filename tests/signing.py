@@ -19,11 +19,11 @@ from temporalio.converter import (
 )
 
 from clients import DATA_CONVERTER
-from domain.rejection import EncryptedStaffFailureConverter
 from security import stamp
 from security.codec import EncryptionCodec
 from security.signing import StampKeys
 from settings import Settings
+from workflows.refusals import EncryptedStaffFailureConverter
 
 DEFAULT_SIGNER = "intake.one"
 Clock = Callable[[], Awaitable[datetime]]

@@ -60,7 +60,7 @@ async def rejection(handle: WorkflowHandle[Any, Any], name: str, payload: Any) -
         (
             "record_local_response",
             {**LOCAL, "colour": "blue"},
-            "1 unknown field(s); allowed: actor, decision_id, finding, message",
+            "1 unknown field(s); allowed: actor, case_id, decision_id, finding, message",
         ),
         ("record_local_response", [LOCAL], "must be one JSON object, not a list"),
         (

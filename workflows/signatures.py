@@ -20,6 +20,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue
 from temporalio.converter import PayloadConverter
 
+from domain.case_file import CaseFile
 from domain.decisions import DECISIONS, AssignReviewer, Decision, RecordDetermination, Refusal
 from domain.roles import Role
 from domain.staff import StaffMember, StaffSnapshot
@@ -27,7 +28,6 @@ from domain.stamps import SeenStamps
 from security import stamp
 from security.codec import SEALED
 from security.readable import unreadable_reason as unreadable
-from domain.case_file import CaseFile
 from workflows.messages import read_decision
 
 SIGNED_DECISIONS = "signed-decisions"

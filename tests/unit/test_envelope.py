@@ -116,7 +116,7 @@ def test_thousands_of_unknown_keys_make_a_short_reason_that_quotes_none() -> Non
     [payload] = CONVERTER.to_payloads([body])
     reason = refused("withdraw", RawValue(payload))
     assert len(reason) <= 500
-    assert "5000 unknown field(s); allowed: actor, decision_id, reason" in reason
+    assert "5000 unknown field(s); allowed: actor, case_id, decision_id, reason" in reason
     assert "http" not in reason and "#" not in reason
 
 

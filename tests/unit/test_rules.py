@@ -74,7 +74,8 @@ def test_a_field_officer_of_another_office_is_refused() -> None:
         message="m",
     )
     refusal = case.judge("record_local_response", made)
-    assert refusal is not None and "not NEW_YORK_CITY" in refusal.reason
+    assert refusal is not None and "not assigned to this case's field office" in refusal.reason
+    assert "BOSTON" not in refusal.reason, "no one's offices are told"
 
 
 def test_a_field_officer_of_the_case_office_is_accepted() -> None:
