@@ -112,6 +112,7 @@ class Settings(BaseSettings):
     oidc_staff_claim: str = Field(
         "preferred_username", validation_alias=_env("ICR_OIDC_STAFF_CLAIM")
     )
+    stamp_keys_spec: str | None = Field(None, validation_alias=_env("ICR_STAMP_KEYS"))
     stamp_key_file: Path | None = Field(None, validation_alias=_env("ICR_STAMP_KEY_FILE"))
     stamp_public_keys: str = Field("", validation_alias=_env("ICR_STAMP_PUBLIC_KEYS"))
     stamp_freshness_hours: float = Field(
@@ -176,6 +177,8 @@ class Settings(BaseSettings):
         """The codec server's signing keys, or None when none are configured."""
         from security.signing import StampKeys
 
+        if self.stamp_keys_spec:
+            return StampKeys.parse(self.stamp_keys_spec)
         if self.stamp_key_file is not None:
             return StampKeys.load(self.stamp_key_file)
         if DEV_STAMP_KEY_FILE.is_file():

@@ -249,7 +249,7 @@ def app_from_settings(settings: Settings) -> web.Application:
         raise SystemExit("the codec server needs ICR_PAYLOAD_KEYS or ICR_PAYLOAD_KEY_FILE")
     stamp_keys = settings.stamp_keys()
     if stamp_keys is None:
-        raise SystemExit("the codec server needs ICR_STAMP_KEY_FILE (its signing keys)")
+        raise SystemExit("the codec server needs ICR_STAMP_KEYS or ICR_STAMP_KEY_FILE")
     directory = FileStaffDirectory(settings.staff_directory) if settings.staff_directory else None
     return make_app(
         keys,

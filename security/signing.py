@@ -42,6 +42,24 @@ class StampKeys:
             raise KeySettingError(f"current stamp key id {self.current!r} is not among the keys")
 
     @classmethod
+    def parse(cls, spec: str) -> "StampKeys":
+        """``id:base64 private,…``, the last one signing (as ``ICR_PAYLOAD_KEYS``)."""
+        keys: dict[str, Ed25519PrivateKey] = {}
+        for item in filter(None, (part.strip() for part in spec.split(","))):
+            key_id, sep, encoded = item.partition(":")
+            try:
+                if not sep or not key_id:
+                    raise ValueError
+                keys[key_id] = stamp.private_key_from_b64(encoded)
+            except (ValueError, binascii.Error):
+                raise KeySettingError(
+                    "ICR_STAMP_KEYS entries must look like id:base64 Ed25519 private key"
+                ) from None
+        if not keys:
+            raise KeySettingError("ICR_STAMP_KEYS holds no key")
+        return cls(current=list(keys)[-1], keys=keys)
+
+    @classmethod
     def load(cls, path: Path) -> "StampKeys":
         try:
             data = json.loads(path.read_text())

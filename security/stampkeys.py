@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--id", default="s1")
     p = sub.add_parser("public", help="print ICR_STAMP_PUBLIC_KEYS for the workers")
     p.add_argument("file", type=Path)
+    p = sub.add_parser("env", help="print ICR_STAMP_KEYS and ICR_STAMP_PUBLIC_KEYS lines")
+    p.add_argument("file", type=Path)
     p = sub.add_parser("retire", help="remove a key that no longer signs")
     p.add_argument("file", type=Path)
     p.add_argument("id")
@@ -46,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     current = keys.current
     if args.command == "public":
         print(keys.public_spec())
+        return 0
+    if args.command == "env":  # the current key last: it is the one that signs
+        order = [k for k in private if k != current] + [current]
+        print("ICR_STAMP_KEYS=" + ",".join(f"{k}:{private[k]}" for k in order))
+        print("ICR_STAMP_PUBLIC_KEYS=" + keys.public_spec())
         return 0
     if args.command == "new":
         private[args.id] = private_b64(Ed25519PrivateKey.generate())

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import Message
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -19,9 +20,10 @@ from aiosmtpd.smtp import Envelope, Session
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from clients import data_converter, register_search_attributes
+from clients import register_search_attributes
 from domain.status import CaseStatus
 from settings import Settings
+from tests.signing import staff_converter
 from worker import build_worker
 
 PII = (
@@ -262,11 +264,18 @@ async def run_starter(env: dict[str, str], *args: str, stdin: str | None = None)
 @asynccontextmanager
 async def time_skipping_cases(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server, its search attributes registered (it has no flag for
-    them), and a case worker on it."""
+    them), and a case worker on it. Staff stamps carry the test server's skipped time, as a
+    desk's would carry the real one."""
+    skipping: list[WorkflowEnvironment] = []
+
+    async def server_time() -> datetime:
+        return await skipping[0].get_current_time()
+
     async with await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN / "temporal-test-server"),
-        data_converter=data_converter(settings),
+        data_converter=staff_converter(settings, clock=server_time),
     ) as env:
+        skipping.append(env)
         await register_search_attributes(env.client)
         async with build_worker(env.client, settings):
             yield env

@@ -15,10 +15,10 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client
 
-from clients import connect
 from domain.inquiry import Submission
 from intake import submit
 from settings import Settings
+from tests.signing import staff_converter
 from tests.support import ROOT, MailSink, actor, eventually, free_port, status_of, submission
 from tools.devserver import dev_server_command
 
@@ -65,6 +65,9 @@ class Cluster:
             "ICR_PAYLOAD_KEYS": s.payload_keys or "",
             "ICR_METRICS_ADDRESS": "",
             "ICR_STAFF_DIRECTORY": str(s.staff_directory),
+            "ICR_STAMP_PUBLIC_KEYS": ",".join(
+                f"{k}:{v}" for k, v in s.stamp_verifying_keys().items()
+            ),
             "ICR_LOG_LEVEL": "WARNING",
         }
         log = (self.folder / "worker.log").open("ab")
@@ -115,7 +118,7 @@ async def connect_when_up(s: Settings, timeout: float = 60) -> Client:
     """The server takes a few seconds to (re)start; connect as soon as it answers."""
     for _ in range(int(timeout / 0.5)):
         try:
-            return await connect(s)
+            return await Client.connect(s.temporal_address, data_converter=staff_converter(s))
         except Exception:
             await asyncio.sleep(0.5)
     raise AssertionError(f"no server at {s.temporal_address} within {timeout}s")

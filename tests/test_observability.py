@@ -15,10 +15,11 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 import logs
-from clients import connect, metrics_runtime
+from clients import metrics_runtime
 from domain.inquiry import Submission
 from intake import submit
 from settings import Settings
+from tests.signing import staff_converter
 from tests.support import PII, actor, free_port, submission, wait_stage
 from worker import build_worker
 
@@ -38,7 +39,11 @@ async def metered(
             "metrics_address": f"127.0.0.1:{port}",
         }
     )
-    client = await connect(own, runtime=metrics_runtime(own.metrics_address))
+    client = await Client.connect(
+        own.temporal_address,
+        data_converter=staff_converter(own),
+        runtime=metrics_runtime(own.metrics_address),
+    )
     async with build_worker(client, own):
         yield client, own, port
 
