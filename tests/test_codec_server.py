@@ -253,10 +253,16 @@ async def test_sign_in_posts_and_sets_a_cookie_never_the_token(
         async with session.get(f"{base}/sign-in") as r:
             page = await r.text()
             assert r.status == 200 and 'method="post"' in page and TOKENS["sro.one"] not in page
+        evil = {"Origin": "http://evil.example"}  # another site cannot sign anyone in
+        async with session.post(
+            f"{base}/sign-in", data={"token": TOKENS["fo.1"]}, headers=evil
+        ) as r:
+            assert r.status == 403 and "Set-Cookie" not in r.headers
         async with session.post(f"{base}/sign-in", data={"token": "wrong-token-wrong-token"}) as r:
             assert r.status == 401 and "Set-Cookie" not in r.headers
+        own = {"Origin": base}  # the sign-in page posts from the codec server's own origin
         async with session.post(
-            f"{base}/sign-in", data={"token": TOKENS["sro.one"]}, allow_redirects=False
+            f"{base}/sign-in", data={"token": TOKENS["sro.one"]}, allow_redirects=False, headers=own
         ) as r:
             assert r.status == 303 and r.headers["Location"] == UI
             cookie = r.headers["Set-Cookie"]

@@ -1,5 +1,6 @@
 """Staff decide a case through the Temporal Web UI, in a real browser (Debian's chromium)."""
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 from urllib.parse import quote
@@ -9,10 +10,12 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle
 
 from settings import Settings
-from tests.support import actor, eventually, start_case, status_of, submission, wait_stage
+from tests.conftest import TOKENS
+from tests.support import eventually, start_case, status_of, submission, wait_stage
 from tests.ui import StaffUI, browser
 
 pytestmark = [pytest.mark.usefixtures("worker"), pytest.mark.slow]
+DETERMINE = {"finding": "MEETS_PRIORITIES", "rationale": "x"}
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -21,7 +24,7 @@ async def staff(ui_port: int, codec_server: str, settings: Settings) -> AsyncIte
     async with browser() as b:
         page = await b.new_page(viewport={"width": 1400, "height": 1000})
         ui = StaffUI(page, f"http://localhost:{ui_port}")
-        await ui.use_codec_server(codec_server, settings.codec_tokens.split(",")[0])
+        await ui.use_codec_server(codec_server, TOKENS["field_office.one"])
         yield ui
 
 
@@ -33,54 +36,60 @@ async def test_case_from_start_to_closed_through_the_ui_alone(
     await staff.open_case(handle.id)
     await staff.screenshot("01-case-page")
 
-    steps: list[tuple[Literal["Signal", "Update"], str, dict[str, Any], str]] = [
+    # Each step signed in as the person who decides it: no one types who they are.
+    steps: list[tuple[str, Literal["Signal", "Update"], str, dict[str, Any], str]] = [
         (
+            "field_office.one",
             "Signal",
             "record_local_response",
-            {"actor": actor("FIELD_OFFICE"), "finding": "MEETS_PRIORITIES", "message": "Reviewed."},
+            {"finding": "MEETS_PRIORITIES", "message": "Reviewed."},
             "AWAITING_ESCALATION",
         ),
         (
+            "intake.one",
             "Update",
             "submit_sro_inquiry",
-            {"actor": actor("INTAKE"), "phone": "+12105550143", "email": "maria.lopez@example.org"},
+            {"phone": "+12105550143", "email": "maria.lopez@example.org"},
             "SRO_REVIEW",
         ),
         (
+            "supervisor.one",
             "Signal",
             "assign_reviewer",
-            {"actor": actor("SUPERVISOR"), "reviewer_id": "sro.reviewer1"},
+            {"reviewer_id": "sro.reviewer1"},
             "SRO_REVIEW",
         ),
         (
+            "sro.reviewer1",
             "Update",
             "request_consultation",
-            {"actor": actor("SRO"), "party": "FIELD_OFFICE", "question": "Any new arrests?"},
+            {"party": "FIELD_OFFICE", "question": "Any new arrests?"},
             "SRO_REVIEW",
         ),
         (
+            "field_office.one",
             "Signal",
             "record_consultation_response",
-            {"actor": actor("FIELD_OFFICE"), "consultation_id": "C1", "response": "None."},
+            {"consultation_id": "C1", "response": "None."},
             "SRO_REVIEW",
         ),
         (
+            "sro.reviewer1",
             "Update",
             "record_determination",
-            {
-                "actor": actor("SRO"),
-                "finding": "DOES_NOT_MEET_PRIORITIES",
-                "rationale": "Equities.",
-            },
+            {"finding": "DOES_NOT_MEET_PRIORITIES", "rationale": "Equities."},
             "CLOSED",
         ),
     ]
-    for index, (kind, name, data, stage) in enumerate(steps, start=1):
+    for index, (person, kind, name, data, stage) in enumerate(steps, start=1):
+        await staff.sign_in(staff.endpoint, TOKENS[person])
         await staff.open_case(handle.id)
         shot = f"02-step-{index}-{name}-by-{kind.lower()}"
-        assert await staff.send(kind, name, data, screenshot=shot) is None, f"{name} refused"
+        body = {"case_id": handle.id, **data}
+        assert await staff.send(kind, name, body, screenshot=shot) is None, f"{name} refused"
         status = await wait_stage(handle, stage)
         assert status.history[-1].name == name
+        assert status.history[-1].actor.id == person, "the signed-in person decided"
     final = await status_of(handle)
     assert (final.closure_reason, final.finding) == (
         "DETERMINATION_ISSUED",
@@ -95,14 +104,20 @@ async def test_rejected_update_shows_the_reason_and_changes_nothing(
 ) -> None:
     handle = await start_case(client, settings, submission())
     await wait_stage(handle, "LOCAL_REVIEW")
+    await staff.sign_in(staff.endpoint, TOKENS["field_office.one"])
     await staff.open_case(handle.id)
     reason = await staff.send(
         "Update",
         "record_determination",
-        {"actor": actor("FIELD_OFFICE"), "finding": "MEETS_PRIORITIES", "rationale": "x"},
+        {"case_id": handle.id, **DETERMINE},
         screenshot="06-update-rejected-by-validator",
     )
-    assert reason == "role FIELD_OFFICE may not record_determination; allowed: SRO"
+    assert reason == "you hold no role that may record_determination; allowed: SRO"
+    # The field officer's session claiming to be the SRO: refused, the SRO's name or not.
+    await staff.open_case(handle.id)
+    forged = {"actor": {"id": "sro.one", "role": "SRO"}, "case_id": handle.id, **DETERMINE}
+    reason = await staff.send("Update", "record_determination", forged)
+    assert reason is not None and "actor is not the person who signed it" in reason
     status = await status_of(handle)
     assert status.stage == "LOCAL_REVIEW" and status.history == [] and status.rejected == []
     await handle.terminate("test done")
@@ -118,10 +133,12 @@ async def test_empty_and_invalid_signals_do_not_wedge_the_case(
     status = await wait_for_rejections(handle, 1)
     assert status.rejected[0].reason.startswith("the payload is empty")
     await staff.open_case(handle.id)
+    await staff.sign_in(staff.endpoint, TOKENS["field_office.one"])
+    await staff.open_case(handle.id)
     await staff.send(
         "Signal",
         "record_local_response",
-        '{"actor": {"id": "fo.1", "role": "FIELD_OFFICE"}, "finding": "MEETS_PRIORITIES"}',
+        json.dumps({"case_id": handle.id, "finding": "MEETS_PRIORITIES"}),
     )
     status = await wait_for_rejections(handle, 2)
     assert "message: Field required" in status.rejected[1].reason
@@ -133,7 +150,7 @@ async def test_empty_and_invalid_signals_do_not_wedge_the_case(
     await staff.send(
         "Signal",
         "record_local_response",
-        {"actor": actor("FIELD_OFFICE"), "finding": "MEETS_PRIORITIES", "message": "Now right."},
+        {"case_id": handle.id, "finding": "MEETS_PRIORITIES", "message": "Now right."},
     )
     await wait_stage(handle, "AWAITING_ESCALATION")
     await handle.terminate("test done")

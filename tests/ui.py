@@ -40,12 +40,23 @@ async def browser() -> AsyncIterator[Browser]:
 class StaffUI:
     def __init__(self, page: Page, base_url: str, namespace: str = "default") -> None:
         self.page = page
+        self.origin = base_url
         self.base = f"{base_url}/namespaces/{namespace}"
+        self.endpoint = ""  # the codec server, once signed in
+
+    async def sign_in(self, endpoint: str, token: str) -> None:
+        """The codec server's sign-in form: the token is posted, never put in a URL; the
+        session cookie then names this person to the codec server (and the stamps it makes)."""
+        await self.page.goto(f"{endpoint}/sign-in")
+        await self.page.get_by_label("Staff token").fill(token)
+        await self.page.get_by_role("button", name="Sign in").click()
+        await self.page.wait_for_url(f"{self.origin}/**")  # the codec server sends it back
+        self.endpoint = endpoint
 
     async def use_codec_server(self, endpoint: str, token: str) -> None:
         """What a staff member does once per browser: sign in to the codec server (a cookie),
         then point the UI at it with cross-origin credentials."""
-        await self.page.goto(f"{endpoint}/login?token={token}")  # redirects to the UI
+        await self.sign_in(endpoint, token)
         await self.page.goto(f"{self.base}/workflows")
         await self.page.get_by_role("button", name=re.compile(r"^Codec Server")).click()
         dialog = self.page.get_by_role("dialog")
