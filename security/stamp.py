@@ -118,10 +118,11 @@ def read(payload: Payload) -> tuple[Stamp, bytes]:
 
 
 def verify(payload: Payload, public_key: Ed25519PublicKey) -> Stamp:
-    """The stamp, once its signature checks out under ``public_key``."""
+    """The stamp, once its signature checks out under ``public_key`` (the digest skips the
+    stamp's own keys, so the payload is checked as it is, never copied)."""
     stamp, signature = read(payload)
     try:
-        public_key.verify(signature, _message(unstamped(payload), stamp, _at(stamp.signed_at)))
+        public_key.verify(signature, _message(payload, stamp, _at(stamp.signed_at)))
     except InvalidSignature:
         raise StampError("the decision's signature does not match its content") from None
     return stamp

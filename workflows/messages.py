@@ -51,6 +51,12 @@ def read_decision(
             f"the payload must be one JSON object, not {_json_kind(value)}; {hint}",
             kind="malformed",
         )
+    return decision_from_object(name, value)
+
+
+def decision_from_object(name: str, value: dict[str, Any]) -> Decision | Refusal:
+    """The decision ``name`` from its JSON object, or which fields are wrong."""
+    rule = DECISIONS[name]
     actor = _readable_actor(value.get("actor"))
     try:
         return rule.model.model_validate(value)

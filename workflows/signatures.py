@@ -28,7 +28,7 @@ from domain.stamps import SeenStamps
 from security import stamp
 from security.codec import SEALED
 from security.readable import unreadable_reason as unreadable
-from workflows.messages import read_decision
+from workflows.messages import decision_from_object, read_decision
 
 SIGNED_DECISIONS = "signed-decisions"
 CLOCK_SKEW = timedelta(minutes=5)
@@ -158,12 +158,12 @@ def judge_signed(
         value: Any = converter.from_payload(raw.payload)
     except Exception:  # read_decision names the problem below
         value = None
-    if isinstance(value, dict):
-        bound = _bind_actor(name, value, member, case.case_id)
-        if isinstance(bound, Refusal):
-            return bound
-        raw = RawValue(converter.to_payload(bound))
-    decision = read_decision(name, (raw,), converter)
+    if not isinstance(value, dict):
+        return read_decision(name, args, converter)  # names what arrived instead
+    bound = _bind_actor(name, value, member, case.case_id)
+    if isinstance(bound, Refusal):
+        return bound
+    decision = decision_from_object(name, bound)  # parsed once: floods stay cheap
     if isinstance(decision, Refusal):
         return decision
     if case.staff is not None:
