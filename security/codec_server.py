@@ -131,7 +131,8 @@ def make_app(
             return _error('body must be JSON: {"payloads": [...]}', 400)
         if _depth(body) > MAX_DEPTH:
             return _error(f"body nests deeper than {MAX_DEPTH} levels", 400)
-        if not isinstance(body, dict) or not isinstance(body.get("payloads"), list):
+        # protobuf JSON leaves an empty list out: {} is no payloads (a query without arguments)
+        if not isinstance(body, dict) or not isinstance(body.get("payloads", []), list):
             return _error('body must be {"payloads": [...]}', 400)
         try:
             return json_format.ParseDict(body, Payloads(), ignore_unknown_fields=True)

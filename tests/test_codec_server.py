@@ -123,6 +123,7 @@ async def test_encode_stamps_the_person_and_decode_reads_back(
     server: tuple[str, StampKeys, Idp],
 ) -> None:
     base, keys, _ = server
+    assert await post(f"{base}/encode", {}, **bearer(TOKENS["fo.1"])) == (200, {})  # no payloads
     status, encoded = await post(
         f"{base}/encode", {"payloads": [as_json(PLAIN)]}, **bearer(TOKENS["fo.1"])
     )
