@@ -1,7 +1,7 @@
 """Staff decide a case through the Temporal Web UI, in a real browser (Debian's chromium)."""
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -9,6 +9,7 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle
 
+from domain.status import CaseStatus
 from settings import Settings
 from tests.conftest import TOKENS
 from tests.support import eventually, start_case, status_of, submission, wait_stage
@@ -36,29 +37,25 @@ async def test_case_from_start_to_closed_through_the_ui_alone(
     await staff.open_case(handle.id)
     await staff.screenshot("01-case-page")
 
-    # Each step signed in as the person who decides it: no one types who they are.
+    # Each step signed in as the person who decides it, the body copied from the desk in
+    # Current Details: staff type only their judgment (what replaces each …) and pick a value
+    # where the desk lists choices; no JSON key, id or enum is typed by hand.
     steps: list[tuple[str, Literal["Signal", "Update"], str, dict[str, Any], str]] = [
         (
             "field_office.one",
             "Signal",
             "record_local_response",
-            {"finding": "MEETS_PRIORITIES", "message": "Reviewed."},
+            {"message": "Reviewed."},
             "AWAITING_ESCALATION",
         ),
         (
             "intake.one",
             "Update",
             "submit_sro_inquiry",
-            {"phone": "+12105550143", "email": "maria.lopez@example.org"},
+            {"phone": "+12105550143", "email": "maria.lopez@example.org", "statement": "SRO."},
             "SRO_REVIEW",
         ),
-        (
-            "supervisor.one",
-            "Signal",
-            "assign_reviewer",
-            {"reviewer_id": "sro.reviewer1"},
-            "SRO_REVIEW",
-        ),
+        ("supervisor.one", "Signal", "assign_reviewer", {"reviewer_id": "sro.reviewer1"}, ""),
         (
             "sro.reviewer1",
             "Update",
@@ -66,30 +63,34 @@ async def test_case_from_start_to_closed_through_the_ui_alone(
             {"party": "FIELD_OFFICE", "question": "Any new arrests?"},
             "SRO_REVIEW",
         ),
-        (
-            "field_office.one",
-            "Signal",
-            "record_consultation_response",
-            {"consultation_id": "C1", "response": "None."},
-            "SRO_REVIEW",
-        ),
+        ("field_office.one", "Signal", "record_consultation_response", {"response": "None."}, ""),
         (
             "sro.reviewer1",
             "Update",
             "record_determination",
-            {"finding": "DOES_NOT_MEET_PRIORITIES", "rationale": "Equities."},
+            {"rationale": "Equities."},
             "CLOSED",
         ),
     ]
-    for index, (person, kind, name, data, stage) in enumerate(steps, start=1):
+    for index, (person, kind, name, written, stage) in enumerate(steps, start=1):
         await staff.sign_in(staff.endpoint, TOKENS[person])
+        offered = await staff.desk_body(handle.id, name)
+        assert offered["case_id"] == handle.id
+        assert set(written) <= set(offered), f"{name}: the desk offers {sorted(offered)}"
+        body = {**offered, **written}
+        assert "…" not in json.dumps(body, ensure_ascii=False), "every placeholder written"
         await staff.open_case(handle.id)
         shot = f"02-step-{index}-{name}-by-{kind.lower()}"
-        body = {"case_id": handle.id, **data}
+        before = len((await status_of(handle)).history)
         assert await staff.send(kind, name, body, screenshot=shot) is None, f"{name} refused"
-        status = await wait_stage(handle, stage)
+        status = await eventually(lambda: status_of(handle), applied_after(before))
+        if stage:
+            status = await wait_stage(handle, stage)
         assert status.history[-1].name == name
         assert status.history[-1].actor.id == person, "the signed-in person decided"
+        if index == 1:
+            await staff.current_details(handle.id)
+            await staff.screenshot("08-desk-after-local-response")
     final = await status_of(handle)
     assert (final.closure_reason, final.finding) == (
         "DETERMINATION_ISSUED",
@@ -97,6 +98,10 @@ async def test_case_from_start_to_closed_through_the_ui_alone(
     )
     assert final.rejected == []
     assert final.assigned_reviewer == "sro.reviewer1"
+
+
+def applied_after(count: int) -> Callable[[CaseStatus], bool]:
+    return lambda status: len(status.history) == count + 1
 
 
 async def test_rejected_update_shows_the_reason_and_changes_nothing(

@@ -135,6 +135,17 @@ class StaffUI:
             await self.page.wait_for_timeout(100)
         raise AssertionError("the current details did not render within 10 s")
 
+    async def desk_body(self, case_id: str, name: str) -> dict[str, Any]:
+        """The body Current Details offers for ``name``, read from the rendered page as a
+        staff member would copy it."""
+        text = await self.current_details(case_id)
+        for line in text.splitlines():
+            if line.strip().lstrip("-•* ").startswith(name) and "{" in line:
+                body, _ = json.JSONDecoder().raw_decode(line[line.index("{") :])
+                assert isinstance(body, dict)
+                return body
+        raise AssertionError(f"Current Details offers no body for {name}:\n{text}")
+
     async def query_status(self, case_id: str) -> dict[str, Any]:
         await self.open_case(case_id)
         await self.page.get_by_text("Queries", exact=True).click()

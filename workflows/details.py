@@ -63,7 +63,8 @@ def current_details(status: CaseStatus) -> str:
 def desk(decisions: list[NextDecision]) -> str:
     """The decisions valid now, the awaited ones first: name, who, and the body to paste into
     *Send an Update* (replace each … with your text)."""
-    rows = ["**Decide now** (More Actions → Send an Update; paste the body, replace each …):"]
+    heading = "**Decide now** (More Actions → Send an Update; paste the body, replace each …):"
+    rows: list[str] = []
     for d in decisions:
         body = json.dumps(d.body, ensure_ascii=False, separators=(", ", ": "))
         waits = " ← the case waits for this" if d.ends_task else ""
@@ -72,7 +73,7 @@ def desk(decisions: list[NextDecision]) -> str:
             f"- **{d.name}** ({', '.join(d.roles)}){waits}: `{body}`"
             + (f" ({choices})" if choices else "")
         )
-    return "\n".join(rows)
+    return heading + "\n\n" + "\n".join(rows)
 
 
 STATIC_DETAILS = (
