@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 from google.protobuf import json_format
-from temporalio.api.common.v1 import Payloads
+from temporalio.api.common.v1 import Payload, Payloads
 
 import logs
 from security.codec import EncryptionCodec, UndecryptablePayload
@@ -111,6 +111,10 @@ def make_app(
             return web.Response(status=204, headers=cors)
         if request.path in ("/encode", "/decode"):
             staff_id = await who(request)
+            if staff_id is None and request.path == "/decode" and origin == ui_origin:
+                # The UI shows only "Data encoding failed" for a 401: a browser whose session
+                # ended is told, in place of each value, where to sign in again.
+                return await signed_out(request, cors)
             if staff_id is None:
                 log.warning("security.codec_refused", reason="missing or unknown token")
                 return _error("sign in or send a staff token (Authorization: Bearer)", 401, **cors)
@@ -138,6 +142,17 @@ def make_app(
             return json_format.ParseDict(body, Payloads(), ignore_unknown_fields=True)
         except (json_format.ParseError, ValueError, TypeError, RecursionError):
             return _error('payloads must be {"metadata": {...base64}, "data": base64}', 400)
+
+    async def signed_out(request: web.Request, cors: dict[str, str]) -> web.StreamResponse:
+        """Each payload answered with a readable notice, never with its content."""
+        payloads = await read_payloads(request)
+        if isinstance(payloads, web.Response):
+            return payloads
+        sign_in_url = f"{request.scheme}://{request.host}/sign-in"
+        notice = json.dumps(f"Signed out of the ICR codec server: sign in again at {sign_in_url}")
+        plain = Payload(metadata={"encoding": b"json/plain"}, data=notice.encode())
+        result = Payloads(payloads=[plain for _ in payloads.payloads])
+        return web.json_response(json_format.MessageToDict(result), headers=cors)
 
     async def encode(request: web.Request) -> web.StreamResponse:
         payloads = await read_payloads(request)

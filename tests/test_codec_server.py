@@ -315,3 +315,21 @@ async def test_oidc_access_tokens_are_checked_against_the_jwks(
         "not.a.jwt",
     ):
         assert (await post(f"{base}/encode", body, **bearer(bad)))[0] in (401, 403), bad
+
+
+async def test_a_browser_signed_out_is_told_where_to_sign_in_again(
+    server: tuple[str, StampKeys, Idp],
+) -> None:
+    """The UI shows no text for a 401: an expired session's decode answers, in place of each
+    value, the sign-in address; nothing of the payloads is revealed."""
+    base = server[0]
+    sealed = await EncryptionCodec(RING).encode([PLAIN])
+    status, body = await post(f"{base}/decode", {"payloads": [as_json(sealed[0])] * 2}, Origin=UI)
+    assert status == 200
+    shown = [json.loads(from_json(p).data) for p in body["payloads"]]
+    notice = f"Signed out of the ICR codec server: sign in again at {base}/sign-in"
+    assert shown == [notice, notice] and "Maria" not in json.dumps(body)
+    status, _ = await post(f"{base}/decode", {"payloads": [as_json(sealed[0])]})
+    assert status == 401  # a program without a session still gets the plain refusal
+    status, _ = await post(f"{base}/encode", {"payloads": [as_json(PLAIN)]}, Origin=UI)
+    assert status == 401  # nothing is ever stamped for nobody
