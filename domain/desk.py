@@ -4,8 +4,8 @@ it, and a body ready to paste, with the case's own values filled in.
 Staff decide in the Temporal UI's *Send an Update* dialog; the desk (shown in Current Details
 and in the status) spares them the JSON scaffolding: no keys to type, no enum to spell. A body
 names its case (``case_id``) and leaves the actor out: the codec server signs each decision as
-the person signed in. ``…`` marks the text staff write; ``choices`` lists the allowed values
-where the body shows one of several.
+the person signed in. ``…`` marks the text staff write; where a field takes one of a few values,
+each value has a body of its own.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -26,35 +26,23 @@ _ITEM_FIELDS: dict[str, tuple[str, Any]] = {
     "subject.date_of_birth": ("date_of_birth", "YYYY-MM-DD"),
     "requestor.phone": ("phone", WRITE),
     "requestor.email": ("email", WRITE),
-    "representative.authorization": (
-        "authorization",
-        {"form": AuthorizationForm.G_28.value, "document_ref": WRITE},
-    ),
+    "representative.authorization": ("authorization", {}),  # one body per form, below
 }
 """A missing item's field in ``provide_information`` and what to write there."""
 
-_FINDINGS = {"finding": [f.value for f in Finding]}
-
-_BODIES: dict[str, tuple[dict[str, Any], dict[str, list[str]]]] = {
-    "record_local_response": (
-        {"finding": Finding.MEETS_PRIORITIES.value, "message": WRITE},
-        _FINDINGS,
-    ),
-    "submit_sro_inquiry": ({"phone": WRITE, "email": WRITE, "statement": WRITE}, {}),
-    "assign_reviewer": ({"reviewer_id": WRITE}, {}),
-    "request_consultation": (
-        {"party": Party.ICE_ATTORNEYS.value, "question": WRITE},
-        {"party": [p.value for p in Party]},
-    ),
-    "record_determination": (
-        {"finding": Finding.DOES_NOT_MEET_PRIORITIES.value, "rationale": WRITE},
-        _FINDINGS,
-    ),
-    "withdraw": ({"reason": WRITE}, {}),
-    "add_note": ({"text": WRITE}, {}),
-    "send_reminders": ({}, {}),
+_BODIES: dict[str, list[dict[str, Any]]] = {
+    "record_local_response": [{"finding": f.value, "message": WRITE} for f in Finding],
+    "submit_sro_inquiry": [{"phone": WRITE, "email": WRITE, "statement": WRITE}],
+    "assign_reviewer": [{"reviewer_id": WRITE}],
+    "request_consultation": [{"party": p.value, "question": WRITE} for p in Party],
+    "record_determination": [{"finding": f.value, "rationale": WRITE} for f in Finding],
+    "withdraw": [{"reason": WRITE}],
+    "add_note": [{"text": WRITE}],
+    "send_reminders": [{}],
 }
-"""Each decision's body beyond ``case_id``; the two that depend on the case are built below."""
+"""Each decision's bodies beyond ``case_id``: one per value where a field takes one of a few
+(a finding, a party), so staff pick a line instead of spelling a value. The two that depend on
+the case are built below."""
 
 
 def next_decisions(case: "CaseFile") -> list[NextDecision]:
@@ -66,37 +54,33 @@ def next_decisions(case: "CaseFile") -> list[NextDecision]:
     ordered = sorted(allowed, key=lambda n: firsts.index(n) if n in firsts else len(firsts))
     desk: list[NextDecision] = []
     for name in ordered:
-        for body, choices, roles in _bodies(case, name):
+        for body, roles in _bodies(case, name):
             desk.append(
                 NextDecision(
                     name=name,
                     roles=roles or sorted(DECISIONS[name].roles),
                     ends_task=name in firsts,
                     body={"case_id": case.case_id, **body},
-                    choices=choices,
                 )
             )
     return desk
 
 
-_Body = tuple[dict[str, Any], dict[str, list[str]], list[Role]]
-
-
-def _bodies(case: "CaseFile", name: str) -> list[_Body]:
-    """One body per decision; one per open consultation, answered by its party's role only."""
+def _bodies(case: "CaseFile", name: str) -> list[tuple[dict[str, Any], list[Role]]]:
+    """One body per open consultation, answered by its party's role only; one per form when
+    the authorization is missing."""
     if name == "record_consultation_response":
         return [
-            (
-                {"consultation_id": c.consultation_id, "response": WRITE},
-                {},
-                [c.party.answering_role],
-            )
+            ({"consultation_id": c.consultation_id, "response": WRITE}, [c.party.answering_role])
             for c in case.consultations
             if c.is_open
         ]
     if name == "provide_information":
         items = dict(_ITEM_FIELDS[i] for i in case.missing_items if i in _ITEM_FIELDS)
-        forms = {"authorization.form": [f.value for f in AuthorizationForm]}
-        return [(items, forms if "authorization" in items else {}, [])]
-    body, choices = _BODIES[name]
-    return [(body, choices, [])]
+        if "authorization" not in items:
+            return [(items, [])]
+        return [
+            ({**items, "authorization": {"form": form.value, "document_ref": WRITE}}, [])
+            for form in AuthorizationForm
+        ]
+    return [(body, []) for body in _BODIES[name]]

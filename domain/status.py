@@ -54,8 +54,6 @@ class NextDecision(BaseModel):
     ends_task: bool
     """True where the case waits for this decision (an open task ends with it)."""
     body: dict[str, Any]
-    choices: dict[str, list[str]] = {}
-    """Where the body shows one allowed value of several, the others (by field)."""
 
 
 class CaseStatus(BaseModel):

@@ -38,14 +38,14 @@ async def test_case_from_start_to_closed_through_the_ui_alone(
     await staff.screenshot("01-case-page")
 
     # Each step signed in as the person who decides it, the body copied from the desk in
-    # Current Details: staff type only their judgment (what replaces each …) and pick a value
-    # where the desk lists choices; no JSON key, id or enum is typed by hand.
+    # Current Details (the line of the finding or party chosen): staff type only their
+    # judgment, in place of each …; no JSON key, id or enum is typed by hand.
     steps: list[tuple[str, Literal["Signal", "Update"], str, dict[str, Any], str]] = [
         (
             "field_office.one",
             "Signal",
             "record_local_response",
-            {"message": "Reviewed."},
+            {"finding": "MEETS_PRIORITIES", "message": "Reviewed."},
             "AWAITING_ESCALATION",
         ),
         (
@@ -68,13 +68,14 @@ async def test_case_from_start_to_closed_through_the_ui_alone(
             "sro.reviewer1",
             "Update",
             "record_determination",
-            {"rationale": "Equities."},
+            {"finding": "DOES_NOT_MEET_PRIORITIES", "rationale": "Equities."},
             "CLOSED",
         ),
     ]
     for index, (person, kind, name, written, stage) in enumerate(steps, start=1):
         await staff.sign_in(staff.endpoint, TOKENS[person])
-        offered = await staff.desk_body(handle.id, name)
+        picked = {k: v for k, v in written.items() if k in ("finding", "party")}
+        offered = await staff.desk_body(handle.id, name, **picked)
         assert offered["case_id"] == handle.id
         assert set(written) <= set(offered), f"{name}: the desk offers {sorted(offered)}"
         body = {**offered, **written}

@@ -135,15 +135,15 @@ class StaffUI:
             await self.page.wait_for_timeout(100)
         raise AssertionError("the current details did not render within 10 s")
 
-    async def desk_body(self, case_id: str, name: str) -> dict[str, Any]:
-        """The body Current Details offers for ``name``, read from the rendered page as a
-        staff member would copy it."""
+    async def desk_body(self, case_id: str, name: str, **picked: str) -> dict[str, Any]:
+        """The body Current Details offers for ``name`` (the line whose values include
+        ``picked``, e.g. finding=…), read from the rendered page as staff would copy it."""
         text = await self.current_details(case_id)
         for line in text.splitlines():
             if line.strip().lstrip("-•* ").startswith(name) and "{" in line:
                 body, _ = json.JSONDecoder().raw_decode(line[line.index("{") :])
-                assert isinstance(body, dict)
-                return body
+                if isinstance(body, dict) and picked.items() <= body.items():
+                    return body
         raise AssertionError(f"Current Details offers no body for {name}:\n{text}")
 
     async def query_status(self, case_id: str) -> dict[str, Any]:

@@ -68,11 +68,7 @@ def desk(decisions: list[NextDecision]) -> str:
     for d in decisions:
         body = json.dumps(d.body, ensure_ascii=False, separators=(", ", ": "))
         waits = " ← the case waits for this" if d.ends_task else ""
-        choices = "; ".join(f"{k}: {' or '.join(v)}" for k, v in d.choices.items())
-        rows.append(
-            f"- **{d.name}** ({', '.join(d.roles)}){waits}: `{body}`"
-            + (f" ({choices})" if choices else "")
-        )
+        rows.append(f"- **{d.name}** ({', '.join(d.roles)}){waits}: `{body}`")
     return heading + "\n\n" + "\n".join(rows)
 
 

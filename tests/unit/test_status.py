@@ -86,22 +86,29 @@ def test_the_desk_lists_the_awaited_decisions_first_with_the_case_values() -> No
     case = in_review()
     decide(case, "request_consultation", Role.SRO, party="ICE_ATTORNEYS", question="q")
     desk = case.status().next_decisions
-    assert [d.name for d in desk][:2] == ["record_determination", "record_consultation_response"]
-    assert all(d.ends_task for d in desk[:2]) and not any(d.ends_task for d in desk[2:])
-    answer = desk[1]
+    assert [d.name for d in desk][:3] == [
+        "record_determination",
+        "record_determination",
+        "record_consultation_response",
+    ]
+    assert all(d.ends_task for d in desk[:3]) and not any(d.ends_task for d in desk[3:])
+    assert [d.body["finding"] for d in desk[:2]] == ["MEETS_PRIORITIES", "DOES_NOT_MEET_PRIORITIES"]
+    answer = desk[2]
     assert answer.body == {"case_id": case.case_id, "consultation_id": "C1", "response": "…"}
     assert answer.roles == ["ICE_ATTORNEY"]  # the consulted party only
-    assert desk[0].choices == {"finding": ["MEETS_PRIORITIES", "DOES_NOT_MEET_PRIORITIES"]}
     assert {d.name for d in desk} == {
         name for name, rule in DECISIONS.items() if case.stage in rule.stages
     }
 
 
 def test_the_desk_asks_for_exactly_the_missing_items() -> None:
-    [provide, *_] = incomplete().status().next_decisions
-    assert provide.name == "provide_information"
-    assert set(provide.body) == {"case_id", "authorization"}
-    assert provide.choices == {"authorization.form": ["G-28", "ICE-60-001"]}
+    g28, form60, *_ = incomplete().status().next_decisions
+    assert g28.name == form60.name == "provide_information"
+    assert set(g28.body) == {"case_id", "authorization"}
+    assert [g28.body["authorization"]["form"], form60.body["authorization"]["form"]] == [
+        "G-28",
+        "ICE-60-001",
+    ]
 
 
 def test_the_details_show_the_desk_and_a_one_line_description_per_decision() -> None:
