@@ -28,7 +28,7 @@ from domain.inquiry import Submission
 from domain.stage import Stage
 from intake import SubmissionConflict, submit
 from security.remote_codec import CodecServerError
-from settings import Settings, get_settings
+from settings import Settings, get_settings, plain
 
 EXIT_INVALID = 2
 EXIT_REJECTED = 3
@@ -155,7 +155,7 @@ async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_find(args: argparse.Namespace, settings: Settings) -> int:
     try:
         case_filter = subject_filter(
-            args.a_number, settings.subject_key_secret, settings.previous_subject_secrets
+            args.a_number, plain(settings.subject_key_secret), settings.previous_subject_secrets
         )
     except ValueError as exc:
         raise InputError([f"a_number: {exc}"]) from None

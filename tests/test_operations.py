@@ -21,7 +21,7 @@ from caseload.queries import CaseFilter, counts, find_cases, subject_filter
 from clients import connect, register_search_attributes
 from domain.field_office import FieldOffice
 from domain.stage import Stage
-from settings import Settings
+from settings import Settings, plain
 from tests.signing import staff_converter
 from tests.support import (
     Proc,
@@ -175,7 +175,7 @@ async def test_ops_filters_find_counts_and_bulk(ops: tuple[Client, Settings]) ->
         CaseFilter(detained=True): {incomplete.id, review_d.id},
         CaseFilter(overdue=True): {local.id},
         CaseFilter(closed_since=started): {closed.id},
-        subject_filter("A555123456", settings.subject_key_secret): {incomplete.id},
+        subject_filter("A555123456", plain(settings.subject_key_secret)): {incomplete.id},
     }
     for case_filter, cases in expected.items():
         got = await eventually(partial(ids, case_filter), partial(operator.eq, cases), timeout=15)
@@ -208,7 +208,9 @@ async def test_ops_filters_find_counts_and_bulk(ops: tuple[Client, Settings]) ->
         return await real(rpc, req, *args, **kwargs)
 
     spy.service_client._rpc_call = recording  # type: ignore[method-assign]
-    found = await find_cases(spy, subject_filter("A-555-123-456", settings.subject_key_secret))
+    found = await find_cases(
+        spy, subject_filter("A-555-123-456", plain(settings.subject_key_secret))
+    )
     assert [wf.id for wf in found] == [incomplete.id]
     assert sent and not any(b"555123456" in r or b"555-123-456" in r for r in sent)
 
@@ -260,7 +262,7 @@ async def cli(settings: Settings, *args: str) -> Proc:
     env = {
         "TEMPORAL_ADDRESS": settings.temporal_address,
         "TEMPORAL_NAMESPACE": settings.temporal_namespace,
-        "ICR_SUBJECT_KEY_SECRET": settings.subject_key_secret,
-        "ICR_PAYLOAD_KEYS": settings.payload_keys or "",
+        "ICR_SUBJECT_KEY_SECRET": plain(settings.subject_key_secret),
+        "ICR_PAYLOAD_KEYS": plain(settings.payload_keys),
     }
     return await run_starter(env, *args)
