@@ -13,7 +13,7 @@ COPY activities activities
 COPY caseload caseload
 COPY security security
 COPY config config
-COPY worker.py worker_health.py starter.py settings.py logs.py clients.py intake.py ./
+COPY worker.py worker_health.py starter.py cli_exits.py settings.py logs.py clients.py intake.py ./
 RUN pip install --no-cache-dir --no-deps . && useradd --system --home /app icr \
     && mkdir -p /var/lib/icr && chown icr /var/lib/icr
 USER icr

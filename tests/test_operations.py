@@ -1,7 +1,6 @@
 """Operators' view: search attributes after each transition, the ops CLI's filters, find by
 A-number without sending it, counts, and supervisors' bulk actions."""
 
-import asyncio
 import json
 import operator
 from collections.abc import AsyncIterator
@@ -11,22 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
-from google.protobuf.duration_pb2 import Duration
-from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from caseload.bulk import reassign, reminder_round
 from caseload.queries import CaseFilter, counts, find_cases, subject_filter
-from clients import connect, register_search_attributes
+from clients import connect
 from domain.field_office import FieldOffice
 from domain.stage import Stage
 from settings import Settings, plain
-from tests.signing import staff_converter
 from tests.support import (
     Proc,
     actor,
     eventually,
+    own_namespace,
     run_starter,
     sro_submission,
     start_case,
@@ -48,27 +45,9 @@ async def ops(
 ) -> AsyncIterator[tuple[Client, Settings]]:
     """Its own namespace, so filters can be checked for exactly the right cases, and a worker
     whose field-office reminder comes after one second, so a case is overdue at once."""
-    address = env.client.service_client.config.target_host
-    await env.client.workflow_service.register_namespace(
-        RegisterNamespaceRequest(
-            namespace=NAMESPACE, workflow_execution_retention_period=Duration(seconds=86400)
-        )
+    client, ops_settings = await own_namespace(
+        env, settings, NAMESPACE, field_office_reminder_days=1 / 86400
     )
-    ops_settings = settings.model_copy(
-        update={
-            "temporal_address": address,
-            "temporal_namespace": NAMESPACE,
-            "field_office_reminder_days": 1 / 86400,
-        }
-    )
-    client = await eventually(
-        lambda: Client.connect(
-            address, namespace=NAMESPACE, data_converter=staff_converter(ops_settings)
-        ),
-        lambda c: c is not None,
-    )
-    await asyncio.sleep(1)  # the new namespace becomes usable in the frontend's cache
-    await register_search_attributes(client)
     async with build_worker(client, ops_settings):
         yield client, ops_settings
 
