@@ -264,6 +264,7 @@ def env_for(stack: Stack, settings: Settings, smtp_port: int) -> dict[str, str]:
         "ICR_PAYLOAD_KEYS": plain(settings.payload_keys),
         "ICR_STAFF_DIRECTORY": str(STAFF),
         "ICR_METRICS_ADDRESS": "",
+        "ICR_HEALTH_ADDRESS": "",
         "ICR_LOG_LEVEL": "WARNING",
     }
 

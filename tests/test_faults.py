@@ -64,6 +64,7 @@ class Cluster:
             "ICR_NOTICE_LEDGER": str(s.notice_ledger),
             "ICR_PAYLOAD_KEYS": plain(s.payload_keys),
             "ICR_METRICS_ADDRESS": "",
+            "ICR_HEALTH_ADDRESS": "",
             "ICR_STAFF_DIRECTORY": str(s.staff_directory),
             "ICR_STAMP_PUBLIC_KEYS": ",".join(
                 f"{k}:{v}" for k, v in s.stamp_verifying_keys().items()
