@@ -10,6 +10,7 @@ from typing import Any
 
 from temporalio.client import (
     Client,
+    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
@@ -60,18 +61,36 @@ ANSWER_TIMEOUT = float(os.environ.get("ICR_CLI_TIMEOUT_SECONDS", "30"))
 
 
 async def answerable(client: Client, case_id: str) -> WorkflowHandle[Any, Any]:
-    """The case's handle, once it is known to exist and to be able to answer: a case whose
-    workflow task keeps failing would leave a query or an update waiting for ever."""
+    """The case's handle, once it is known to exist and to be able to answer: an open case
+    whose workflow task keeps failing would leave a query or an update waiting for ever."""
     handle = client.get_workflow_handle(case_id)
     described = await handle.describe()  # NOT_FOUND: exit 4
-    pending = described.raw_description.pending_workflow_task
-    problems = described.raw_description.workflow_execution_info.search_attributes
-    if pending.attempt > 1 or "TemporalReportedProblems" in problems.indexed_fields:
+    if described.status is not WorkflowExecutionStatus.RUNNING:
+        return handle
+    attempt = described.raw_description.pending_workflow_task.attempt
+    flagged = "TemporalReportedProblems" in (
+        described.raw_description.workflow_execution_info.search_attributes.indexed_fields
+    )
+    if attempt > 1 or flagged:
+        tried = f" (attempt {attempt})" if attempt > 1 else ""
         raise CaseStuck(
-            f"case {case_id} is stuck: its workflow task has failed {pending.attempt - 1} "
-            "time(s) running; see README, 'Runbook: a case whose workflow task fails'"
+            f"case {case_id} is stuck: its workflow task keeps failing{tried}; "
+            "see README, 'Runbook: a case whose workflow task fails'"
         )
     return handle
+
+
+async def closed_case_query(handle: WorkflowHandle[Any, Any], name: str) -> Any:
+    """A query, where a closed case that cannot replay (a failed or frozen one) is one line."""
+    try:
+        return await in_time(f"the {name} query", handle.id, handle.query(name))
+    except (WorkflowQueryFailedError, WorkflowQueryRejectedError, RPCError) as exc:
+        if isinstance(exc, RPCError) and exc.status is RPCStatusCode.NOT_FOUND:
+            raise
+        described = await handle.describe()
+        state = described.status.name if described.status else "UNKNOWN"
+        reason = str(getattr(exc, "message", exc)).splitlines()[0][:160]
+        raise CaseStuck(f"case {handle.id} is {state} and cannot answer {name}: {reason}") from None
 
 
 async def in_time(what: str, case_id: str, call: Any) -> Any:

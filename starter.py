@@ -29,6 +29,7 @@ from cli_exits import (
     InputError,
     Refused,
     answerable,
+    closed_case_query,
     finish,
     in_time,
 )
@@ -92,7 +93,7 @@ async def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     client = await connect(settings)
     handle = await answerable(client, args.case_id)
-    _print(await in_time("the status query", args.case_id, handle.query("status")))
+    _print(await closed_case_query(handle, "status"))
     return 0
 
 

@@ -115,6 +115,14 @@ async def test_a_frozen_case_is_listed_counted_and_refused_at_once(
     assert f"case {frozen.id} is stuck" in decided.stderr and "Runbook" in decided.stderr
     status = await run_starter(env, "status", frozen.id)
     assert status.returncode == 7 and status.stdout == "", status
+    # Ended by an operator, it cannot replay to answer a query either: still one line.
+    ended = await client.start_workflow(
+        "CaseReviewWorkflow", id="ICR-FROZENCASE02", task_queue=BROKEN_QUEUE
+    )
+    await ended.terminate("test: a frozen case ended by hand")
+    closed = await run_starter(env, "status", ended.id)
+    assert closed.returncode == 7 and "is TERMINATED and cannot answer status" in closed.stderr
+    one_line_no_traceback(closed.stderr)
 
 
 async def test_each_failure_is_one_line_and_its_exit_status(
