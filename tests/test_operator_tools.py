@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_asyncio
 from temporalio import workflow
 from temporalio.api.enums.v1 import TaskQueueType
@@ -24,7 +25,9 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+import starter
 from caseload.backlog import backlog
+from caseload.bulk import Change
 from caseload.queries import CaseFilter, find_cases
 from caseload.schedules import ensure_schedules
 from domain.inquiry import Submission
@@ -335,3 +338,24 @@ async def find_runs(client: Client) -> dict[str, str]:
         async for wf in client.list_workflows(query)
         if wf.status is not None and wf.status.name == "COMPLETED"
     }
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "code"),
+    [
+        (["applied", "skipped"], 0),
+        (["applied", "rejected", "skipped"], 5),
+        (["rejected", "rejected", "skipped"], 3),
+        ([], 0),
+    ],
+)
+def test_a_bulk_action_says_whether_it_applied_all_some_or_none(
+    outcomes: list[str], code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    changes = [
+        Change(case_id=f"ICR-{n:012d}", action="send_reminders", outcome=o)
+        for n, o in enumerate(outcomes)
+    ]
+    assert starter._changes(changes, as_json=False) == code
+    err = capsys.readouterr().err
+    assert ("refused the change" in err) == (code != 0), err
