@@ -1,18 +1,21 @@
-# The case-review worker. Built by docker-compose.yml; scale it with --scale worker=N.
+# The case-review worker and the codec server. Built by docker-compose.yml; scale the worker with
+# --scale worker=N. Dependencies come from the hash-pinned lock; the project's wheel holds exactly
+# the packages pyproject.toml names (tests/test_deployment.py builds it from this COPY list).
 FROM python:3.11.11-slim
 WORKDIR /app
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
-COPY pyproject.toml README.md ./
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+COPY requirements/runtime.lock requirements/runtime.lock
+RUN pip install --no-cache-dir --require-hashes -r requirements/runtime.lock
+COPY pyproject.toml ./
 COPY domain domain
 COPY workflows workflows
 COPY activities activities
 COPY caseload caseload
 COPY security security
 COPY config config
-COPY tools tools
-COPY worker.py starter.py settings.py logs.py clients.py intake.py ./
-RUN pip install --no-cache-dir . && useradd --system --home /app icr && mkdir -p /var/lib/icr \
-    && chown icr /var/lib/icr
+COPY worker.py worker_health.py starter.py cli_exits.py settings.py logs.py clients.py intake.py ./
+RUN pip install --no-cache-dir --no-deps . && useradd --system --home /app icr \
+    && mkdir -p /var/lib/icr && chown icr /var/lib/icr
 USER icr
-EXPOSE 9464
+EXPOSE 9464 9465
 CMD ["python", "worker.py"]

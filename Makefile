@@ -1,20 +1,29 @@
 # The two commands: `make run` brings up the local stack, `make test` runs the suite.
+# Everything installs from the hash-pinned lock files in requirements/ (`make lock` renews them).
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/dev.lock | sha256sum | cut -c1-12)
+UV_COMPILE := $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --quiet
 
-.PHONY: run test test-quick lint setup clean chromium bench schemas
+.PHONY: run test test-quick lint setup clean chromium promtool lock bench schemas
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/dev.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found; set PYTHON=python3.11 or newer" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Renew both locks from pyproject.toml (runtime for the image, dev for make and CI).
+lock: $(STAMP)
+	$(UV_COMPILE) -o requirements/runtime.lock
+	$(UV_COMPILE) --extra dev -o requirements/dev.lock
 
 # The browser tests drive Debian's chromium (never a downloaded browser build).
 chromium:
@@ -22,15 +31,26 @@ chromium:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# promtool checks the Prometheus config and alert rules: the one on PATH, or the one in Debian's
+# prometheus package, unpacked into the venv (the package's server is never installed or run).
+promtool: $(STAMP)
+	@test -x $(VENV)/bin/promtool || { \
+	  if command -v promtool >/dev/null; then ln -s "$$(command -v promtool)" $(VENV)/bin/promtool; \
+	  else echo "unpacking promtool from Debian's prometheus package"; \
+	    tmp=$$(mktemp -d) && cd $$tmp && { apt-get download prometheus >/dev/null 2>&1 \
+	      || { apt-get update -qq && apt-get download prometheus >/dev/null; }; } \
+	    && dpkg -x prometheus_*.deb x && cp x/usr/bin/promtool $(CURDIR)/$(VENV)/bin/promtool \
+	    && rm -rf $$tmp; fi; }
+
 run: $(STAMP)
 	$(PY) -m tools.devstack
 
 # pytest exits 5 when it collected nothing: that is a failure, never a pass.
-test: $(STAMP) chromium
+test: $(STAMP) chromium promtool
 	$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected" >&2; exit 1; fi; exit $$rc
 
 # Skips the long tests (browser, faults, fuzzing, 500 cases, a case across runs).
-test-quick: $(STAMP)
+test-quick: $(STAMP) promtool
 	$(PY) -m pytest -m "not slow"
 
 # A benchmark, not a test: writes bench/RESULTS.md (BENCH_CASES, BENCH_OPEN shrink it).

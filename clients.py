@@ -1,6 +1,9 @@
 """One way to reach Temporal, for the worker, the starter, the CLI and the tests alike."""
 
 import dataclasses
+import logging
+import re
+from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
@@ -10,7 +13,15 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.envconfig import ClientConfigProfile
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from security.codec import EncryptionCodec
@@ -71,16 +82,51 @@ def for_worker(client: Client, settings: Settings) -> Client:
     return Client(**config)
 
 
+def connect_config(settings: Settings, address: str | None = None) -> dict[str, Any]:
+    """Temporal's own environment configuration (``temporalio.envconfig``): the profile named by
+    ``TEMPORAL_PROFILE`` in ``TEMPORAL_CONFIG_FILE`` (or the default file), then every
+    ``TEMPORAL_*`` variable (address, namespace, API key, TLS certificates and keys). An address
+    or namespace set in the settings wins over the profile's."""
+    config: dict[str, Any] = dict(ClientConfigProfile.load().to_client_connect_config())
+    chosen = settings.model_fields_set
+    if address or "temporal_address" in chosen or "target_host" not in config:
+        config["target_host"] = address or settings.temporal_address
+    if "temporal_namespace" in chosen or "namespace" not in config:
+        config["namespace"] = settings.temporal_namespace
+    if settings.temporal_api_key is not None:
+        config["api_key"] = settings.temporal_api_key.get_secret_value()
+        config.setdefault("tls", True)
+    return config
+
+
+class Unreachable(Exception):
+    """No Temporal server answers at the configured address: one line, never a traceback."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(
+            f"cannot reach Temporal at {target} ({reason}); is the server up? "
+            "TEMPORAL_ADDRESS (or a TEMPORAL_PROFILE) chooses the server"
+        )
+
+
+def _reason(error: str) -> str:
+    found = re.search(r'message: "([^"]+)"', error) or re.search(r"error: (.+?)(?:\(|$)", error)
+    return (found.group(1) if found else error).strip()[:160]
+
+
 async def connect(
     settings: Settings, *, address: str | None = None, runtime: Runtime | None = None
 ) -> Client:
     """The one client factory of worker, starter, CLI and tests."""
-    return await Client.connect(
-        address or settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=data_converter(settings),
-        runtime=runtime,
-    )
+    config = connect_config(settings, address)
+    try:
+        return await Client.connect(
+            **config, data_converter=data_converter(settings), runtime=runtime
+        )
+    except RuntimeError as exc:
+        if not str(exc).startswith("Failed client connect"):
+            raise
+        raise Unreachable(config["target_host"], _reason(str(exc))) from None
 
 
 _INDEXED = {
@@ -108,16 +154,27 @@ async def register_search_attributes(client: Client) -> None:
         )
 
 
-def metrics_runtime(bind_address: str) -> Runtime:
-    """A runtime whose Prometheus endpoint serves the SDK's metrics and the workflow's own."""
+def worker_runtime(metrics_address: str | None) -> Runtime:
+    """The worker's runtime: the SDK core's own log lines forwarded to Python logging (so they
+    come out through structlog, JSON in production), and, given an address, a Prometheus
+    endpoint serving the SDK's metrics and the workflow's own."""
+    metrics = (
+        PrometheusConfig(
+            bind_address=metrics_address,
+            counters_total_suffix=True,
+            durations_as_seconds=True,
+            # Cases spend days in a stage, not the SDK default's seconds.
+            histogram_bucket_overrides={STAGE_DURATION: STAGE_BUCKETS_SECONDS},
+        )
+        if metrics_address
+        else None
+    )
     return Runtime(
         telemetry=TelemetryConfig(
-            metrics=PrometheusConfig(
-                bind_address=bind_address,
-                counters_total_suffix=True,
-                durations_as_seconds=True,
-                # Cases spend days in a stage, not the SDK default's seconds.
-                histogram_bucket_overrides={STAGE_DURATION: STAGE_BUCKETS_SECONDS},
-            )
+            logging=LoggingConfig(
+                filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+            ),
+            metrics=metrics,
         )
     )

@@ -22,7 +22,7 @@ from domain.case_id import case_id_for_request, new_case_id
 from domain.identity import subject_key
 from domain.inquiry import Submission
 from domain.stage import ENTRY_STAGE
-from settings import Settings
+from settings import Settings, plain
 from workflows import search_attributes as search
 from workflows.case_review import CaseReviewWorkflow
 from workflows.details import STATIC_DETAILS, static_summary
@@ -50,7 +50,7 @@ async def submit(client: Client, submission: Submission, settings: Settings) -> 
     request_id = submission.request_id
     case_id = case_id_for_request(request_id) if request_id else new_case_id()
     stage = ENTRY_STAGE[submission.entry]
-    print_ = fingerprint(submission, settings.subject_key_secret)
+    print_ = fingerprint(submission, plain(settings.subject_key_secret))
     try:
         handle = await client.start_workflow(
             CaseReviewWorkflow.run,
@@ -66,7 +66,9 @@ async def submit(client: Client, submission: Submission, settings: Settings) -> 
                     SearchAttributePair(search.DETAINED, submission.detained),
                     SearchAttributePair(
                         search.SUBJECT_KEY,
-                        subject_key(submission.subject.a_number, settings.subject_key_secret),
+                        subject_key(
+                            submission.subject.a_number, plain(settings.subject_key_secret)
+                        ),
                     ),
                 ]
             ),

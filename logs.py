@@ -60,25 +60,78 @@ def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mutab
     return event
 
 
+def temporal_context(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """The SDK's own lines carry their context in ``temporal_workflow`` / ``temporal_activity``
+    dicts: lift it into the same keys our lines use (case_id first), so one filter finds both."""
+    found = event.pop("temporal_activity", None) or event.pop("temporal_workflow", None)
+    if isinstance(found, dict):
+        event.setdefault("case_id", found.get("workflow_id"))
+        event.setdefault("workflow_id", found.get("workflow_id"))
+        event.setdefault("run_id", found.get("run_id") or found.get("workflow_run_id"))
+        for key in ("workflow_type", "activity_type", "attempt"):
+            if key in found:
+                event.setdefault(key, found[key])
+    event.pop("temporal_log", None)  # the core's raw record; its text is the message already
+    return event
+
+
 def configure(fmt: str = "console", level: str = "INFO", stream: Any = None) -> None:
+    """structlog for our own lines, and the same processors and renderer for every standard
+    ``logging`` record (the Temporal SDK's Python logger and the core's forwarded lines), so
+    that with ``ICR_LOG_FORMAT=json`` each line of the process is one JSON object."""
+    out = stream or sys.stderr
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
+    stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
+    numeric = logging.getLevelName(level.upper())
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            stamp,
             structlog.processors.format_exc_info,
             redact,
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )
+    handler = logging.StreamHandler(out)
+    handler.set_name(_HANDLER)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[
+                structlog.stdlib.add_logger_name,
+                structlog.processors.add_log_level,
+                structlog.stdlib.ExtraAdder(),
+                temporal_context,
+                stamp,
+            ],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                redact,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == _HANDLER]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    # Other libraries speak at WARNING and up (their DEBUG lines can quote mail or payloads);
+    # the SDK at the configured level, INFO at the least (its DEBUG lines carry task tokens).
+    root.setLevel(max(numeric, logging.WARNING))
+    logging.getLogger("temporalio").setLevel(max(numeric, logging.INFO))
+
+
+_HANDLER = "icr-structlog"
 
 
 def activity_logger(name: str) -> Any:

@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Self
 
-from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.deadlines import DeadlinePolicy
@@ -20,6 +20,11 @@ DEV_SUBJECT_KEY_SECRET = "dev-only-subject-key-change-me"
 MIN_SECRET_LENGTH = 32
 
 
+def plain(secret: SecretStr | None) -> str:
+    """A secret's value where it must be used (never logged), or "" when unset."""
+    return secret.get_secret_value() if secret is not None else ""
+
+
 _POLICY = DeadlinePolicy()
 """The deadline defaults are the policy's own; each may be set by ``ICR_<NAME>``."""
 DEV_STAMP_KEY_FILE = DEV_KEY_FILE.with_name("stamp-keys.json")
@@ -32,14 +37,17 @@ def _env(name: str) -> AliasChoices:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
 
+    # The connection itself (profiles, TLS, API key, every TEMPORAL_* variable) is Temporal's
+    # own envconfig (clients.py); these two are read here too so that set ones win over a profile.
     temporal_address: str = Field("localhost:7233", validation_alias=_env("TEMPORAL_ADDRESS"))
     temporal_namespace: str = Field("default", validation_alias=_env("TEMPORAL_NAMESPACE"))
+    temporal_api_key: SecretStr | None = Field(None, validation_alias=_env("TEMPORAL_API_KEY"))
     task_queue: str = Field("case-review", validation_alias=_env("ICR_TASK_QUEUE"))
 
     smtp_host: str = Field("localhost", validation_alias=_env("SMTP_HOST"))
     smtp_port: int = Field(1025, validation_alias=_env("SMTP_PORT"))
     smtp_username: str | None = Field(None, validation_alias=_env("SMTP_USERNAME"))
-    smtp_password: str | None = Field(None, validation_alias=_env("SMTP_PASSWORD"))
+    smtp_password: SecretStr | None = Field(None, validation_alias=_env("SMTP_PASSWORD"))
     smtp_starttls: bool = Field(False, validation_alias=_env("SMTP_STARTTLS"))
     smtp_timeout_seconds: float = Field(20, validation_alias=_env("SMTP_TIMEOUT_SECONDS"))
     mail_from: str = Field("icr-noreply@icr.example", validation_alias=_env("ICR_MAIL_FROM"))
@@ -50,10 +58,12 @@ class Settings(BaseSettings):
     notice_ledger: Path = Field(
         Path("var/notice-ledger.sqlite3"), validation_alias=_env("ICR_NOTICE_LEDGER")
     )
-    subject_key_secret: str = Field(
-        DEV_SUBJECT_KEY_SECRET, validation_alias=_env("ICR_SUBJECT_KEY_SECRET")
+    subject_key_secret: SecretStr = Field(
+        SecretStr(DEV_SUBJECT_KEY_SECRET), validation_alias=_env("ICR_SUBJECT_KEY_SECRET")
     )
-    subject_key_previous: str = Field("", validation_alias=_env("ICR_SUBJECT_KEY_PREVIOUS"))
+    subject_key_previous: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("ICR_SUBJECT_KEY_PREVIOUS")
+    )
     """Comma-separated secrets of before a rotation: ``find`` still finds older cases."""
     environment: Literal["development", "production"] = Field(
         "development", validation_alias=_env("ICR_ENVIRONMENT")
@@ -91,7 +101,7 @@ class Settings(BaseSettings):
         validation_alias=_env("ICR_DETERMINATION_TARGET_DETAINED_DAYS"),
     )
 
-    payload_keys: str | None = Field(None, validation_alias=_env("ICR_PAYLOAD_KEYS"))
+    payload_keys: SecretStr | None = Field(None, validation_alias=_env("ICR_PAYLOAD_KEYS"))
     payload_key_file: Path | None = Field(None, validation_alias=_env("ICR_PAYLOAD_KEY_FILE"))
     staff_directory: Path | None = Field(None, validation_alias=_env("ICR_STAFF_DIRECTORY"))
     directory_refresh_minutes: float = Field(
@@ -132,9 +142,19 @@ class Settings(BaseSettings):
         100, ge=1, validation_alias=_env("ICR_MAX_CONCURRENT_ACTIVITIES")
     )
     max_cached_workflows: int = Field(500, ge=0, validation_alias=_env("ICR_MAX_CACHED_WORKFLOWS"))
+    # The mail relay's quota for all replicas together, enforced by the server on the notice
+    # task queue (0: no limit).
     smtp_rate_per_second: float = Field(0, ge=0, validation_alias=_env("ICR_SMTP_RATE_PER_SECOND"))
 
+    # One port each per worker process: a second worker on a host sets its own (empty: off).
     metrics_address: str = Field("127.0.0.1:9464", validation_alias=_env("ICR_METRICS_ADDRESS"))
+    health_address: str = Field("127.0.0.1:9465", validation_alias=_env("ICR_HEALTH_ADDRESS"))
+    # How often each worker counts the backlog for its gauges (0: never).
+    backlog_interval_seconds: float = Field(
+        300, ge=0, validation_alias=_env("ICR_BACKLOG_INTERVAL_SECONDS")
+    )
+    # The staff id the scheduled reminder round acts as (a SUPERVISOR in the staff directory).
+    schedule_actor: str = Field("icr.scheduler", validation_alias=_env("ICR_SCHEDULE_ACTOR"))
 
     log_format: str = Field("console", validation_alias=_env("ICR_LOG_FORMAT"))
     log_level: str = Field("INFO", validation_alias=_env("ICR_LOG_LEVEL"))
@@ -144,8 +164,8 @@ class Settings(BaseSettings):
         """The A-number space (10^9) is searched in minutes under a known secret: production
         refuses to start on the development default or a short one."""
         if self.environment == "production" and (
-            self.subject_key_secret == DEV_SUBJECT_KEY_SECRET
-            or len(self.subject_key_secret) < MIN_SECRET_LENGTH
+            plain(self.subject_key_secret) == DEV_SUBJECT_KEY_SECRET
+            or len(plain(self.subject_key_secret)) < MIN_SECRET_LENGTH
         ):
             raise ValueError(
                 "ICR_SUBJECT_KEY_SECRET must be set to a random secret of at least "
@@ -156,7 +176,8 @@ class Settings(BaseSettings):
 
     @property
     def previous_subject_secrets(self) -> tuple[str, ...]:
-        return tuple(s.strip() for s in self.subject_key_previous.split(",") if s.strip())
+        previous = plain(self.subject_key_previous).split(",")
+        return tuple(s.strip() for s in previous if s.strip())
 
     def deadline_policy(self) -> DeadlinePolicy:
         return DeadlinePolicy(**{name: getattr(self, name) for name in DeadlinePolicy.model_fields})
@@ -165,8 +186,8 @@ class Settings(BaseSettings):
         """The payload keys, or None when none are configured (development only)."""
         from security.keys import KeyRing
 
-        if self.payload_keys:
-            return KeyRing.parse(self.payload_keys)
+        if self.payload_keys and self.payload_keys.get_secret_value():
+            return KeyRing.parse(self.payload_keys.get_secret_value())
         if self.payload_key_file is not None:
             return KeyRing.load(self.payload_key_file)
         if DEV_KEY_FILE.is_file():  # the key file `make run` generated for development
@@ -203,6 +224,13 @@ class Settings(BaseSettings):
         if self.service_key_file is not None:
             return ServiceKey.parse(self.service_key_file.read_text())
         return None
+
+    @property
+    def notice_task_queue(self) -> str:
+        """Notices have their own task queue so the server can hold them to the relay's quota."""
+        from workflows.notice_queue import notice_queue
+
+        return notice_queue(self.task_queue)
 
     def mailbox(self, local_part: str) -> str:
         return f"{local_part}@{self.mailbox_domain}"

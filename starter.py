@@ -1,7 +1,9 @@
-"""Command line for integrating systems, staff and operators.
+"""Command line for integrating systems, staff and operators: ``icr …`` or
+``python starter.py …``.
 
-``python starter.py submit FILE.json`` (``-`` for standard input) prints
-``{"case_id", "workflow_id", "run_id"}``; invalid input exits 2 naming every offending field.
+``icr submit FILE.json`` (``-`` for standard input) prints ``{"case_id", "workflow_id",
+"run_id"}``; invalid input exits 2 naming every offending field. Every failure is one line on
+standard error and an exit status from cli_exits (README, "Exit statuses").
 """
 
 import argparse
@@ -15,55 +17,62 @@ from typing import Any, NoReturn
 
 from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError
 
 import logs
 from caseload.bulk import Change, reassign, reminder_round
-from caseload.queries import CaseFilter, counts, find_cases, row, subject_filter
-from clients import connect, staff_token
+from caseload.queries import PAGE_LIMIT, CaseFilter, counts, find_cases, row, subject_filter
+from caseload.schedules import ensure_schedules
+from cli_exits import (
+    EXIT_OK,
+    EXIT_PARTLY_APPLIED,
+    EXIT_REFUSED,
+    InputError,
+    Refused,
+    answerable,
+    closed_case_query,
+    finish,
+    in_time,
+)
+from clients import connect, register_search_attributes, staff_token
 from domain.decisions import DECISIONS
 from domain.errors import describe
 from domain.field_office import FieldOffice
 from domain.inquiry import Submission
 from domain.stage import Stage
 from intake import SubmissionConflict, submit
-from security.remote_codec import CodecServerError
-from settings import Settings, get_settings
-
-EXIT_INVALID = 2
-EXIT_REJECTED = 3
-
-
-class InputError(Exception):
-    """Bad input from the caller: printed as is, exit status 2."""
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = lines
+from settings import Settings, get_settings, plain
 
 
 def _read_json(source: str) -> Any:
     """A JSON document from a file, ``-`` (stdin) or, for decisions, an inline object."""
     if source == "-":
-        text = sys.stdin.read()
+        data = sys.stdin.buffer.read()
     elif source.lstrip().startswith("{"):
-        text = source
+        data = source.encode("utf-8", "surrogateescape")
     else:
         path = Path(source)
         if not path.is_file():
-            raise InputError([f"input: no such file {source!r}"])
-        text = path.read_text(encoding="utf-8")
+            raise InputError(f"input: no such file {source!r}")
+        data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"input: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError([f"input: not valid JSON ({exc})"]) from None
+        raise InputError(f"input: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise InputError("input: JSON nested too deeply") from None
 
 
 def parse_submission(source: str) -> Submission:
     try:
         return Submission.model_validate(_read_json(source))
     except ValidationError as exc:
-        raise InputError(describe(exc)) from None
+        raise InputError(*describe(exc)) from None
 
 
 def _print(data: Any) -> None:
@@ -76,15 +85,15 @@ async def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
     try:
         result = await submit(client, submission, settings)
     except SubmissionConflict as exc:
-        raise InputError([f"request_id: {exc}"]) from None
+        raise InputError(f"request_id: {exc}") from None
     _print(result.model_dump(include={"case_id", "workflow_id", "run_id"}))
     return 0
 
 
 async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     client = await connect(settings)
-    status = await client.get_workflow_handle(args.case_id).query("status")
-    _print(status)
+    handle = await answerable(client, args.case_id)
+    _print(await closed_case_query(handle, "status"))
     return 0
 
 
@@ -99,32 +108,37 @@ async def cmd_decide(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
     client = await connect(settings)
-    handle = client.get_workflow_handle(args.case_id)
+    handle = await answerable(client, args.case_id)
+    update = handle.execute_update(args.decision, payload)
     try:
-        status = await handle.execute_update(args.decision, payload)
-    except CodecServerError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
+        status = await in_time(args.decision, args.case_id, update)
     except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        print(f"rejected: {getattr(cause, 'message', cause)}", file=sys.stderr)
-        return EXIT_REJECTED
+        raise Refused(f"rejected: {getattr(exc.cause, 'message', exc.cause)}") from None
     _print(status)
     return 0
 
 
 def _filter(args: argparse.Namespace) -> CaseFilter:
-    return CaseFilter(
+    case_filter = CaseFilter(
         stage=Stage(args.stage) if args.stage else None,
         office=FieldOffice(args.office) if args.office else None,
         reviewer=args.reviewer,
         detained=args.detained,
         overdue=args.overdue,
         closed_since=args.closed_since,
+        problems=args.problems,
     )
+    try:
+        case_filter.query()
+    except (ValidationError, ValueError) as exc:
+        reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        raise InputError(f"--reviewer: {reason}") from None
+    return case_filter
 
 
 def _table(rows: list[dict[str, Any]], as_json: bool) -> None:
+    """``--json``: a list of objects with exactly the keys of ``caseload.queries.row`` (README,
+    "JSON output"); otherwise a table with a header line."""
     if as_json:
         _print(rows)
         return
@@ -138,16 +152,25 @@ def _table(rows: list[dict[str, Any]], as_json: bool) -> None:
         "next_deadline",
     ]
     widths = {c: max([len(c), *(len(str(r[c])) for r in rows)]) for c in columns}
-    print("  ".join(c.upper().ljust(widths[c]) for c in columns) + "  OVERDUE")
+    print("  ".join(c.upper().ljust(widths[c]) for c in columns) + "  OVERDUE  PROBLEMS")
     for r in rows:
         line = "  ".join(str(r[c]).ljust(widths[c]) for c in columns)
-        print(line + ("  yes" if r["overdue"] else ""))
+        flags = ("yes" if r["overdue"] else "").ljust(7) + ("  yes" if r["problems"] else "")
+        print((line + "  " + flags).rstrip())
 
 
 async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    case_filter = _filter(args)
     client = await connect(settings)
     now = datetime.now(UTC)
-    found = await find_cases(client, _filter(args), limit=args.limit)
+    limit = None if args.all else args.limit
+    found = await find_cases(client, case_filter, limit=None if limit is None else limit + 1)
+    if limit is not None and len(found) > limit:
+        found = found[:limit]
+        print(
+            f"showing the first {limit} cases; more match (--limit N or --all for more)",
+            file=sys.stderr,
+        )
     _table([row(wf, now) for wf in found], args.json)
     return 0
 
@@ -155,10 +178,10 @@ async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_find(args: argparse.Namespace, settings: Settings) -> int:
     try:
         case_filter = subject_filter(
-            args.a_number, settings.subject_key_secret, settings.previous_subject_secrets
+            args.a_number, plain(settings.subject_key_secret), settings.previous_subject_secrets
         )
     except ValueError as exc:
-        raise InputError([f"a_number: {exc}"]) from None
+        raise InputError(f"a_number: {exc}") from None
     client = await connect(settings)
     _table([row(wf) for wf in await find_cases(client, case_filter)], args.json)
     return 0
@@ -177,17 +200,24 @@ async def cmd_counts(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{title.upper()}")
         for key, value in table.items():
             print(f"  {key:22} {value}")
+    print(f"OPEN WITH PROBLEMS (TemporalReportedProblems)  {result['with_problems']}")
     return 0
 
 
 def _changes(changes: list[Change], as_json: bool) -> int:
+    """All refused: exit 3; some refused: exit 5 (partly applied); the list says which."""
     if as_json:
         _print([c.model_dump() for c in changes])
     else:
         for c in changes:
             print(f"{c.case_id}  {c.outcome:8}  {c.action}  {c.detail}".rstrip())
         print(f"{len(changes)} case(s)")
-    return 1 if any(c.outcome == "rejected" for c in changes) else 0
+    refused = sum(c.outcome == "rejected" for c in changes)
+    if not refused:
+        return EXIT_OK
+    acted = sum(c.outcome in ("applied", "rejected") for c in changes)
+    print(f"{refused} of {acted} case(s) refused the change", file=sys.stderr)
+    return EXIT_REFUSED if refused == acted else EXIT_PARTLY_APPLIED
 
 
 async def cmd_reassign(args: argparse.Namespace, settings: Settings) -> int:
@@ -206,6 +236,15 @@ async def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
     return _changes(changes, args.json)
 
 
+async def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
+    """Search attributes and the Schedules, idempotently (the dev stack runs it at start)."""
+    client = await connect(settings)
+    await register_search_attributes(client)
+    for schedule_id, outcome in await ensure_schedules(client, settings.task_queue):
+        print(f"schedule {schedule_id}: {outcome}")
+    return 0
+
+
 def _when(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
@@ -221,12 +260,22 @@ def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--detained", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--overdue", action="store_true", help="open, NextDeadline in the past")
     p.add_argument("--closed-since", type=_when, metavar="DATE", help="closed at or after")
+    p.add_argument(
+        "--problems", action="store_true", help="only cases whose workflow task keeps failing"
+    )
     p.add_argument("--json", action="store_true", help="JSON instead of a table")
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {value!r}")
+    return int(value)
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
-        prog="starter.py", description="Start and work ICR cases on Temporal."
+        prog=Path(sys.argv[0]).name if sys.argv[0] else "icr",
+        description="Start and work ICR cases on Temporal. Exit statuses: README.",
     )
     sub = root.add_subparsers(dest="command", required=True)
     p = sub.add_parser("submit", help="validate a submission and start its case")
@@ -242,7 +291,9 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_decide)
     p = sub.add_parser("list", help="list cases by stage, office, reviewer, deadline")
     _filters(p)
-    p.add_argument("--limit", type=int, default=1000)
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--limit", type=_positive, default=PAGE_LIMIT, help="at most N (1000)")
+    size.add_argument("--all", action="store_true", help="every matching case, page by page")
     p.set_defaults(run=cmd_list)
     p = sub.add_parser("find", help="find cases by A-number (hashed locally, never sent)")
     p.add_argument("--a-number", required=True)
@@ -264,25 +315,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--round", help="round id (default: today's date): one round per id")
     p.add_argument("--dry-run", action="store_true", help="list what would be sent")
     p.set_defaults(run=cmd_remind)
+    p = sub.add_parser("setup", help="register search attributes and create the Schedules")
+    p.set_defaults(run=cmd_setup)
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    settings = get_settings()
-    logs.configure(settings.log_format, "WARNING")
-    try:
-        return int(asyncio.run(args.run(args, settings)))
-    except InputError as exc:
-        for line in exc.lines:
-            print(line, file=sys.stderr)
-        return EXIT_INVALID
-    except RPCError as exc:
-        print(f"temporal: {exc.message}", file=sys.stderr)
-        return 1
-    except CodecServerError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
+
+    def body() -> int:
+        settings = get_settings()
+        logs.configure(settings.log_format, "WARNING")
+        code = int(asyncio.run(args.run(args, settings)))
+        sys.stdout.flush()  # a closed pipe shows here, inside finish()
+        return code
+
+    return finish(body)
 
 
 def exit_now(code: int) -> NoReturn:
@@ -294,5 +342,10 @@ def exit_now(code: int) -> NoReturn:
     os._exit(code)
 
 
-if __name__ == "__main__":
+def run() -> NoReturn:
+    """The ``icr`` console script."""
     exit_now(main())
+
+
+if __name__ == "__main__":
+    run()

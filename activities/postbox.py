@@ -1,8 +1,6 @@
 """Delivery: who gets each notice, and sending it once over real SMTP."""
 
-import asyncio
 import hashlib
-import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -17,7 +15,7 @@ from domain.consultation import Party
 from domain.notices import NOTICES, Audience, Notice, NoticeKind, NoticeOutcome, RecipientKind
 from domain.tasks import TaskKind
 from logs import PII_KEY, activity_logger
-from settings import Settings
+from settings import Settings, plain
 
 
 @dataclass(frozen=True)
@@ -33,31 +31,10 @@ def message_id(case_id: str, event_key: str, recipient: RecipientKind) -> str:
     return f"<{case_id}.{event_key}.{recipient.value.lower()}@icr.case-review>"
 
 
-class RateLimit:
-    """At most ``per_second`` sends from this worker, spaced evenly (0: no limit); a mail relay's
-    quota is shared by every notice, so it is kept here rather than per activity."""
-
-    def __init__(self, per_second: float) -> None:
-        self._interval = 1 / per_second if per_second > 0 else 0.0
-        self._next = 0.0
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        if not self._interval:
-            return
-        async with self._lock:
-            now = time.monotonic()
-            delay = self._next - now
-            self._next = max(now, self._next) + self._interval
-        if delay > 0:
-            await asyncio.sleep(delay)
-
-
 class Postbox:
     def __init__(self, settings: Settings, ledger: NoticeLedger) -> None:
         self._settings = settings
         self._ledger = ledger
-        self._rate = RateLimit(settings.smtp_rate_per_second)
 
     def mailbox_of(self, notice: Notice) -> tuple[RecipientKind, str]:
         """The ICE mailbox a staff notice goes to."""
@@ -106,7 +83,6 @@ class Postbox:
             if await self._ledger.was_sent(mid):
                 outcome.already_sent.append(delivery.kind)
             else:
-                await self._rate.wait()
                 if activity.in_activity():
                     activity.heartbeat(delivery.kind.value)  # alive; an SMTP conversation follows
                 await self._send(delivery, mid)
@@ -133,7 +109,7 @@ class Postbox:
                 hostname=s.smtp_host,
                 port=s.smtp_port,
                 username=s.smtp_username,
-                password=s.smtp_password,
+                password=plain(s.smtp_password) or None,
                 start_tls=s.smtp_starttls,
                 timeout=s.smtp_timeout_seconds,
             )

@@ -40,7 +40,7 @@ from clients import connect, register_search_attributes
 from domain.inquiry import Submission
 from domain.stage import Stage
 from intake import submit
-from settings import Settings
+from settings import Settings, plain
 from tools.devserver import dev_server_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -261,9 +261,10 @@ def env_for(stack: Stack, settings: Settings, smtp_port: int) -> dict[str, str]:
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
         "ICR_NOTICE_LEDGER": str(stack.folder / "ledger.sqlite3"),
-        "ICR_PAYLOAD_KEYS": settings.payload_keys or "",
+        "ICR_PAYLOAD_KEYS": plain(settings.payload_keys),
         "ICR_STAFF_DIRECTORY": str(STAFF),
         "ICR_METRICS_ADDRESS": "",
+        "ICR_HEALTH_ADDRESS": "",
         "ICR_LOG_LEVEL": "WARNING",
     }
 

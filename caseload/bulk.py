@@ -1,17 +1,20 @@
 """Supervisors' bulk actions. Each goes through the normal decisions (validation, audit,
 idempotency) with a decision_id derived from the action, so a repeated run changes nothing."""
 
+import asyncio
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecution, WorkflowUpdateFailedError
 
-from caseload.queries import CaseFilter, find_cases
+from caseload.queries import CaseFilter, find_cases, row
 from domain.decisions import DECISIONS
 from domain.status import CaseStatus
 from workflows import search_attributes as search
+
+ANSWER_WITHIN = timedelta(seconds=30)
 
 
 class Change(BaseModel):
@@ -40,14 +43,24 @@ async def _act(
     if dry_run:
         return Change(case_id=case_id, action=action, outcome="planned")
     name, payload = decision
-    try:  # each decision names its case: a signed decision counts only there
-        await client.get_workflow_handle(case_id).execute_update(
-            name, {**payload, "case_id": case_id}
-        )
+    update = client.get_workflow_handle(case_id).execute_update(
+        name,
+        {**payload, "case_id": case_id},  # each decision names its case: signed for it only
+    )
+    try:
+        await asyncio.wait_for(update, ANSWER_WITHIN.total_seconds())
     except WorkflowUpdateFailedError as exc:
         detail = str(getattr(exc.cause, "message", exc.cause))
         return Change(case_id=case_id, action=action, outcome="rejected", detail=detail)
+    except TimeoutError:
+        detail = f"no answer within {ANSWER_WITHIN.seconds}s (is its workflow task failing?)"
+        return Change(case_id=case_id, action=action, outcome="rejected", detail=detail)
     return Change(case_id=case_id, action=action, outcome="applied")
+
+
+def _stuck(wf: WorkflowExecution) -> str | None:
+    """A case Temporal flags as failing its workflow tasks would never answer: skip it."""
+    return "its workflow task keeps failing" if row(wf)["problems"] else None
 
 
 async def reassign(
@@ -55,7 +68,17 @@ async def reassign(
 ) -> list[Change]:
     """Move every open case of one reviewer to another."""
     changes = []
-    for wf in await find_cases(client, CaseFilter(reviewer=from_id, running_only=True)):
+    for wf in await find_cases(client, CaseFilter(reviewer=from_id, running_only=True), None):
+        if _stuck(wf):
+            changes.append(
+                Change(
+                    case_id=wf.id,
+                    action="assign_reviewer",
+                    outcome="skipped",
+                    detail=_stuck(wf) or "",
+                )
+            )
+            continue
         status = await client.get_workflow_handle(wf.id).query("status", result_type=CaseStatus)
         payload = {
             "actor": _actor(actor_id),
@@ -89,7 +112,8 @@ async def reminder_round(
     round_id = round_id or datetime.now(UTC).strftime("%Y-%m-%d")
     payload = {"actor": _actor(actor_id), "decision_id": f"reminders:{round_id}"}
     changes = []
-    for wf in await find_cases(client, dataclasses.replace(case_filter, running_only=True)):
+    open_cases = dataclasses.replace(case_filter, running_only=True)
+    for wf in await find_cases(client, open_cases, None):
         stage = wf.typed_search_attributes.get(search.CASE_STAGE)
         idle = stage not in DECISIONS["send_reminders"].stages
         changes.append(
@@ -98,7 +122,7 @@ async def reminder_round(
                 wf.id,
                 f"send_reminders round {round_id}",
                 ("send_reminders", payload),
-                skip_because=f"stage {stage} waits for no staff" if idle else None,
+                skip_because=f"stage {stage} waits for no staff" if idle else _stuck(wf),
                 dry_run=dry_run,
             )
         )

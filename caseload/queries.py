@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from temporalio.client import Client, WorkflowExecution
+from temporalio.common import SearchAttributeKey
 
 from domain.decisions import StaffId
 from domain.field_office import FieldOffice
@@ -16,6 +17,10 @@ from workflows import search_attributes as search
 
 WORKFLOW_TYPE = "WorkflowType = 'CaseReviewWorkflow'"
 RUNNING = "ExecutionStatus = 'Running'"
+# Temporal sets this system attribute on a run whose workflow tasks keep failing (a frozen case).
+PROBLEMS = "TemporalReportedProblems"
+_PROBLEMS_KEY = SearchAttributeKey.for_keyword_list(PROBLEMS)
+PAGE_LIMIT = 1000
 _STAFF_ID: TypeAdapter[str] = TypeAdapter(StaffId)
 
 
@@ -37,6 +42,7 @@ class CaseFilter:
     subject_keys: tuple[str, ...] = ()
     """Any of these keys: the A-number's hash under the current and the previous secrets."""
     running_only: bool = False
+    problems: bool = False
 
     def query(self, now: datetime | None = None) -> str:
         clauses = [WORKFLOW_TYPE]
@@ -62,6 +68,8 @@ class CaseFilter:
                 raise ValueError("subject key must be a hex digest")
             listed = ", ".join(f"'{key}'" for key in keys)
             clauses.append(f"{search.SUBJECT_KEY.name} IN ({listed})")
+        if self.problems:
+            clauses.append(f"{PROBLEMS} IS NOT NULL")
         if self.running_only and not self.overdue:
             clauses.append(RUNNING)
         return " AND ".join(clauses)
@@ -88,30 +96,38 @@ def row(wf: WorkflowExecution, now: datetime | None = None) -> dict[str, Any]:
         "finding": attrs.get(search.CASE_FINDING) or "",
         "next_deadline": _iso(deadline) if deadline else "",
         "overdue": bool(running and deadline and deadline < (now or datetime.now(UTC))),
+        "problems": bool(attrs.get(_PROBLEMS_KEY)),
     }
 
 
 async def find_cases(
-    client: Client, case_filter: CaseFilter, limit: int = 1000
+    client: Client, case_filter: CaseFilter, limit: int | None = PAGE_LIMIT
 ) -> list[WorkflowExecution]:
+    """The matching cases, newest first, at most ``limit`` of them (None: all, page by page)."""
     found: list[WorkflowExecution] = []
     async for wf in client.list_workflows(case_filter.query(), limit=limit):
         found.append(wf)
     return found
 
 
-async def counts(client: Client) -> dict[str, dict[str, int]]:
-    """Cases per stage (all) and open cases per field office, one count query each."""
+async def count_cases(client: Client, case_filter: CaseFilter, now: datetime | None = None) -> int:
+    return (await client.count_workflows(case_filter.query(now))).count
 
-    async def count(query: str) -> int:
-        return (await client.count_workflows(query)).count
 
+async def counts(client: Client) -> dict[str, Any]:
+    """Cases per stage (all), open cases per field office and open cases whose workflow task
+    keeps failing, one count query each."""
     stages = list(Stage)
     offices = list(FieldOffice)
     results = await asyncio.gather(
-        *(count(CaseFilter(stage=s).query()) for s in stages),
-        *(count(CaseFilter(office=o, running_only=True).query()) for o in offices),
+        *(count_cases(client, CaseFilter(stage=s)) for s in stages),
+        *(count_cases(client, CaseFilter(office=o, running_only=True)) for o in offices),
+        count_cases(client, CaseFilter(problems=True, running_only=True)),
     )
     by_stage = dict(zip((s.value for s in stages), results[: len(stages)], strict=True))
-    by_office = dict(zip((o.value for o in offices), results[len(stages) :], strict=True))
-    return {"by_stage": by_stage, "open_by_office": {k: v for k, v in by_office.items() if v}}
+    by_office = dict(zip((o.value for o in offices), results[len(stages) : -1], strict=True))
+    return {
+        "by_stage": by_stage,
+        "open_by_office": {k: v for k, v in by_office.items() if v},
+        "with_problems": results[-1],
+    }

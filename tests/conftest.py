@@ -12,14 +12,13 @@ import pytest_asyncio
 from aiohttp import web
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from domain.field_office import FieldOffice
 from security.codec_server import app_from_settings
 from settings import Settings
 from tests.signing import staff_converter, stamp_key_file
 from tests.support import BIN, MailSink, free_port
-from worker import build_worker
+from worker import Workers, build_worker
 from workflows import search_attributes as search
 
 
@@ -113,6 +112,9 @@ async def env(
             # The server suggests continue-as-new early, so a long case crosses runs in seconds.
             "--dynamic-config-value",
             f"limit.historyCount.suggestContinueAsNew={SUGGEST_CONTINUE_AS_NEW_AT}",
+            # A case whose workflow task fails twice running is flagged at once, not after five.
+            "--dynamic-config-value",
+            "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2",
         ],
     ) as environment:
         yield environment
@@ -124,7 +126,7 @@ def client(env: WorkflowEnvironment) -> Client:
 
 
 @pytest_asyncio.fixture(scope="session", autouse=False)
-async def worker(client: Client, settings: Settings) -> AsyncIterator[Worker]:
+async def worker(client: Client, settings: Settings) -> AsyncIterator[Workers]:
     w = build_worker(client, settings)
     async with w:
         yield w

@@ -281,5 +281,38 @@ async def time_skipping_cases(settings: Settings) -> AsyncIterator[WorkflowEnvir
             yield env
 
 
+async def own_namespace(
+    env: WorkflowEnvironment, settings: Settings, namespace: str, **updates: Any
+) -> tuple[Client, Settings]:
+    """A namespace of the test's own (so counts and filters are exact), its search attributes
+    registered, and settings and a client pointed at it that acts as staff (signed)."""
+    from google.protobuf.duration_pb2 import Duration
+    from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
+
+    from tests.signing import staff_converter
+
+    await env.client.workflow_service.register_namespace(
+        RegisterNamespaceRequest(
+            namespace=namespace, workflow_execution_retention_period=Duration(seconds=86400)
+        )
+    )
+    own = settings.model_copy(
+        update={
+            "temporal_address": env.client.service_client.config.target_host,
+            "temporal_namespace": namespace,
+            **updates,
+        }
+    )
+    client = await eventually(
+        lambda: Client.connect(
+            own.temporal_address, namespace=namespace, data_converter=staff_converter(own)
+        ),
+        lambda c: c is not None,
+    )
+    await asyncio.sleep(1)  # the new namespace reaches the frontend's cache
+    await register_search_attributes(client)
+    return client, own
+
+
 def unique(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"

@@ -17,7 +17,7 @@ from temporalio.client import Client
 
 from domain.inquiry import Submission
 from intake import submit
-from settings import Settings
+from settings import Settings, plain
 from tests.signing import staff_converter
 from tests.support import ROOT, MailSink, actor, eventually, free_port, status_of, submission
 from tools.devserver import dev_server_command
@@ -62,8 +62,9 @@ class Cluster:
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(s.smtp_port),
             "ICR_NOTICE_LEDGER": str(s.notice_ledger),
-            "ICR_PAYLOAD_KEYS": s.payload_keys or "",
+            "ICR_PAYLOAD_KEYS": plain(s.payload_keys),
             "ICR_METRICS_ADDRESS": "",
+            "ICR_HEALTH_ADDRESS": "",
             "ICR_STAFF_DIRECTORY": str(s.staff_directory),
             "ICR_STAMP_PUBLIC_KEYS": ",".join(
                 f"{k}:{v}" for k, v in s.stamp_verifying_keys().items()

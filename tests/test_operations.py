@@ -1,7 +1,6 @@
 """Operators' view: search attributes after each transition, the ops CLI's filters, find by
 A-number without sending it, counts, and supervisors' bulk actions."""
 
-import asyncio
 import json
 import operator
 from collections.abc import AsyncIterator
@@ -11,22 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
-from google.protobuf.duration_pb2 import Duration
-from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from caseload.bulk import reassign, reminder_round
 from caseload.queries import CaseFilter, counts, find_cases, subject_filter
-from clients import connect, register_search_attributes
+from clients import connect
 from domain.field_office import FieldOffice
 from domain.stage import Stage
-from settings import Settings
-from tests.signing import staff_converter
+from settings import Settings, plain
 from tests.support import (
     Proc,
     actor,
     eventually,
+    own_namespace,
     run_starter,
     sro_submission,
     start_case,
@@ -48,27 +45,9 @@ async def ops(
 ) -> AsyncIterator[tuple[Client, Settings]]:
     """Its own namespace, so filters can be checked for exactly the right cases, and a worker
     whose field-office reminder comes after one second, so a case is overdue at once."""
-    address = env.client.service_client.config.target_host
-    await env.client.workflow_service.register_namespace(
-        RegisterNamespaceRequest(
-            namespace=NAMESPACE, workflow_execution_retention_period=Duration(seconds=86400)
-        )
+    client, ops_settings = await own_namespace(
+        env, settings, NAMESPACE, field_office_reminder_days=1 / 86400
     )
-    ops_settings = settings.model_copy(
-        update={
-            "temporal_address": address,
-            "temporal_namespace": NAMESPACE,
-            "field_office_reminder_days": 1 / 86400,
-        }
-    )
-    client = await eventually(
-        lambda: Client.connect(
-            address, namespace=NAMESPACE, data_converter=staff_converter(ops_settings)
-        ),
-        lambda c: c is not None,
-    )
-    await asyncio.sleep(1)  # the new namespace becomes usable in the frontend's cache
-    await register_search_attributes(client)
     async with build_worker(client, ops_settings):
         yield client, ops_settings
 
@@ -175,7 +154,7 @@ async def test_ops_filters_find_counts_and_bulk(ops: tuple[Client, Settings]) ->
         CaseFilter(detained=True): {incomplete.id, review_d.id},
         CaseFilter(overdue=True): {local.id},
         CaseFilter(closed_since=started): {closed.id},
-        subject_filter("A555123456", settings.subject_key_secret): {incomplete.id},
+        subject_filter("A555123456", plain(settings.subject_key_secret)): {incomplete.id},
     }
     for case_filter, cases in expected.items():
         got = await eventually(partial(ids, case_filter), partial(operator.eq, cases), timeout=15)
@@ -208,7 +187,9 @@ async def test_ops_filters_find_counts_and_bulk(ops: tuple[Client, Settings]) ->
         return await real(rpc, req, *args, **kwargs)
 
     spy.service_client._rpc_call = recording  # type: ignore[method-assign]
-    found = await find_cases(spy, subject_filter("A-555-123-456", settings.subject_key_secret))
+    found = await find_cases(
+        spy, subject_filter("A-555-123-456", plain(settings.subject_key_secret))
+    )
     assert [wf.id for wf in found] == [incomplete.id]
     assert sent and not any(b"555123456" in r or b"555-123-456" in r for r in sent)
 
@@ -260,7 +241,7 @@ async def cli(settings: Settings, *args: str) -> Proc:
     env = {
         "TEMPORAL_ADDRESS": settings.temporal_address,
         "TEMPORAL_NAMESPACE": settings.temporal_namespace,
-        "ICR_SUBJECT_KEY_SECRET": settings.subject_key_secret,
-        "ICR_PAYLOAD_KEYS": settings.payload_keys or "",
+        "ICR_SUBJECT_KEY_SECRET": plain(settings.subject_key_secret),
+        "ICR_PAYLOAD_KEYS": plain(settings.payload_keys),
     }
     return await run_starter(env, *args)

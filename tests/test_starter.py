@@ -10,7 +10,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from domain.case_id import case_id_for_request
-from settings import Settings
+from settings import Settings, plain
 from tests.conftest import TOKENS
 from tests.support import Proc, wait_stage
 from tests.support import run_starter as starter
@@ -30,7 +30,7 @@ async def run_starter(
     base = {
         "TEMPORAL_ADDRESS": client.service_client.config.target_host,
         "ICR_TASK_QUEUE": settings.task_queue,
-        "ICR_PAYLOAD_KEYS": settings.payload_keys or "",
+        "ICR_PAYLOAD_KEYS": plain(settings.payload_keys),
     }
     return await starter({**base, **(env or {})}, *args, stdin=stdin)
 

@@ -173,6 +173,10 @@ def main() -> None:
         _wait_for_port(smtp_port, "mail sink", sink)
         codec = start("codec-server", [sys.executable, "-m", "security.codec_server"])
         _wait_for_port(codec_port, "codec server", codec)
+        # The namespace's Schedules (daily reminder round, backlog report), as compose's setup.
+        subprocess.run(
+            [sys.executable, "starter.py", "setup"], cwd=ROOT, env=env, check=True, timeout=60
+        )
         start("worker", [sys.executable, "worker.py"])
         print(
             "\nICR local stack is up:\n"
@@ -180,7 +184,10 @@ def main() -> None:
             f"  Temporal Web UI http://localhost:{ui_port}\n"
             f"  Mail sink       smtp://127.0.0.1:{smtp_port}  -> {VAR / 'mail'}/\n"
             f"  Worker          task queue {env.get('ICR_TASK_QUEUE', 'case-review')}, "
-            f"metrics http://{env.get('ICR_METRICS_ADDRESS', '127.0.0.1:9464')}/metrics\n"
+            f"metrics http://{env.get('ICR_METRICS_ADDRESS', '127.0.0.1:9464')}/metrics, "
+            f"health http://{env.get('ICR_HEALTH_ADDRESS', '127.0.0.1:9465')}/health\n"
+            "  Schedules       icr-daily-reminder-round, icr-daily-backlog-report "
+            f"(http://localhost:{ui_port}/namespaces/default/schedules)\n"
             f"  Codec server    http://localhost:{codec_port} (payloads are encrypted with "
             f"{env.get('ICR_PAYLOAD_KEY_FILE') or 'ICR_PAYLOAD_KEYS'})\n"
             f"    staff sign-in http://localhost:{codec_port}/sign-in  (paste your token; "

@@ -12,6 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.notices import NOTICES, Notice, NoticeKind, NoticeOutcome, NoticeRecord
     from workflows.case_log import case_log
     from workflows.metrics import CaseMetrics
+    from workflows.notice_queue import notice_queue
 
 NOTICE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),
@@ -23,6 +24,7 @@ NOTICE_ATTEMPT_TIMEOUT = timedelta(seconds=60)
 NOTICE_HEARTBEAT = timedelta(seconds=30)  # a dead worker's notice is retried within 30 s
 NOTICE_GIVE_UP_AFTER = timedelta(days=3)
 WITHDRAWAL_NOTICE = "withdrawal-notice"
+NOTICE_QUEUE = "notice-task-queue"
 
 
 class NoticeDispatch:
@@ -53,10 +55,14 @@ class NoticeDispatch:
 
     async def send(self, case: CaseFile, notice: Notice) -> None:
         """One notice activity; its outcome, good or bad, goes into the case's notice log."""
+        # Patch "notice-task-queue": notices go to their own queue, held by the server to the
+        # relay's quota; cases that sent one before keep the case queue for those.
+        queue = notice_queue(workflow.info().task_queue) if workflow.patched(NOTICE_QUEUE) else None
         try:
             outcome = await workflow.execute_activity(
                 NOTICES[notice.kind].activity,
                 notice,
+                task_queue=queue,
                 result_type=NoticeOutcome,
                 start_to_close_timeout=NOTICE_ATTEMPT_TIMEOUT,
                 heartbeat_timeout=NOTICE_HEARTBEAT,

@@ -9,10 +9,10 @@ import types
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 from temporalio import workflow
 
-import starter
+import cli_exits
 from domain.decisions import DECISIONS
 from domain.notices import NOTICES
 from domain.roles import Role
@@ -142,6 +142,8 @@ def test_the_notices_are_the_notice_table() -> None:
 
 
 def _shown(default: object) -> str:
+    if isinstance(default, SecretStr):
+        default = default.get_secret_value()
     if default is None or default == "":
         return "\N{EN DASH}"  # the document's "none"
     if isinstance(default, bool):
@@ -172,9 +174,12 @@ def test_the_local_stack_ports_are_the_ones_make_run_reads() -> None:
 
 def test_the_exit_codes_are_the_starters() -> None:
     rows = table("## `starter.py` exit codes")
-    assert set(rows) == {"0", "1", str(starter.EXIT_INVALID), str(starter.EXIT_REJECTED)}
-    assert "invalid input" in rows[str(starter.EXIT_INVALID)][1]
-    assert "refused the decision" in rows[str(starter.EXIT_REJECTED)][1]
+    codes = {name: code for name, code in vars(cli_exits).items() if name.startswith("EXIT_")}
+    assert set(rows) == {str(code) for code in codes.values()}
+    assert "invalid input" in rows[str(cli_exits.EXIT_INVALID)][1]
+    assert "refused the decision" in rows[str(cli_exits.EXIT_REFUSED)][1]
+    assert "partly applied" in rows[str(cli_exits.EXIT_PARTLY_APPLIED)][1]
+    assert "cannot be reached" in rows[str(cli_exits.EXIT_UNREACHABLE)][1]
 
 
 def test_the_workflow_its_query_and_failure_types_are_named() -> None:
