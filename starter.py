@@ -1,5 +1,4 @@
-"""Command line for integrating systems, staff and operators: ``icr …`` or
-``python starter.py …``.
+"""Command line for integrating systems, staff and operators: ``icr`` or ``python starter.py``.
 
 ``icr submit FILE.json`` (``-`` for standard input) prints ``{"case_id", "workflow_id",
 "run_id"}``; invalid input exits 2 naming every offending field. Every failure is one line on

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
-from workflows.schedules import SCHEDULES
 
 from settings import Settings
+from workflows.schedules import SCHEDULES
 from workflows.search_attributes import REGISTRATION
 
 ROOT = Path(__file__).resolve().parent.parent
