@@ -100,14 +100,14 @@ async def cmd_decide(args: argparse.Namespace, settings: Settings) -> int:
     payload = _read_json(args.payload)
     if isinstance(payload, dict):  # the decision names its case (the stamp binds it there)
         payload.setdefault("case_id", args.case_id)
+    client = await connect(settings)
+    handle = await answerable(client, args.case_id)
     if not (staff_token(settings) and settings.codec_endpoint) and not settings.service_key:
         print(
             "note: no ICR_STAFF_TOKEN (or ICR_STAFF_TOKEN_FILE) with ICR_CODEC_ENDPOINT: "
             "the decision goes unsigned and the case will refuse it",
             file=sys.stderr,
         )
-    client = await connect(settings)
-    handle = await answerable(client, args.case_id)
     update = handle.execute_update(args.decision, payload)
     try:
         status = await in_time(args.decision, args.case_id, update)
@@ -259,9 +259,7 @@ def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--detained", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--overdue", action="store_true", help="open, NextDeadline in the past")
     p.add_argument("--closed-since", type=_when, metavar="DATE", help="closed at or after")
-    p.add_argument(
-        "--problems", action="store_true", help="only cases whose workflow task keeps failing"
-    )
+    p.add_argument("--problems", action="store_true", help="only cases whose task keeps failing")
     p.add_argument("--json", action="store_true", help="JSON instead of a table")
 
 
