@@ -26,6 +26,7 @@ from tests.support import (
     actor,
     eventually,
     history_event_types,
+    sro_submission,
     start_case,
     status_of,
     submission,
@@ -189,3 +190,23 @@ async def test_a_flood_of_refused_signals_leaves_the_case_small_and_working(
     runs = [wf async for wf in client.list_workflows(f"WorkflowId = '{handle.id}'")]
     assert len(runs) > 1, "the flood made the case continue as new"
     await finish(handle, client)
+
+
+async def test_closed_cases_answer_their_status_by_replaying_their_history(
+    client: Client, settings: Settings
+) -> None:
+    """A query on a closed case replays its whole history: every patch must land where it did
+    (a patch once asked inside concurrent notice tasks broke this now and then)."""
+    handles = [
+        await start_case(client, settings, data) for data in [submission(), sro_submission()] * 8
+    ]
+    for handle in handles:
+        await wait_open(handle)
+        await finish(handle, client)
+    for handle in handles:
+        assert (await status_of(handle)).closure_reason == "WITHDRAWN"
+
+
+async def wait_open(handle: WorkflowHandle[Any, Any]) -> None:
+    """Past the automatic intake check, where a withdrawal is a decision like any other."""
+    await eventually(lambda: status_of(handle), lambda s: s.stage != "SRO_INTAKE")

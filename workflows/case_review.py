@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.decision_handlers import with_decision_handlers
     from workflows.messages import read_decision
     from workflows.metrics import CaseMetrics
-    from workflows.notice_dispatch import NoticeDispatch
+    from workflows.notice_dispatch import NOTICE_QUEUE, NoticeDispatch
     from workflows.publisher import CasePublisher
     from workflows.refusals import refusal_error
     from workflows.signatures import SIGNED_DECISIONS, judge_signed, remember_stamp
@@ -50,7 +50,7 @@ class CaseReviewWorkflow:
         # recorded before it replay (and run on) as they were, until they continue as new.
         self._signed = workflow.patched(SIGNED_DECISIONS)
         self._metrics = CaseMetrics()
-        self._notices = NoticeDispatch(self._metrics)
+        self._notices = NoticeDispatch(self._metrics, own_queue=workflow.patched(NOTICE_QUEUE))
         self._timer = DeadlineTimer()
         self._publisher = CasePublisher(self._metrics)
         info = workflow.info()

@@ -31,8 +31,11 @@ class NoticeDispatch:
     """Notices leave while the case goes on: a decision that arrives meanwhile is applied at
     once, never queued behind an activity."""
 
-    def __init__(self, metrics: CaseMetrics) -> None:
+    def __init__(self, metrics: CaseMetrics, *, own_queue: bool) -> None:
+        """``own_queue``: the patch "notice-task-queue", decided once when the run begins (a
+        patch asked inside concurrent notice tasks lands at a different point on replay)."""
         self._metrics = metrics
+        self._own_queue = own_queue
         self._sending: list[asyncio.Task[None]] = []
 
     def dispatch(self, case: CaseFile) -> None:
@@ -55,9 +58,9 @@ class NoticeDispatch:
 
     async def send(self, case: CaseFile, notice: Notice) -> None:
         """One notice activity; its outcome, good or bad, goes into the case's notice log."""
-        # Patch "notice-task-queue": notices go to their own queue, held by the server to the
-        # relay's quota; cases that sent one before keep the case queue for those.
-        queue = notice_queue(workflow.info().task_queue) if workflow.patched(NOTICE_QUEUE) else None
+        # Notices go to their own queue, held by the server to the relay's quota; runs begun
+        # before the patch keep the case queue.
+        queue = notice_queue(workflow.info().task_queue) if self._own_queue else None
         try:
             outcome = await workflow.execute_activity(
                 NOTICES[notice.kind].activity,
