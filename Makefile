@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: run test test-quick lint setup clean chromium bench schemas
+.PHONY: run test test-quick lint setup clean chromium postgres bench schemas
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found; set PYTHON=python3.11 or newer" >&2; exit 1; }
@@ -22,15 +22,21 @@ chromium:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The store's tests start their own PostgreSQL 15 server from Debian's package.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql-15 for the store tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; }
+
 run: $(STAMP)
 	$(PY) -m tools.devstack
 
 # pytest exits 5 when it collected nothing: that is a failure, never a pass.
-test: $(STAMP) chromium
+test: $(STAMP) chromium postgres
 	$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected" >&2; exit 1; fi; exit $$rc
 
 # Skips the long tests (browser, faults, fuzzing, 500 cases, a case across runs).
-test-quick: $(STAMP)
+test-quick: $(STAMP) postgres
 	$(PY) -m pytest -m "not slow"
 
 # A benchmark, not a test: writes bench/RESULTS.md (BENCH_CASES, BENCH_OPEN shrink it).

@@ -18,13 +18,14 @@ from activities.postbox import Postbox
 from clients import connect, for_worker, metrics_runtime
 from security.directory import FileStaffDirectory
 from settings import Settings, get_settings
+from store.shared import database_for
 from workflows.case_review import CaseReviewWorkflow
 
 log = structlog.get_logger("icr.worker")
 
 
 def activities_for(settings: Settings) -> Sequence[Callable[..., Any]]:
-    notices = NoticeActivities(Postbox(settings, NoticeLedger(settings.notice_ledger)))
+    notices = NoticeActivities(Postbox(settings, NoticeLedger(database_for(settings))))
     directory = FileStaffDirectory(settings.staff_directory) if settings.staff_directory else None
     policy = PolicyActivities(settings, directory)
     return [*notices.all(), *policy.all()]

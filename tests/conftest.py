@@ -17,6 +17,7 @@ from clients import data_converter
 from domain.field_office import FieldOffice
 from security.codec_server import app_from_settings
 from settings import Settings
+from tests.postgres import postgres_server
 from tests.support import BIN, MailSink, free_port
 from worker import build_worker
 from workflows import search_attributes as search
@@ -124,3 +125,10 @@ async def worker(client: Client, settings: Settings) -> AsyncIterator[Worker]:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """Our own PostgreSQL 15 server, for the store's tests and the gateway's."""
+    with postgres_server() as url:
+        yield url
