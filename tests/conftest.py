@@ -44,6 +44,7 @@ TEST_STAFF = [
     {"id": "supervisor.one", "roles": ["SUPERVISOR"]},
     {"id": "intake.one", "roles": ["INTAKE"]},
     {"id": "sup.lead1", "roles": ["SUPERVISOR"]},
+    {"id": "svc.mailroom", "roles": ["INTAKE"]},  # the mail gateway's service identity
 ]
 
 

@@ -1,0 +1,262 @@
+"""The SRO mailbox end to end: real SMTP into the gateway, a real Temporal dev server and
+worker, the store on a real PostgreSQL, automatic replies read back from a real SMTP sink."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import aiosmtplib
+import pytest
+import pytest_asyncio
+import structlog
+from temporalio.client import Client
+
+from domain.inquiry import Submission
+from intake import submit
+from logs import redact
+from mailroom.answers import Answers
+from mailroom.desk import GATEWAY_ACTOR, CaseDesk
+from mailroom.gateway import Gateway
+from mailroom.letter import message_key
+from mailroom.sorting import Sorter
+from settings import Settings
+from store.shared import Store
+from tests.mail import INQUIRY_FIELDS, REQUESTOR, inquiry, reply
+from tests.support import (
+    PII,
+    MailSink,
+    eventually,
+    free_port,
+    sro_submission,
+    status_of,
+    wait_stage,
+)
+from tests.test_privacy import raw_bytes_of_case
+
+pytestmark = pytest.mark.usefixtures("worker")
+MAILBOX = "sro-inquiries@icr.example"
+
+
+@pytest_asyncio.fixture(scope="module")
+async def gateway(settings: Settings, client: Client, postgres_url: str) -> AsyncIterator[Gateway]:
+    gw_settings = settings.model_copy(
+        update={
+            "database_url": postgres_url,
+            "inbound_smtp_port": free_port(),
+            "inquiry_mailbox": MAILBOX,
+        }
+    )
+
+    async def connect() -> Client:
+        return client
+
+    gw = Gateway(gw_settings, connect, retry_base=0.3)
+    await gw.start()
+    yield gw
+    await gw.stop()
+
+
+async def send(gw: Gateway, message: EmailMessage | bytes, sender: str = REQUESTOR) -> Any:
+    if isinstance(message, bytes):
+        return await aiosmtplib.send(
+            message, sender=sender, recipients=[MAILBOX], hostname="127.0.0.1", port=gw.port
+        )
+    return await aiosmtplib.send(message, hostname="127.0.0.1", port=gw.port)
+
+
+def store_of(gw: Gateway) -> Store:
+    assert gw.store is not None
+    return gw.store
+
+
+async def outcome(gw: Gateway, raw: bytes) -> str:
+    """Wait until the gateway applied the mail; its recorded outcome."""
+    key = message_key(raw)
+    done = await eventually(
+        lambda: store_of(gw).inbox.outcome(key), lambda o: o is not None and o[0] == "done"
+    )
+    assert done is not None and done[1] is not None
+    return done[1]
+
+
+async def test_a_complete_inquiry_starts_a_case_once(
+    gateway: Gateway, client: Client, mail: MailSink
+) -> None:
+    message = inquiry()
+    raw = bytes(message)
+    with structlog.testing.capture_logs() as logs:
+        answer = await send(gateway, raw)
+        assert answer[1].startswith("2.0.0 stored as")
+        result = await outcome(gateway, raw)
+        again = await send(gateway, raw)  # the relay delivers the same mail twice
+    assert again[1] == answer[1]
+    assert result.startswith("started ICR-")
+    case_id = result.split()[1]
+    handle = client.get_workflow_handle(case_id)
+    status = await wait_stage(handle, "SRO_REVIEW")
+    assert status.entry == "SRO_INQUIRY" and status.field_office == "NEW_YORK_CITY"
+    acks = await eventually(
+        lambda: asyncio.sleep(0, mail.to(case_id, REQUESTOR)), lambda m: len(m) == 1
+    )
+    assert acks[0].subject == f"[{case_id}] SRO inquiry received"
+    await asyncio.sleep(1)
+    assert len(mail.to(case_id, REQUESTOR)) == 1, "the duplicate started nothing"
+    # No personal data in the history (raw), the status or the gateway's logs.
+    raw_case = await raw_bytes_of_case(client, case_id)
+    # Log lines as they leave the process: the redact processor drops the bound names.
+    text = str([redact(None, "", dict(e)) for e in logs]) + status.model_dump_json()
+    for item in PII:
+        assert item.encode() not in raw_case, item
+        assert item not in text, item
+
+
+async def test_a_gateway_killed_midway_applies_nothing_twice(
+    gateway: Gateway, client: Client, mail: MailSink
+) -> None:
+    """The sorter dies after applying a mail and before recording it; its lease runs out and
+    the mail is applied again (here by a second sorter on the same store)."""
+    assert gateway.store is not None
+    raw = bytes(inquiry())
+    key = message_key(raw)
+    sorter = Sorter(
+        gateway.store,
+        CaseDesk(gateway.settings, lambda: asyncio.sleep(0, client), GATEWAY_ACTOR),
+        Answers(gateway.settings, gateway.store.ledger),
+    )
+
+    class Killed(BaseException):
+        pass
+
+    async def die(*_: object, **__: object) -> None:
+        raise Killed
+
+    inbox = gateway.store.inbox
+    real_settle = inbox.settle
+    inbox.settle = die  # type: ignore[method-assign]
+    try:
+        await inbox.accept(key, raw)
+        message = await inbox.claim(timedelta(minutes=5))
+        while message is not None and message.message_key != key:  # another test's leftover
+            await real_settle(message.message_key, "skipped by test")
+            message = await inbox.claim(timedelta(minutes=5))
+        assert message is not None
+        with pytest.raises(Killed):
+            await sorter.sort(message)
+    finally:
+        inbox.settle = real_settle  # type: ignore[method-assign]
+    # Time passes: the dead sorter's lease runs out and the running gateway takes it over.
+    await gateway.store.db.execute(
+        "UPDATE inbox SET not_before = $1 WHERE message_key = $2", "2000-01-01", key
+    )
+    result = await outcome(gateway, raw)
+    case_id = result.split()[1]
+    assert result == f"started {case_id}"
+    await wait_stage(client.get_workflow_handle(case_id), "SRO_REVIEW")
+    await asyncio.sleep(1)
+    assert len(mail.to(case_id, REQUESTOR)) == 1, "acknowledged once"
+    assert (await inbox.outcome(key)) == ("done", result)
+
+
+async def test_an_incomplete_inquiry_gets_a_reply_naming_each_item(
+    gateway: Gateway, mail: MailSink
+) -> None:
+    fields = dict(INQUIRY_FIELDS)
+    del fields["Phone"], fields["Local response summary"]
+    fields["Field office"] = "Atlantis"
+    sender = f"someone-{uuid.uuid4().hex[:6]}@example.net"
+    raw = bytes(inquiry(fields, sender=sender))
+    await send(gateway, raw)
+    assert (await outcome(gateway, raw)).startswith("incomplete")
+    replies = await eventually(
+        lambda: asyncio.sleep(0, [r for r in mail.received if sender in r.rcpt_tos]),
+        lambda found: len(found) == 1,
+    )
+    body = replies[0].body
+    assert "- Phone" in body and "- Local response summary" in body
+    assert "- Field office: not one of the 25 ERO field offices" in body
+    assert "Atlantis" not in body and "Maria" not in body, "no value is echoed"
+    assert replies[0].message["Auto-Submitted"] == "auto-replied"
+    assert replies[0].mail_from == "<>", "a null return path: no bounce loops"
+
+
+async def test_a_reply_from_the_requestor_provides_the_missing_information(
+    gateway: Gateway, client: Client, settings: Settings, mail: MailSink
+) -> None:
+    data = sro_submission()
+    del data["subject"]["date_of_birth"]
+    result = await submit(client, Submission.model_validate(data), settings)
+    handle = client.get_workflow_handle(result.case_id)
+    await wait_stage(handle, "AWAITING_INFORMATION")
+    asked = await eventually(
+        lambda: asyncio.sleep(
+            0, [m for m in mail.to(result.case_id, REQUESTOR) if "needed" in m.subject]
+        ),
+        lambda m: len(m) == 1,
+    )
+    answer = reply(
+        result.case_id,
+        "Maria Lopez <Maria.Lopez@example.org>",
+        text="Here it is.\n\nDate of birth: 1988-04-12\n",
+        in_reply_to=asked[0].message_id,
+    )
+    await send(gateway, answer)
+    assert (await outcome(gateway, bytes(answer))).startswith(
+        f"attached {result.case_id} documents=0 information=applied"
+    )
+    status = await wait_stage(handle, "SRO_REVIEW")
+    assert status.missing_items == []
+    assert [h.name for h in status.history][-1] == "provide_information"
+    assert status.history[-1].actor.id == "svc.mailroom"
+
+
+async def test_a_stranger_is_triaged_and_told_nothing(
+    gateway: Gateway, client: Client, settings: Settings, mail: MailSink
+) -> None:
+    data = sro_submission()
+    del data["subject"]["date_of_birth"]
+    result = await submit(client, Submission.model_validate(data), settings)
+    handle = client.get_workflow_handle(result.case_id)
+    await wait_stage(handle, "AWAITING_INFORMATION")
+    before = await status_of(handle)
+    stranger = f"stranger-{uuid.uuid4().hex[:6]}@evil.example"
+    forged = reply(result.case_id, stranger, text="Date of birth: 1970-01-01\n")
+    await send(gateway, forged, sender=stranger)
+    item = await outcome(gateway, bytes(forged))
+    assert item.startswith("triage T-")
+    await asyncio.sleep(1)
+    after = await status_of(handle)
+    assert after.history == before.history and after.stage == "AWAITING_INFORMATION"
+    assert [r for r in mail.received if stranger in r.rcpt_tos] == []
+    listed = await store_of(gateway).triage.list()
+    assert item.split()[1] in [i.item_id for i in listed]
+
+
+async def test_unreadable_mail_is_triaged(gateway: Gateway) -> None:
+    raw = b"Subject: hello\r\nMessage-ID: <" + uuid.uuid4().hex.encode() + b"@x>\r\n\r\nhi\r\n"
+    await send(gateway, raw, sender="who@example.net")
+    assert (await outcome(gateway, raw)).startswith("triage T-")
+
+
+async def test_only_the_mailbox_and_only_25_mb(gateway: Gateway) -> None:
+    with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
+        await aiosmtplib.send(
+            bytes(inquiry()),
+            sender=REQUESTOR,
+            recipients=["postmaster@icr.example"],
+            hostname="127.0.0.1",
+            port=gateway.port,
+        )
+    huge = bytes(inquiry()) + (b"x" * 76 + b"\r\n") * (26 * 1024 * 1024 // 78)
+    with pytest.raises(aiosmtplib.SMTPSenderRefused) as announced:
+        await send(gateway, huge)  # the client announces SIZE: refused at MAIL FROM
+    assert announced.value.code == 552
+    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=gateway.port) as smtp:
+        await smtp.mail(REQUESTOR)  # no SIZE: refused once the data passes the limit
+        await smtp.rcpt(MAILBOX)
+        with pytest.raises(aiosmtplib.SMTPDataError) as streamed:
+            await smtp.data(huge)
+    assert streamed.value.code == 552
+    assert await store_of(gateway).inbox.accept(message_key(huge), b"probe"), "never stored"
