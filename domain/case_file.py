@@ -22,8 +22,10 @@ from domain.decisions import (
     AssignReviewer,
     Decision,
     ProvideInformation,
+    ReceiveDocuments,
     RecordConsultationResponse,
     RecordDetermination,
+    RecordDocumentRead,
     RecordLocalResponse,
     Refusal,
     RequestConsultation,
@@ -31,6 +33,7 @@ from domain.decisions import (
     SubmitSroInquiry,
     Withdraw,
 )
+from domain.documents import DocumentRead, DocumentRef
 from domain.inquiry import LocalResponse, Submission
 from domain.notices import (
     NOTICES,
@@ -80,6 +83,8 @@ class CaseFile(BaseModel):
     applied: dict[str, AppliedDecision] = {}
     staff: StaffSnapshot | None = None
     disclosures: list[Disclosure] = []
+    documents: list[DocumentRef] = []
+    document_reads: list[DocumentRead] = []
     missing_notices_sent: int = 0
     history_dropped: int = 0
     rejected_dropped: int = 0
@@ -204,6 +209,13 @@ class CaseFile(BaseModel):
                 self.notes.append(Note(at=now, actor=decision.actor, text=decision.text))
                 self.notes, dropped = bounds.keep_newest(self.notes, bounds.MAX_NOTES)
                 self.notes_dropped += dropped
+            case ReceiveDocuments():
+                known = {d.document_id for d in self.documents}
+                self.documents += [d for d in decision.documents if d.document_id not in known]
+            case RecordDocumentRead():
+                self.document_reads.append(
+                    DocumentRead(document_id=decision.document_id, reader=decision.reader, at=now)
+                )
             case SendReminders():
                 key = self._reminder_round(decision, now)
                 due = [t for t in self.tasks if t.on_due is OnDue.REMIND] if key else []

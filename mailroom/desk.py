@@ -8,7 +8,7 @@ where a payload leaves the gateway for a case.
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.inquiry import Submission
@@ -95,6 +95,16 @@ class CaseDesk:
         except RPCError as exc:
             raise self._translate(exc) from None
 
+    async def status(self, case_id: str) -> object:
+        """The case's status query (no personal data), as plain JSON."""
+        handle = (await self.client()).get_workflow_handle(case_id)
+        try:
+            return await handle.query("status")
+        except WorkflowQueryFailedError:
+            raise NoSuchCase("the case cannot answer") from None
+        except RPCError as exc:
+            raise self._translate(exc) from None
+
     async def correspondent(self, case_id: str, address: str) -> str | None:
         """Which correspondent of the case ``address`` is (REQUESTOR, REPRESENTATIVE) or None.
 
@@ -104,6 +114,8 @@ class CaseDesk:
         handle = (await self.client()).get_workflow_handle(case_id)
         try:
             role: str | None = await handle.query("correspondent_of", address)
+        except WorkflowQueryFailedError:
+            raise NoSuchCase("the case cannot answer") from None
         except RPCError as exc:
             raise self._translate(exc) from None
         return role

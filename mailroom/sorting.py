@@ -124,7 +124,7 @@ class Sorter:
 
     async def _hand_over(
         self, case_id: str, message: InboxMessage, filed: list[Filed], source: str
-    ) -> None:
+    ) -> None:  # source: a DocumentSource value
         """The case records what came: references only, once per mail."""
         if not filed:
             return
@@ -136,11 +136,15 @@ class Sorter:
                 "size": f.document.size,
                 "sha256": f.document.sha256,
                 "received_at": message.received_at.isoformat(),
+                "source": source,
             }
             for f in filed
         ]
         decision_id = f"mail-{_short(message.message_key)}-documents"
-        await self._desk.receive_documents(case_id, source, refs, decision_id)
+        try:
+            await self._desk.receive_documents(case_id, source, refs, decision_id)
+        except DecisionRefused as exc:  # a closed case: the bytes stay stored, unreferenced
+            log.warning("mailroom.documents_refused", case_id=case_id, reason=str(exc))
 
     async def _reply(self, message: InboxMessage, letter: Letter) -> tuple[str, bool]:
         """Attach to the case only when the sender is its requestor or representative."""

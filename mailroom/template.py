@@ -137,8 +137,10 @@ def read_inquiry(
 ) -> Reading:
     """``form``: the attached authorization (its kind and stored document id), if any."""
     reading = Reading()
-    reading.missing = [label for label in REQUIRED if label not in fields]
     represented = any(label in fields for label in REPRESENTATIVE)
+    # A representative is the requestor: their own phone and e-mail are the contact.
+    own_contact = ("Phone", "Email") if represented else ()
+    reading.missing = [x for x in REQUIRED if x not in fields and x not in own_contact]
     if represented:
         reading.missing += [label for label in REPRESENTATIVE[:3] if label not in fields]
         if form is None:
@@ -164,7 +166,12 @@ def read_inquiry(
         rep = data["representative"]
         assert form is not None
         rep["authorization"] = {"form": form[0].value, "document_ref": form[1]}
-        data["requestor"].update(kind="REPRESENTATIVE", name=rep["name"])
+        data["requestor"] = {
+            "kind": "REPRESENTATIVE",
+            "name": rep["name"],
+            "phone": rep["phone"],
+            "email": rep["email"],
+        }
     else:
         data["requestor"].update(
             kind="SELF", name=f"{subject['given_name']} {subject['family_name']}"

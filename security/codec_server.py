@@ -20,6 +20,7 @@ from temporalio.api.common.v1 import Payloads
 
 import logs
 from security.codec import EncryptionCodec, UndecryptablePayload
+from security.document_reading import DocumentReading, sign_ins
 from security.keys import KeyRing
 from settings import Settings, get_settings
 
@@ -39,15 +40,26 @@ def _cors_headers(origin: str) -> dict[str, str]:
     }
 
 
-def make_app(keys: KeyRing, tokens: list[str], ui_origin: str) -> web.Application:
+def make_app(
+    keys: KeyRing,
+    tokens: list[str],
+    ui_origin: str,
+    documents: DocumentReading | None = None,
+) -> web.Application:
     codec = EncryptionCodec(keys)
-    allowed = [t for t in tokens if t]
+    people = sign_ins(tokens)
+    allowed = list(people)
 
-    def authorized(request: web.Request) -> bool:
+    def signed_in(request: web.Request) -> str | None:
+        """Who the request's token signs in, or None."""
         header = request.headers.get("Authorization", "")
         offered = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
         offered = offered or request.cookies.get(COOKIE, "")
-        return bool(offered) and any(hmac.compare_digest(offered, t) for t in allowed)
+        match = [t for t in allowed if offered and hmac.compare_digest(offered, t)]
+        return people[match[0]] if match else None
+
+    def authorized(request: web.Request) -> bool:
+        return signed_in(request) is not None
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -58,7 +70,8 @@ def make_app(keys: KeyRing, tokens: list[str], ui_origin: str) -> web.Applicatio
         cors = _cors_headers(ui_origin) if origin else {}
         if request.method == "OPTIONS":
             return web.Response(status=204, headers=cors)
-        if request.path in ("/encode", "/decode") and not authorized(request):
+        guarded = request.path in ("/encode", "/decode") or request.path.startswith("/documents/")
+        if guarded and not authorized(request):
             log.warning("security.codec_refused", reason="missing or wrong token")
             return web.json_response({"error": "staff token required"}, status=401, headers=cors)
         response = await handler(request)
@@ -93,6 +106,12 @@ def make_app(keys: KeyRing, tokens: list[str], ui_origin: str) -> web.Applicatio
         response.set_cookie(COOKIE, token, httponly=True, samesite="Lax", max_age=8 * 3600)
         raise response
 
+    async def document(request: web.Request) -> web.StreamResponse:
+        reader = signed_in(request)
+        if documents is None or reader is None:
+            return web.json_response({"error": "documents are not served here"}, status=404)
+        return await documents.serve(request, reader)
+
     async def health(_: web.Request) -> web.StreamResponse:
         return web.json_response({"ok": True})
 
@@ -104,6 +123,7 @@ def make_app(keys: KeyRing, tokens: list[str], ui_origin: str) -> web.Applicatio
             web.route("OPTIONS", "/{tail:.*}", health),
             web.get("/login", login),
             web.get("/health", health),
+            web.get("/documents/{case_id}/{document_id}", document),
         ]
     )
     return app
@@ -116,7 +136,7 @@ def app_from_settings(settings: Settings) -> web.Application:
     tokens = [t.strip() for t in settings.codec_tokens.split(",") if t.strip()]
     if not tokens:
         raise SystemExit("the codec server needs ICR_CODEC_TOKENS (staff tokens)")
-    return make_app(keys, tokens, settings.codec_ui_origin)
+    return make_app(keys, tokens, settings.codec_ui_origin, DocumentReading(settings))
 
 
 async def serve(settings: Settings) -> None:

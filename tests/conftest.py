@@ -45,6 +45,7 @@ TEST_STAFF = [
     {"id": "intake.one", "roles": ["INTAKE"]},
     {"id": "sup.lead1", "roles": ["SUPERVISOR"]},
     {"id": "svc.mailroom", "roles": ["INTAKE"]},  # the mail gateway's service identity
+    {"id": "svc.codec", "roles": ["INTAKE"]},  # records document reads
 ]
 
 

@@ -2,29 +2,34 @@
 worker, the store on a real PostgreSQL, automatic replies read back from a real SMTP sink."""
 
 import asyncio
+import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
+import aiohttp
 import aiosmtplib
 import pytest
 import pytest_asyncio
 import structlog
+from aiohttp import web
 from temporalio.client import Client
 
 from domain.inquiry import Submission
-from intake import submit
+from intake import Submitted, submit
 from logs import redact
 from mailroom.answers import Answers
 from mailroom.desk import GATEWAY_ACTOR, CaseDesk
 from mailroom.gateway import Gateway
 from mailroom.letter import message_key
 from mailroom.sorting import Sorter
+from security.codec_server import make_app
+from security.document_reading import DocumentReading
 from settings import Settings
 from store.shared import Store
-from tests.mail import INQUIRY_FIELDS, REQUESTOR, inquiry, reply
+from tests.mail import INQUIRY_FIELDS, REQUESTOR, inquiry, odd_mime, pdf_bytes, reply
 from tests.support import (
     PII,
     MailSink,
@@ -260,3 +265,154 @@ async def test_only_the_mailbox_and_only_25_mb(gateway: Gateway) -> None:
             await smtp.data(huge)
     assert streamed.value.code == 552
     assert await store_of(gateway).inbox.accept(message_key(huge), b"probe"), "never stored"
+
+
+@pytest_asyncio.fixture(scope="module")
+async def documents_url(gateway: Gateway, client: Client) -> AsyncIterator[str]:
+    """A codec server on the gateway's store; ``sro.one`` signs in with token ``tok-sro``."""
+    s = gateway.settings
+    keys = s.keyring()
+    assert keys is not None
+    reading = DocumentReading(s, client)
+    runner = web.AppRunner(make_app(keys, ["sro.one=tok-sro", "bare-token"], "http://ui", reading))
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield f"http://127.0.0.1:{port}/documents"
+    await runner.cleanup()
+    await reading.close()
+
+
+async def in_review(client: Client, settings: Settings) -> tuple[Submitted, Any]:
+    """A case started from JSON, in SRO review: any correspondent's mail may come."""
+    result = await submit(client, Submission.model_validate(sro_submission()), settings)
+    handle = client.get_workflow_handle(result.case_id)
+    await wait_stage(handle, "SRO_REVIEW")
+    return result, handle
+
+
+async def test_a_reply_with_a_pdf_files_a_document_staff_can_read(
+    gateway: Gateway, client: Client, settings: Settings, documents_url: str
+) -> None:
+    result, handle = await in_review(client, settings)
+    pdf = pdf_bytes()
+    answer = reply(
+        result.case_id, REQUESTOR, attachments=[(pdf, "application/pdf", "Maria-passport.pdf")]
+    )
+    await send(gateway, answer)
+    assert await outcome(gateway, bytes(answer)) == f"attached {result.case_id} documents=1"
+    status = await eventually(lambda: status_of(handle), lambda s: len(s.documents) == 1)
+    doc = status.documents[0]
+    assert (doc.kind, doc.content_type, doc.size, doc.source) == (
+        "OTHER",
+        "application/pdf",
+        len(pdf),
+        "REQUESTOR",
+    )
+    assert doc.sha256 == hashlib.sha256(pdf).hexdigest()
+    assert "passport" not in status.model_dump_json(), "no file name in the status"
+    url = f"{documents_url}/{result.case_id}/{doc.document_id}"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as anonymous:
+            assert anonymous.status == 401
+        async with http.get(url, headers={"Authorization": "Bearer tok-sro"}) as got:
+            assert got.status == 200, await got.text()
+            body = await got.read()
+            assert got.headers["Content-Type"] == "application/pdf"
+            assert got.headers["X-Content-Type-Options"] == "nosniff"
+        other = f"{documents_url}/{result.case_id}/DOC-{'A' * 24}"
+        async with http.get(other, headers={"Authorization": "Bearer tok-sro"}) as missing:
+            assert missing.status == 404
+    assert hashlib.sha256(body).hexdigest() == doc.sha256
+    status = await status_of(handle)
+    assert [(r.document_id, r.reader) for r in status.document_reads] == [
+        (doc.document_id, "sro.one")
+    ]
+    # The same document from another case's id: not listed there, not served.
+    second = await submit(client, Submission.model_validate(sro_submission()), settings)
+    async with aiohttp.ClientSession() as http:
+        wrong_case = f"{documents_url}/{second.case_id}/{doc.document_id}"
+        async with http.get(wrong_case, headers={"Authorization": "Bearer tok-sro"}) as got:
+            assert got.status == 404
+
+
+async def test_a_stranger_s_pdf_is_triaged_not_attached(
+    gateway: Gateway, client: Client, settings: Settings, mail: MailSink
+) -> None:
+    result, handle = await in_review(client, settings)
+    stranger = f"x-{uuid.uuid4().hex[:6]}@evil.example"
+    forged = reply(
+        result.case_id, stranger, attachments=[(pdf_bytes(), "application/pdf", "g-28.pdf")]
+    )
+    await send(gateway, forged, sender=stranger)
+    assert (await outcome(gateway, bytes(forged))).startswith("triage T-")
+    await asyncio.sleep(1)
+    assert (await status_of(handle)).documents == []
+    assert [r for r in mail.received if stranger in r.rcpt_tos] == []
+
+
+async def test_odd_mime_from_the_requestor_keeps_the_good_part(
+    gateway: Gateway, client: Client, settings: Settings, mail: MailSink
+) -> None:
+    result, handle = await in_review(client, settings)
+    pdf = pdf_bytes()
+    raw = odd_mime(result.case_id, REQUESTOR, pdf)
+    await send(gateway, raw)
+    assert await outcome(gateway, raw) == f"attached {result.case_id} documents=1"
+    status = await eventually(lambda: status_of(handle), lambda s: len(s.documents) == 1)
+    assert status.documents[0].sha256 == hashlib.sha256(pdf).hexdigest()
+    told = await eventually(
+        lambda: asyncio.sleep(
+            0,
+            [
+                r
+                for r in mail.received
+                if r.subject == "Attachments not accepted"
+                and REQUESTOR in r.rcpt_tos
+                and "application/zip" in r.body
+            ],
+        ),
+        lambda found: len(found) == 1,
+    )
+    assert "broken base64" in told[0].body and "not opened" in told[0].body
+
+
+async def test_a_representative_s_inquiry_points_its_authorization_at_the_form(
+    gateway: Gateway, client: Client, mail: MailSink
+) -> None:
+    rep = f"dana-{uuid.uuid4().hex[:6]}@lawfirm.example.org"
+    fields = dict(
+        INQUIRY_FIELDS,
+        **{
+            "Representative name": "Dana Advocate",
+            "Representative email": rep,
+            "Representative phone": "+1 415 555 0188",
+            "Representative organization": "Advocates LLP",
+        },
+    )
+    form, photo = pdf_bytes(), b"\x89PNG\r\n\x1a\n" + uuid.uuid4().bytes * 40
+    message = inquiry(
+        fields,
+        sender=rep,
+        attachments=[(form, "application/pdf", "G-28.pdf"), (photo, "image/png", "id.png")],
+    )
+    await send(gateway, message, sender=rep)
+    result = await outcome(gateway, bytes(message))
+    case_id = result.split()[1]
+    handle = client.get_workflow_handle(case_id)
+    status = await eventually(lambda: status_of(handle), lambda s: len(s.documents) == 2)
+    assert [(d.kind, d.content_type, d.source) for d in status.documents] == [
+        ("G-28", "application/pdf", "INQUIRY"),
+        ("OTHER", "image/png", "INQUIRY"),
+    ]
+    submission = await handle.query("correspondent_of", rep)
+    assert submission == "REQUESTOR", "the representative wrote, and is the requestor"
+    # The authorization in the case's input points at the stored form.
+    history = await handle.fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    decoded = await client.data_converter.decode(started.input.payloads, [Submission])
+    sub = Submission.model_validate(decoded[0])
+    assert sub.representative is not None and sub.representative.authorization is not None
+    assert sub.representative.authorization.document_ref == status.documents[0].document_id
+    acks = await eventually(lambda: asyncio.sleep(0, mail.to(case_id, rep)), lambda m: len(m) == 1)
+    assert acks[0].subject == f"[{case_id}] SRO inquiry received"
