@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
+import aiosmtplib
 from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
@@ -27,6 +28,8 @@ from domain.field_office import FieldOffice
 from domain.inquiry import Submission
 from domain.stage import Stage
 from intake import SubmissionConflict, submit
+from mailroom import triage_desk
+from mailroom.example import example_inquiry
 from settings import Settings, get_settings
 
 EXIT_INVALID = 2
@@ -194,6 +197,34 @@ async def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
     return _changes(changes, args.json)
 
 
+async def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        if args.action == "list":
+            items = await triage_desk.list_items(settings, everything=args.all)
+            print(triage_desk.as_json(items))
+        elif args.action == "show":
+            print(await triage_desk.show_item(settings, args.item_id))
+        else:
+            if not (args.case_id and args.actor):
+                raise InputError(["triage assign needs ITEM_ID CASE_ID --actor STAFF_ID"])
+            outcome = await triage_desk.assign_item(
+                settings, args.item_id, args.case_id, args.actor
+            )
+            print(outcome)
+    except triage_desk.TriageError as exc:
+        raise InputError([f"triage: {exc}"]) from None
+    return 0
+
+
+async def cmd_mail_example(args: argparse.Namespace, settings: Settings) -> int:
+    """Send the README's example inquiry to the local gateway (no swaks needed)."""
+    message = example_inquiry(settings.inquiry_mailbox)
+    host, port = args.host or settings.inbound_smtp_host, args.port or settings.inbound_smtp_port
+    _, answer = await aiosmtplib.send(message, hostname=host, port=port)
+    print(f"{host}:{port} answered: {answer}")
+    return 0
+
+
 def _when(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
@@ -246,6 +277,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="list what would change")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_reassign)
+    p = sub.add_parser("triage", help="mail the gateway could not attach: list, show, assign")
+    p.add_argument("action", choices=["list", "show", "assign"])
+    p.add_argument("item_id", nargs="?", default="")
+    p.add_argument("case_id", nargs="?", default="")
+    p.add_argument("--actor", help="assign: the intake staff id attaching it")
+    p.add_argument("--all", action="store_true", help="list: assigned items too")
+    p.set_defaults(run=cmd_triage)
+    p = sub.add_parser("mail-example", help="send the example inquiry e-mail to the gateway")
+    p.add_argument("--host", help="default ICR_INBOUND_SMTP_HOST")
+    p.add_argument("--port", type=int, help="default ICR_INBOUND_SMTP_PORT")
+    p.set_defaults(run=cmd_mail_example)
     p = sub.add_parser("remind", help="a reminder round for the selected open cases")
     _filters(p)
     p.add_argument("--actor", required=True, help="the supervisor's staff id")

@@ -157,10 +157,12 @@ class Sorter:
             if role:
                 case_id = candidate
                 break
-        if (
-            case_id is None or role is None
-        ):  # a stranger, or no such case: the sender is told nothing
+        if case_id is None or role is None:  # a stranger, or no such case: told nothing
             return await self._triage(message, "sender is not a correspondent of the case"), True
+        return await self.attach(message, letter, case_id, source=role), False
+
+    async def attach(self, message: InboxMessage, letter: Letter, case_id: str, source: str) -> str:
+        """Fields become provide_information, attachments documents (also triage's assign)."""
         fields = read_fields(letter.text)
         filed = await self._file(letter, fields.get(FORM_LABEL, ""))
         info = information_from(fields)
@@ -177,10 +179,10 @@ class Sorter:
                 outcome += " information=applied"
             except DecisionRefused:
                 outcome += " information=refused"
-        await self._hand_over(case_id, message, filed, source=role)
+        await self._hand_over(case_id, message, filed, source=source)
         if letter.refused:
             await self._answers.refused(letter, message.message_key, letter.refused)
-        return outcome, False
+        return outcome
 
     async def _inquiry(self, message: InboxMessage, letter: Letter, fields: dict[str, str]) -> str:
         represented = any(label in fields for label in REPRESENTATIVE)

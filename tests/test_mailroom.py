@@ -3,6 +3,7 @@ worker, the store on a real PostgreSQL, automatic replies read back from a real 
 
 import asyncio
 import hashlib
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -22,6 +23,7 @@ from intake import Submitted, submit
 from logs import redact
 from mailroom.answers import Answers
 from mailroom.desk import GATEWAY_ACTOR, CaseDesk
+from mailroom.example import example_inquiry
 from mailroom.gateway import Gateway
 from mailroom.letter import message_key
 from mailroom.sorting import Sorter
@@ -35,6 +37,7 @@ from tests.support import (
     MailSink,
     eventually,
     free_port,
+    run_starter,
     sro_submission,
     status_of,
     wait_stage,
@@ -416,3 +419,63 @@ async def test_a_representative_s_inquiry_points_its_authorization_at_the_form(
     assert sub.representative.authorization.document_ref == status.documents[0].document_id
     acks = await eventually(lambda: asyncio.sleep(0, mail.to(case_id, rep)), lambda m: len(m) == 1)
     assert acks[0].subject == f"[{case_id}] SRO inquiry received"
+
+
+def starter_env(gateway: Gateway, client: Client) -> dict[str, str]:
+    s = gateway.settings
+    return {
+        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "ICR_TASK_QUEUE": s.task_queue,
+        "ICR_PAYLOAD_KEYS": s.payload_keys or "",
+        "ICR_DATABASE_URL": s.database_url or "",
+        "ICR_INBOUND_SMTP_PORT": str(gateway.port),
+        "ICR_INQUIRY_MAILBOX": s.inquiry_mailbox,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(s.smtp_port),
+    }
+
+
+async def test_intake_staff_list_show_and_assign_triage(
+    gateway: Gateway, client: Client, settings: Settings
+) -> None:
+    result, handle = await in_review(client, settings)
+    stranger = f"lawyer-{uuid.uuid4().hex[:6]}@newfirm.example"
+    pdf = pdf_bytes()
+    mail = reply(result.case_id, stranger, attachments=[(pdf, "application/pdf", "statement.pdf")])
+    await send(gateway, mail, sender=stranger)
+    item_id = (await outcome(gateway, bytes(mail))).split()[1]
+    env = starter_env(gateway, client)
+    listed = await run_starter(env, "triage", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert item_id in [i["item_id"] for i in json.loads(listed.stdout)]
+    assert stranger not in listed.stdout, "the list names no one"
+    shown = await run_starter(env, "triage", "show", item_id)
+    assert shown.returncode == 0 and stranger in shown.stdout and result.case_id in shown.stdout
+    bad = await run_starter(env, "triage", "assign", "T-NOPE", result.case_id, "--actor", "x")
+    assert bad.returncode == 2 and "is not open" in bad.stderr
+    assigned = await run_starter(
+        env, "triage", "assign", item_id, result.case_id, "--actor", "intake.one"
+    )
+    assert assigned.returncode == 0, assigned.stderr
+    status = await eventually(lambda: status_of(handle), lambda s: len(s.documents) == 1)
+    assert status.documents[0].source == "TRIAGE"
+    assert status.documents[0].sha256 == hashlib.sha256(pdf).hexdigest()
+    assert status.history[-1].actor.id == "intake.one"
+    again = await run_starter(
+        env, "triage", "assign", item_id, result.case_id, "--actor", "intake.one"
+    )
+    assert again.returncode == 2, "assigned once"
+
+
+async def test_mail_example_starts_the_readme_case_once(gateway: Gateway, client: Client) -> None:
+    env = starter_env(gateway, client)
+    first = await run_starter(env, "mail-example")
+    assert first.returncode == 0 and "2.0.0 stored as" in first.stdout, first.stderr
+    raw = bytes(example_inquiry(MAILBOX))
+    result = await outcome(gateway, raw)
+    assert result.startswith("started ICR-"), result
+    case_id = result.split()[1]
+    status = await wait_stage(client.get_workflow_handle(case_id), "SRO_REVIEW")
+    assert [d.kind for d in status.documents] == ["G-28"]
+    second = await run_starter(env, "mail-example")
+    assert second.returncode == 0 and second.stdout == first.stdout
