@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     inquiry_mailbox: str = Field(
         "sro-inquiries@icr.example", validation_alias=_env("ICR_INQUIRY_MAILBOX")
     )
+    # The authserv-id of the agency's relay: when set, a reply is attached only if the relay's
+    # Authentication-Results says DMARC passed for its From domain; anything else is triaged.
+    inbound_authserv_id: str | None = Field(None, validation_alias=_env("ICR_INBOUND_AUTHSERV_ID"))
     inbound_max_bytes: int = Field(
         25 * 1024 * 1024, ge=1024, validation_alias=_env("ICR_INBOUND_MAX_BYTES")
     )

@@ -2,6 +2,7 @@
 stores it; the sorter applies it to cases, as the gateway's service identity."""
 
 import asyncio
+import logging
 import signal
 from collections.abc import Awaitable, Callable
 
@@ -40,7 +41,11 @@ class Gateway:
         wake = asyncio.Event()
         desk = CaseDesk(self.settings, self._connect, GATEWAY_ACTOR)
         sorter = Sorter(
-            self.store, desk, Answers(self.settings, self.store.ledger), self._retry_base
+            self.store,
+            desk,
+            Answers(self.settings, self.store.ledger),
+            self._retry_base,
+            self.settings.inbound_authserv_id,
         )
         self._server = await open_front_door(self.settings, self.store.inbox, wake)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -72,6 +77,8 @@ async def serve(settings: Settings) -> None:
 def main() -> None:
     settings = get_settings()
     logs.configure(settings.log_format, settings.log_level)
+    # aiosmtpd logs what a client typed at INFO; a sender could type anything, data included.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     asyncio.run(serve(settings))
 
 

@@ -77,16 +77,45 @@ class Letter:
 
 
 def message_key(raw: bytes) -> str:
-    """The inbox key: the Message-ID when there is a sane one (a relay's retry keeps it), else
-    the bytes themselves."""
+    """The inbox key: the Message-ID with From and Date when there is a sane one (a relay's
+    retry keeps all three; another sender reusing the Message-ID does not collide), else the
+    bytes themselves."""
     try:
         headers = email.message_from_bytes(re.split(rb"\r?\n\r?\n", raw[:65536], maxsplit=1)[0])
         mid = _header(headers, "Message-ID").strip()
+        who = _header(headers, "From").strip() + "\0" + _header(headers, "Date").strip()
     except Exception:  # any bytes at all: fall back to their hash
-        mid = ""
+        mid = who = ""
     if _MESSAGE_ID.fullmatch(mid):
-        return "mid:" + hashlib.sha256(mid.encode("utf-8", "replace")).hexdigest()
+        return "mid:" + hashlib.sha256(f"{mid}\0{who}".encode("utf-8", "replace")).hexdigest()
     return "raw:" + hashlib.sha256(raw).hexdigest()
+
+
+def sender_verified(raw: bytes, authserv_id: str) -> bool:
+    """Whether the trusted relay (``authserv_id``) says DMARC passed for the From domain.
+
+    Only the topmost Authentication-Results header counts, and only if it is the relay's: the
+    relay prepends its own and removes any that claim its name (RFC 8601), so one a sender
+    wrote sits below it and is never read.
+    """
+    message = email.message_from_bytes(re.split(rb"\r?\n\r?\n", raw[:262144], maxsplit=1)[0])
+    try:
+        results = message.get_all("Authentication-Results") or []
+    except (HeaderParseError, ValueError, TypeError):
+        return False
+    if not results:
+        return False
+    top = " ".join(str(results[0]).split())
+    serv, _, verdicts = top.partition(";")
+    if serv.strip().split()[0:1] != [authserv_id]:
+        return False
+    sender = _sender(message)
+    domain = sender.rpartition("@")[2] if sender else ""
+    for verdict in verdicts.split(";"):
+        words = verdict.strip().lower().split()
+        if words[:1] == ["dmarc=pass"] and f"header.from={domain}" in words:
+            return bool(domain)
+    return False
 
 
 def _header(message: Message, name: str) -> str:

@@ -16,7 +16,7 @@ import structlog
 from domain.inquiry import AuthorizationForm
 from mailroom.answers import Answers
 from mailroom.desk import CaseDesk, CaseUnavailable, DecisionRefused, NoSuchCase
-from mailroom.letter import Attachment, Letter, read_letter
+from mailroom.letter import Attachment, Letter, read_letter, sender_verified
 from mailroom.template import (
     FORM_LABEL,
     REPRESENTATIVE,
@@ -55,8 +55,15 @@ def _form_kind(attachment: Attachment, said: str) -> str:
 
 class Sorter:
     def __init__(
-        self, store: Store, desk: CaseDesk, answers: Answers, retry_base: float = 5.0
+        self,
+        store: Store,
+        desk: CaseDesk,
+        answers: Answers,
+        retry_base: float = 5.0,
+        authserv_id: str | None = None,
     ) -> None:
+        """``authserv_id``: trust replies only with the relay's DMARC pass (production)."""
+        self._authserv_id = authserv_id
         self._store = store
         self._desk = desk
         self._answers = answers
@@ -101,6 +108,8 @@ class Sorter:
         except Exception:  # the parser records defects; this is the net under it
             return await self._triage(message, "unreadable"), True
         if letter.case_ids:
+            if self._authserv_id and not sender_verified(message.raw, self._authserv_id):
+                return await self._triage(message, "sender not verified by the relay"), True
             return await self._reply(message, letter)
         fields = read_fields(letter.text)
         if not fields:

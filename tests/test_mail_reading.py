@@ -4,7 +4,7 @@ that is odd, broken or hostile."""
 import secrets
 
 from domain.inquiry import AuthorizationForm
-from mailroom.letter import message_key, read_letter
+from mailroom.letter import message_key, read_letter, sender_verified
 from mailroom.template import FORM_ITEM, read_fields, read_inquiry
 from tests.mail import INQUIRY_FIELDS, body_of, inquiry, odd_mime, pdf_bytes, reply
 
@@ -123,3 +123,22 @@ def test_any_bytes_at_all_read_without_error() -> None:
 def test_message_key_follows_the_message_id() -> None:
     first = bytes(inquiry())
     assert message_key(first) == message_key(first.replace(b"Dear SRO", b"Dear Sir"))
+
+
+def _with_results(*headers: str) -> bytes:
+    raw = bytes(reply(CASE, "Maria <maria.lopez@example.org>"))
+    return "".join(f"Authentication-Results: {h}\r\n" for h in headers).encode() + raw
+
+
+def test_a_reply_counts_as_verified_only_on_the_relay_s_own_dmarc_pass() -> None:
+    relay = "relay.icr.example"
+    good = (
+        "relay.icr.example; spf=pass smtp.mailfrom=example.org; dmarc=pass header.from=example.org"
+    )
+    assert sender_verified(_with_results(good), relay)
+    assert not sender_verified(bytes(reply(CASE, "maria.lopez@example.org")), relay)
+    failed = "relay.icr.example; dmarc=fail header.from=example.org"
+    assert not sender_verified(_with_results(failed, good), relay), "a forged one below"
+    assert not sender_verified(_with_results("other.example; " + good.split("; ", 1)[1]), relay)
+    other_domain = "relay.icr.example; dmarc=pass header.from=evil.example"
+    assert not sender_verified(_with_results(other_domain), relay)

@@ -479,3 +479,41 @@ async def test_mail_example_starts_the_readme_case_once(gateway: Gateway, client
     assert [d.kind for d in status.documents] == ["G-28"]
     second = await run_starter(env, "mail-example")
     assert second.returncode == 0 and second.stdout == first.stdout
+
+
+async def test_behind_a_relay_a_forged_from_is_triaged(
+    client: Client, settings: Settings, tmp_path: Any
+) -> None:
+    """A stranger who writes the requestor's address into From: the relay's DMARC verdict
+    decides, and without a pass the mail waits in triage."""
+    own = settings.model_copy(
+        update={
+            "inbound_smtp_port": free_port(),
+            "inquiry_mailbox": MAILBOX,
+            "notice_ledger": tmp_path / "store.sqlite3",
+            "documents_dir": tmp_path / "documents",
+            "inbound_authserv_id": "relay.icr.example",
+        }
+    )
+    gw = Gateway(own, lambda: asyncio.sleep(0, client), retry_base=0.3)
+    await gw.start()
+    try:
+        result, handle = await in_review(client, settings)
+        forged = reply(
+            result.case_id, REQUESTOR, attachments=[(pdf_bytes(), "application/pdf", "a.pdf")]
+        )
+        await send(gw, forged)
+        assert (await outcome(gw, bytes(forged))).startswith("triage T-")
+        verified = reply(
+            result.case_id, REQUESTOR, attachments=[(pdf_bytes(), "application/pdf", "b.pdf")]
+        )
+        raw = (
+            b"Authentication-Results: relay.icr.example; dmarc=pass header.from=example.org\r\n"
+            + bytes(verified)
+        )
+        await send(gw, raw)
+        assert await outcome(gw, raw) == f"attached {result.case_id} documents=1"
+        status = await status_of(handle)
+        assert len(status.documents) == 1
+    finally:
+        await gw.stop()

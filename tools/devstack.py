@@ -1,7 +1,8 @@
 """``make run``: the whole local stack in one terminal, stopped together by Ctrl-C.
 
 Temporal dev server (SQLite under var/, so cases survive a restart) with its Web UI and the
-contract's search attributes, the SMTP sink writing to var/mail/, and the case-review worker.
+contract's search attributes, the SMTP sink writing to var/mail/, the case-review worker, the
+codec server and the mail gateway of the inquiry mailbox (its store under var/).
 """
 
 import os
@@ -56,6 +57,7 @@ def main() -> None:
     ui_port = int(os.environ.get("ICR_UI_PORT", "8233"))
     smtp_port = int(os.environ.get("SMTP_PORT", "1025"))
     codec_port = int(os.environ.get("ICR_CODEC_PORT", "8234"))
+    inbound_port = int(os.environ.get("ICR_INBOUND_SMTP_PORT", "2525"))
     env = {
         **os.environ,
         "TEMPORAL_ADDRESS": f"localhost:{grpc_port}",
@@ -67,7 +69,9 @@ def main() -> None:
         ),
         "ICR_CODEC_ADDRESS": f"127.0.0.1:{codec_port}",
         "ICR_CODEC_UI_ORIGIN": f"http://localhost:{ui_port}",
-        "ICR_CODEC_TOKENS": os.environ.get("ICR_CODEC_TOKENS") or _dev_token(),
+        "ICR_CODEC_TOKENS": os.environ.get("ICR_CODEC_TOKENS") or f"sro.reviewer1={_dev_token()}",
+        "ICR_INBOUND_SMTP_PORT": str(inbound_port),
+        "ICR_DOCUMENTS_DIR": str(VAR / "documents"),
     }
     if not (os.environ.get("ICR_PAYLOAD_KEYS") or os.environ.get("ICR_PAYLOAD_KEY_FILE")):
         if not DEV_KEY_FILE.is_file():
@@ -103,6 +107,7 @@ def main() -> None:
         (ui_port, "Temporal UI"),
         (smtp_port, "SMTP"),
         (codec_port, "codec server"),
+        (inbound_port, "mail gateway"),
     )
     for port, what in ports:
         if _in_use(port):
@@ -129,6 +134,9 @@ def main() -> None:
         codec = start("codec-server", [sys.executable, "-m", "security.codec_server"])
         _wait_for_port(codec_port, "codec server", codec)
         start("worker", [sys.executable, "worker.py"])
+        gateway = start("mail-gateway", [sys.executable, "-m", "mailroom.gateway"])
+        _wait_for_port(inbound_port, "mail gateway", gateway)
+        mailbox = env.get("ICR_INQUIRY_MAILBOX", "sro-inquiries@icr.example")
         print(
             "\nICR local stack is up:\n"
             f"  Temporal gRPC   localhost:{grpc_port}  (database {VAR / 'temporal.db'})\n"
@@ -139,12 +147,16 @@ def main() -> None:
             f"  Codec server    http://localhost:{codec_port} (payloads are encrypted with "
             f"{env.get('ICR_PAYLOAD_KEY_FILE') or 'ICR_PAYLOAD_KEYS'})\n"
             f"    staff sign-in http://localhost:{codec_port}/login?token="
-            f"{env['ICR_CODEC_TOKENS'].split(',')[0]}\n"
+            f"{env['ICR_CODEC_TOKENS'].split(',')[0].rpartition('=')[2]}\n"
             "    then in the UI: Codec Server (top bar) > Use my browser setting > endpoint "
             f"http://localhost:{codec_port}, Include cross-origin credentials > Apply\n"
+            f"  Mail gateway    smtp://127.0.0.1:{inbound_port}  mailbox {mailbox} "
+            f"(store {VAR / 'notice-ledger.sqlite3'}, documents {VAR / 'documents'}/)\n"
             f"  Staff directory {env['ICR_STAFF_DIRECTORY']}\n"
-            f"  Logs            {VAR}/temporal.log, mail-sink.log, codec-server.log, worker.log\n"
+            f"  Logs            {VAR}/temporal.log, mail-sink.log, codec-server.log, worker.log, "
+            "mail-gateway.log\n"
             "Try: .venv/bin/python starter.py submit examples/local-review.json\n"
+            "     .venv/bin/python starter.py mail-example   (an SRO inquiry by e-mail)\n"
             "Ctrl-C stops everything.",
             flush=True,
         )
