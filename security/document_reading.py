@@ -75,20 +75,23 @@ class DocumentReading:
             return _error(404, "no such document")
         try:
             status: Any = await self._desk.status(case_id)
-            listed = CaseStatus.model_validate(status)
-            ref = next((d for d in listed.documents if d.document_id == document_id), None)
-            if ref is None:
-                return _error(404, "no such document")
-            await self._desk.decide(
-                case_id, "record_document_read", {"document_id": document_id, "reader": reader}
-            )
         except NoSuchCase:
             return _error(404, "no such document")
         except CaseUnavailable:
+            return _error(503, "the case cannot be reached now; try again")
+        listed = CaseStatus.model_validate(status)
+        ref = next((d for d in listed.documents if d.document_id == document_id), None)
+        if ref is None:
+            return _error(404, "no such document")
+        try:
+            await self._desk.decide(
+                case_id, "record_document_read", {"document_id": document_id, "reader": reader}
+            )
+        except CaseUnavailable:
             return _error(503, "the case cannot record the read now; try again")
-        except DecisionRefused as exc:
+        except (DecisionRefused, NoSuchCase) as exc:  # closed: no run left to record it
             log.warning("documents.read_not_recorded", case_id=case_id, reason=str(exc))
-            return _error(409, "the read cannot be recorded in this case")
+            return _error(409, "the read cannot be recorded in this case (closed?)")
         found = await (await self.store()).documents.read(document_id)
         if found is None or found[0].sha256 != ref.sha256:
             return _error(404, "no such document")

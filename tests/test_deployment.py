@@ -112,3 +112,28 @@ def test_search_attributes_are_registered_with_their_types() -> None:
     script = (ROOT / "deploy/temporal/setup-namespace.sh").read_text()
     for name, kind in REGISTRATION.items():
         assert f"{name}={kind}" in script, name
+
+
+def test_the_mail_gateway_shares_the_store_and_reaches_temporal(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    gateway = services["mail-gateway"]
+    env = gateway["environment"]
+    assert gateway["command"] == ["python", "-m", "mailroom.gateway"]
+    assert f"{env['ICR_INBOUND_SMTP_PORT']}:{env['ICR_INBOUND_SMTP_PORT']}" in gateway["ports"]
+    assert env["TEMPORAL_ADDRESS"] == services["worker"]["environment"]["TEMPORAL_ADDRESS"]
+    assert env["ICR_TASK_QUEUE"] == services["worker"]["environment"]["ICR_TASK_QUEUE"]
+    aliases = {
+        str(choice)
+        for field in Settings.model_fields.values()
+        for choice in getattr(field.validation_alias, "choices", [])
+    }
+    assert set(env) <= aliases
+    # One store for workers, codec server and gateway: PostgreSQL, its database created once.
+    example = (ROOT / ".env.example").read_text()
+    url = next(line for line in example.splitlines() if line.startswith("ICR_DATABASE_URL="))
+    database = url.rsplit("/", 1)[1]
+    init = (ROOT / "deploy/postgres/create-icr-store.sql").read_text()
+    assert f"CREATE DATABASE {database};" in init
+    assert "@postgresql:5432/" in url
+    for name in ("worker", "codec-server", "mail-gateway"):
+        assert services[name]["env_file"] == ".env", name
