@@ -41,7 +41,11 @@ class Answers:
         return await self._send(letter, key, "incomplete", "Your SRO inquiry is incomplete", body)
 
     async def refused(self, letter: Letter, key: str, refused: list[Refused]) -> bool:
-        items = "\n".join(f"- an attachment of type {r.content_type}: {r.reason}" for r in refused)
+        items = "\n".join(
+            f"- an attachment of type {r.content_type}: {r.reason}" for r in refused[:30]
+        )
+        if len(refused) > 30:
+            items += f"\n- and {len(refused) - 30} more"
         body = (
             "Some attachments of your message were not accepted:\n"
             f"{items}\n\nThe mailbox accepts {_TYPES}, up to 25 MB in all. Archives (such as "

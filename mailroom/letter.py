@@ -17,6 +17,7 @@ from email.message import Message
 from email.utils import getaddresses, parseaddr
 
 MAX_PARTS = 200
+MAX_ATTACHMENTS = 20
 MAX_DEPTH = 12
 _CASE_TAG = re.compile(r"\[(ICR-[0-9A-HJKMNP-TV-Z]{12})\]")
 _NOTICE_ID = re.compile(r"<(ICR-[0-9A-HJKMNP-TV-Z]{12})\.[^<>@\s]{1,200}@icr\.case-review>")
@@ -170,8 +171,20 @@ def _base64_broken(part: Message) -> bool:
     return any("Base64" in type(d).__name__ for d in part.defects)
 
 
+class UnreadableMail(ValueError):
+    """Structure the parser cannot be trusted with (the stdlib parser recurses per level)."""
+
+
+_MULTIPART = re.compile(rb"(?i)content-type:\s*multipart/")
+
+
 def read_letter(raw: bytes) -> Letter:
-    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    if len(_MULTIPART.findall(raw)) > MAX_PARTS // 2:
+        raise UnreadableMail("too many multipart levels or parts")
+    try:
+        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    except RecursionError:
+        raise UnreadableMail("nested too deeply") from None
     references = _MESSAGE_ID.findall(
         _header(message, "In-Reply-To") + " " + _header(message, "References")
     )
@@ -234,5 +247,7 @@ def _walk(part: Message, letter: Letter, texts: list[str], depth: int, seen: lis
         letter.refused.append(Refused(content_type, "empty"))
     elif not _sniff_ok(content_type, data):
         letter.refused.append(Refused(content_type, "contents do not match the declared type"))
+    elif len(letter.attachments) >= MAX_ATTACHMENTS:
+        letter.refused.append(Refused(content_type, f"more than {MAX_ATTACHMENTS} attachments"))
     else:
         letter.attachments.append(Attachment(content_type, data, filename[:300]))

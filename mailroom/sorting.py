@@ -104,7 +104,7 @@ class Sorter:
 
     async def _apply(self, message: InboxMessage) -> tuple[str, bool]:
         try:
-            letter = read_letter(message.raw)
+            letter = await asyncio.to_thread(read_letter, message.raw)  # the SMTP loop runs on
         except Exception:  # the parser records defects; this is the net under it
             return await self._triage(message, "unreadable"), True
         if letter.case_ids:

@@ -12,7 +12,7 @@ from clients import connect
 from domain.roles import Actor, Role
 from mailroom.answers import Answers
 from mailroom.desk import CaseDesk
-from mailroom.letter import read_letter
+from mailroom.letter import UnreadableMail, read_letter
 from mailroom.sorting import Sorter
 from settings import Settings
 from store.inbox import InboxMessage
@@ -41,7 +41,10 @@ async def show_item(settings: Settings, item_id: str) -> str:
         await store.close()
     if item is None or raw is None:
         raise TriageError(f"no triage item {item_id!r} with a stored message")
-    letter = read_letter(raw)
+    try:
+        letter = read_letter(raw)
+    except UnreadableMail as exc:
+        return f"Item:      {item.item_id} ({item.state}; {item.reason})\nUnreadable: {exc}"
     lines = [
         f"Item:      {item.item_id} ({item.state}; {item.reason})",
         f"Received:  {item.received_at:%Y-%m-%d %H:%M} UTC",

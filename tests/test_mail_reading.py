@@ -3,8 +3,10 @@ that is odd, broken or hostile."""
 
 import secrets
 
+import pytest
+
 from domain.inquiry import AuthorizationForm
-from mailroom.letter import message_key, read_letter, sender_verified
+from mailroom.letter import UnreadableMail, message_key, read_letter, sender_verified
 from mailroom.template import FORM_ITEM, read_fields, read_inquiry
 from tests.mail import INQUIRY_FIELDS, body_of, inquiry, odd_mime, pdf_bytes, reply
 
@@ -112,12 +114,31 @@ def test_any_bytes_at_all_read_without_error() -> None:
         b"\x00\xff" * 500,
         b"From: <<<@@@>>>\r\n\r\n",
         b"Content-Type: multipart/mixed; boundary=x\r\n\r\n"
-        + b"--x\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n" * 300,
+        + b"--x\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n" * 90,
         b"Subject: =?utf-8?b?!!!?=\r\nFrom: a@b, c@d\r\n\r\nA-Number: x",
     ):
         letter = read_letter(raw)
         assert letter.sender is None or "@" in letter.sender
         assert message_key(raw).startswith(("mid:", "raw:"))
+
+
+def test_attachments_are_bounded() -> None:
+    files = [(pdf_bytes(), "application/pdf", f"p{i}.pdf") for i in range(30)]
+    letter = read_letter(bytes(reply(CASE, "a@b.org", attachments=files)))
+    assert len(letter.attachments) == 20
+    assert [r.reason for r in letter.refused] == ["more than 20 attachments"] * 10
+
+
+def test_a_multipart_bomb_is_unreadable_not_a_crash() -> None:
+    """The standard library's parser recurses once per level: 1,000 levels would overflow it."""
+    head = b"From: a@b.org\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"
+    levels = b"".join(
+        b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i - 1, i)
+        for i in range(1, 1000)
+    )
+    with pytest.raises(UnreadableMail):
+        read_letter(head + levels)
+    assert message_key(head + levels).startswith("raw:")
 
 
 def test_message_key_follows_the_message_id() -> None:
