@@ -67,6 +67,11 @@ async def open_front_door(
         )
 
     loop = asyncio.get_running_loop()
+    # A deep accept queue: a burst of connections (a relay flushing its queue, or a flood)
+    # must not overflow it, or the kernel leaves clients waiting a minute for the greeting.
     return await loop.create_server(
-        protocol, settings.inbound_smtp_host, settings.inbound_smtp_port if port is None else port
+        protocol,
+        settings.inbound_smtp_host,
+        settings.inbound_smtp_port if port is None else port,
+        backlog=1024,
     )

@@ -152,7 +152,7 @@ class Sorter:
         decision_id = f"mail-{_short(message.message_key)}-documents"
         try:
             await self._desk.receive_documents(case_id, source, refs, decision_id)
-        except DecisionRefused as exc:  # a closed case: the bytes stay stored, unreferenced
+        except DecisionRefused as exc:  # the bytes stay stored, unreferenced
             log.warning("mailroom.documents_refused", case_id=case_id, reason=str(exc))
 
     async def _reply(self, message: InboxMessage, letter: Letter) -> tuple[str, bool]:
@@ -168,7 +168,10 @@ class Sorter:
                 break
         if case_id is None or role is None:  # a stranger, or no such case: told nothing
             return await self._triage(message, "sender is not a correspondent of the case"), True
-        return await self.attach(message, letter, case_id, source=role), False
+        try:
+            return await self.attach(message, letter, case_id, source=role), False
+        except NoSuchCase:  # closed since: a person decides what a late mail means
+            return await self._triage(message, "the case is closed"), True
 
     async def attach(self, message: InboxMessage, letter: Letter, case_id: str, source: str) -> str:
         """Fields become provide_information, attachments documents (also triage's assign)."""

@@ -7,11 +7,13 @@ not send it twice. What is missing or invalid is named by its label, never with 
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
 
 from domain.field_office import FieldOffice
+from domain.identity import normalize_a_number, normalize_email, normalize_phone
 from domain.inquiry import AuthorizationForm, Submission
 from domain.stage import Entry, Finding
 
@@ -160,6 +162,7 @@ def read_inquiry(
         if label in fields and label not in ("Field office", "Detained", "Local response finding"):
             _put(data, where, fields[label])
     if reading.missing or reading.invalid:
+        reading.invalid += _check_each(fields)  # so one reply names every problem
         return reading
     subject = data["subject"]
     if represented:
@@ -181,6 +184,29 @@ def read_inquiry(
     except ValidationError as exc:
         reading.invalid = sorted({_label_of(e["loc"]) for e in exc.errors()})
     return reading
+
+
+_CHECKS: dict[str, Any] = {
+    "A-Number": normalize_a_number,
+    "Phone": normalize_phone,
+    "Representative phone": normalize_phone,
+    "Email": normalize_email,
+    "Representative email": normalize_email,
+    "Date of birth": date.fromisoformat,
+    "Local response date": date.fromisoformat,
+}
+
+
+def _check_each(fields: dict[str, str]) -> list[str]:
+    """The identifiers and dates that are there but not valid, each on its own."""
+    problems = []
+    for label, check in _CHECKS.items():
+        if label in fields:
+            try:
+                check(fields[label])
+            except ValueError:
+                problems.append(f"{label}: not valid")
+    return problems
 
 
 def _put(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from clients import connect
 from domain.roles import Actor, Role
 from mailroom.answers import Answers
-from mailroom.desk import CaseDesk
+from mailroom.desk import CaseDesk, NoSuchCase
 from mailroom.letter import UnreadableMail, read_letter
 from mailroom.sorting import Sorter
 from settings import Settings
@@ -72,7 +72,10 @@ async def assign_item(settings: Settings, item_id: str, case_id: str, staff_id: 
         desk = CaseDesk(settings, lambda: connect(settings), Actor(id=staff_id, role=Role.INTAKE))
         sorter = Sorter(store, desk, Answers(settings, store.ledger))
         message = InboxMessage(item.message_key, item.received_at, 0, raw)
-        outcome = await sorter.attach(message, read_letter(raw), case_id, source="TRIAGE")
+        try:
+            outcome = await sorter.attach(message, read_letter(raw), case_id, source="TRIAGE")
+        except NoSuchCase:
+            raise TriageError(f"case {case_id} is closed or unknown") from None
         await store.triage.assign(item_id, case_id, staff_id)
         await store.inbox.settle(item.message_key, f"assigned {case_id} by triage")
     finally:

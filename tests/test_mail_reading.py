@@ -40,7 +40,10 @@ def test_missing_and_invalid_items_are_named_by_label_without_values() -> None:
         "Representative phone",
         FORM_ITEM,
     ]
-    assert reading.invalid == ["Field office: not one of the 25 ERO field offices"]
+    assert reading.invalid == [
+        "Field office: not one of the 25 ERO field offices",
+        "A-Number: not valid",
+    ]
     fields = dict(INQUIRY_FIELDS, **{"A-Number": "B-999"})
     reading = read_inquiry(read_fields(body_of(fields)), "mail-3", None)
     assert reading.invalid == ["A-Number: not valid"]

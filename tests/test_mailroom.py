@@ -331,6 +331,7 @@ async def test_a_reply_with_a_pdf_files_a_document_staff_can_read(
     assert [(r.document_id, r.reader) for r in status.document_reads] == [
         (doc.document_id, "sro.one")
     ]
+    late = reply(result.case_id, REQUESTOR, attachments=[(pdf_bytes(), "application/pdf", "x")])
     # A closed case can no longer record a read, so it is not served.
     await handle.execute_update(
         "withdraw", {"actor": {"id": "intake.one", "role": "INTAKE"}, "reason": "done"}
@@ -341,6 +342,9 @@ async def test_a_reply_with_a_pdf_files_a_document_staff_can_read(
         http.get(url, headers={"Authorization": "Bearer tok-sro"}) as closed,
     ):
         assert closed.status == 409, await closed.text()
+    # A late reply to the closed case waits for a person.
+    await send(gateway, late)
+    assert (await outcome(gateway, bytes(late))).startswith("triage T-")
     # The same document from another case's id: not listed there, not served.
     second = await submit(client, Submission.model_validate(sro_submission()), settings)
     async with aiohttp.ClientSession() as http:
