@@ -12,7 +12,7 @@ from hashlib import sha256
 
 from pydantic import BaseModel, PrivateAttr
 
-from domain import bounds, outbox, rules, status_view
+from domain import bounds, documents, outbox, rules, status_view
 from domain.consultation import Consultation
 from domain.deadlines import CLOSURE_ON_EXPIRY, DeadlinePolicy, Due, due_actions
 from domain.deadlines import next_deadline as _next_deadline
@@ -209,13 +209,8 @@ class CaseFile(BaseModel):
                 self.notes.append(Note(at=now, actor=decision.actor, text=decision.text))
                 self.notes, dropped = bounds.keep_newest(self.notes, bounds.MAX_NOTES)
                 self.notes_dropped += dropped
-            case ReceiveDocuments():
-                known = {d.document_id for d in self.documents}
-                self.documents += [d for d in decision.documents if d.document_id not in known]
-            case RecordDocumentRead():
-                self.document_reads.append(
-                    DocumentRead(document_id=decision.document_id, reader=decision.reader, at=now)
-                )
+            case ReceiveDocuments() | RecordDocumentRead():
+                documents.file(self, decision, now)
             case SendReminders():
                 key = self._reminder_round(decision, now)
                 due = [t for t in self.tasks if t.on_due is OnDue.REMIND] if key else []

@@ -7,9 +7,13 @@ codec server, and each read is recorded in the case.
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+if TYPE_CHECKING:
+    from domain.case_file import CaseFile
+    from domain.decisions import Decision
 
 DocumentId = Annotated[str, StringConstraints(pattern=r"^DOC-[0-9A-F]{24}$")]
 MAX_DOCUMENT_BYTES = 25 * 1024 * 1024
@@ -57,3 +61,16 @@ class DocumentRead(BaseModel):
     document_id: DocumentId
     reader: str
     at: datetime
+
+
+def file(case: "CaseFile", decision: "Decision", now: datetime) -> None:
+    """Apply ``receive_documents`` (each document once) or ``record_document_read``."""
+    from domain.decisions import ReceiveDocuments, RecordDocumentRead
+
+    if isinstance(decision, ReceiveDocuments):
+        known = {d.document_id for d in case.documents}
+        case.documents += [d for d in decision.documents if d.document_id not in known]
+    elif isinstance(decision, RecordDocumentRead):
+        case.document_reads.append(
+            DocumentRead(document_id=decision.document_id, reader=decision.reader, at=now)
+        )

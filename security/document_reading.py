@@ -35,11 +35,11 @@ _EXTENSION = {
 
 
 def sign_ins(tokens: list[str]) -> dict[str, str]:
-    """Tokens to whom they sign in: ``staff.id=token`` names the person; a bare token (the
-    older form) is known by a fingerprint of itself."""
+    """Tokens to whom they sign in: ``staff_id:token`` names the person (the contract's form);
+    a bare token (the older form) is known by a fingerprint of itself."""
     found: dict[str, str] = {}
     for entry in (t.strip() for t in tokens):
-        who, sep, token = entry.partition("=")
+        who, sep, token = entry.partition(":")
         if sep and re.fullmatch(r"[A-Za-z0-9._@:-]{1,128}", who) and token:
             found[token] = who
         elif entry:

@@ -277,7 +277,7 @@ async def documents_url(gateway: Gateway, client: Client) -> AsyncIterator[str]:
     keys = s.keyring()
     assert keys is not None
     reading = DocumentReading(s, client)
-    runner = web.AppRunner(make_app(keys, ["sro.one=tok-sro", "bare-token"], "http://ui", reading))
+    runner = web.AppRunner(make_app(keys, ["sro.one:tok-sro", "bare-token"], "http://ui", reading))
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()

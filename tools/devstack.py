@@ -69,7 +69,7 @@ def main() -> None:
         ),
         "ICR_CODEC_ADDRESS": f"127.0.0.1:{codec_port}",
         "ICR_CODEC_UI_ORIGIN": f"http://localhost:{ui_port}",
-        "ICR_CODEC_TOKENS": os.environ.get("ICR_CODEC_TOKENS") or f"sro.reviewer1={_dev_token()}",
+        "ICR_CODEC_TOKENS": os.environ.get("ICR_CODEC_TOKENS") or f"sro.reviewer1:{_dev_token()}",
         "ICR_INBOUND_SMTP_PORT": str(inbound_port),
         "ICR_DOCUMENTS_DIR": str(VAR / "documents"),
     }
@@ -147,7 +147,7 @@ def main() -> None:
             f"  Codec server    http://localhost:{codec_port} (payloads are encrypted with "
             f"{env.get('ICR_PAYLOAD_KEY_FILE') or 'ICR_PAYLOAD_KEYS'})\n"
             f"    staff sign-in http://localhost:{codec_port}/login?token="
-            f"{env['ICR_CODEC_TOKENS'].split(',')[0].rpartition('=')[2]}\n"
+            f"{env['ICR_CODEC_TOKENS'].split(',')[0].rpartition(':')[2]}\n"
             "    then in the UI: Codec Server (top bar) > Use my browser setting > endpoint "
             f"http://localhost:{codec_port}, Include cross-origin credentials > Apply\n"
             f"  Mail gateway    smtp://127.0.0.1:{inbound_port}  mailbox {mailbox} "
