@@ -137,3 +137,12 @@ def test_the_mail_gateway_shares_the_store_and_reaches_temporal(compose: dict[st
     assert "@postgresql:5432/" in url
     for name in ("worker", "codec-server", "mail-gateway"):
         assert services[name]["env_file"] == ".env", name
+
+
+def test_the_image_holds_every_package_it_installs() -> None:
+    """`pip install .` fails in the image for any package pyproject lists but the image lacks."""
+    project = (ROOT / "pyproject.toml").read_text()
+    packages = re.search(r"packages = \[([^\]]*)\]", project)
+    assert packages is not None
+    copied = set(re.findall(r"^COPY (\w+) \1$", (ROOT / "Dockerfile").read_text(), re.M))
+    assert set(re.findall(r'"(\w+)"', packages.group(1))) <= copied
