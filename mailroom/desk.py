@@ -113,7 +113,7 @@ class CaseDesk:
         """
         handle = (await self.client()).get_workflow_handle(case_id)
         try:
-            role: str | None = await handle.query("correspondent_of", address)
+            role: str | None = await handle.query("whose_address", address)
         except WorkflowQueryFailedError:
             raise NoSuchCase("the case cannot answer") from None
         except RPCError as exc:

@@ -422,7 +422,7 @@ async def test_a_representative_s_inquiry_points_its_authorization_at_the_form(
         ("G-28", "application/pdf", "INQUIRY"),
         ("OTHER", "image/png", "INQUIRY"),
     ]
-    submission = await handle.query("correspondent_of", rep)
+    submission = await handle.query("whose_address", rep)
     assert submission == "REQUESTOR", "the representative wrote, and is the requestor"
     # The authorization in the case's input points at the stored form.
     history = await handle.fetch_history()

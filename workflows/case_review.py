@@ -135,11 +135,12 @@ class CaseReviewWorkflow:
         return self._case.status()
 
     @workflow.query(
-        name="correspondent_of",
+        name="whose_address",
         description="For the mail gateway: REQUESTOR or REPRESENTATIVE when the given e-mail "
         "address is that correspondent's, else null (addresses stay in encrypted payloads).",
     )
-    def correspondent_of(self, address: str) -> str | None:
+    def whose_address(self, address: str) -> str | None:
+        # Named to sort after ``status``: the UI's Queries tab opens on the first name.
         if self._invalid is not None:
             return None
         kind = correspondent_of(self._case.submission, address)
