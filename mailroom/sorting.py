@@ -72,13 +72,20 @@ class Sorter:
     async def run(self, wake: asyncio.Event) -> None:
         """Sort until cancelled; ``wake`` is set when the front door stores a mail."""
         while True:
-            message = await self._store.inbox.claim(LEASE)
+            try:
+                message = await self._store.inbox.claim(LEASE)
+            except Exception as exc:  # the store is down: keep sorting once it is back
+                log.error("mailroom.store_unavailable", error=type(exc).__name__)
+                message = None
             if message is None:
                 wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), timeout=self._retry_base)
                 continue
-            await self.sort(message)
+            try:
+                await self.sort(message)
+            except Exception as exc:  # not settled: its lease runs out and it comes again
+                log.error("mailroom.sort_interrupted", error=type(exc).__name__)
 
     async def sort(self, message: InboxMessage) -> str:
         """Apply one mail; the outcome (no personal data) is kept in the inbox."""

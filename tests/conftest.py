@@ -132,5 +132,5 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """Our own PostgreSQL 15 server, for the store's tests and the gateway's."""
-    with postgres_server() as url:
-        yield url
+    with postgres_server() as server:
+        yield server.url

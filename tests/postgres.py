@@ -26,26 +26,44 @@ def _bin(name: str) -> str:
     return found
 
 
+class PostgresServer:
+    """A server of its own in a temporary folder; ``stop`` and ``start`` for outage tests."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="icr-pg-"))
+        self._run_as: list[str] = []
+        if os.geteuid() == 0:
+            user = pwd.getpwnam("postgres")
+            os.chown(self.folder, user.pw_uid, user.pw_gid)
+            self._run_as = ["runuser", "-u", "postgres", "--"]
+        self._data, self.port = self.folder / "data", free_port()
+        self._run(_bin("initdb"), "-D", str(self._data), "-U", "icr", "--auth=trust", "-E", "UTF8")
+        self.url = f"postgresql://icr@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *cmd: str, check: bool = True) -> None:
+        subprocess.run(
+            [*self._run_as, *cmd], check=check, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = str(self.folder / "log")
+        self._run(_bin("pg_ctl"), "-D", str(self._data), "-o", options, "-l", log, "-w", "start")
+
+    def stop(self) -> None:
+        self._run(_bin("pg_ctl"), "-D", str(self._data), "-m", "immediate", "stop", check=False)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """Yields a connection URL for a superuser ``icr`` on loopback; stops and removes it after."""
-    folder = Path(tempfile.mkdtemp(prefix="icr-pg-"))
-    run_as: list[str] = []
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(folder, user.pw_uid, user.pw_gid)
-        run_as = ["runuser", "-u", "postgres", "--"]
-    data, port = folder / "data", free_port()
-
-    def run(*cmd: str, check: bool = True) -> None:
-        subprocess.run(cmd, check=check, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-
-    run(*run_as, _bin("initdb"), "-D", str(data), "-U", "icr", "--auth=trust", "-E", "UTF8")
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-    pg_ctl = _bin("pg_ctl")
-    run(*run_as, pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A started server (superuser ``icr`` on loopback, ``.url``); stopped and removed after."""
+    server = PostgresServer()
+    server.start()
     try:
-        yield f"postgresql://icr@127.0.0.1:{port}/postgres"
+        yield server
     finally:
-        run(*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop", check=False)
-        shutil.rmtree(folder, ignore_errors=True)
+        server.remove()

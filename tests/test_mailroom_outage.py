@@ -1,5 +1,6 @@
-"""Temporal down while mail arrives: the gateway still says 250 and applies the mail, once,
-when the server is back. The store here is SQLite (the other mailroom tests use PostgreSQL)."""
+"""Outages while mail arrives. Temporal down: the gateway still says 250 and applies the mail,
+once, when the server is back (the store here is SQLite). The store down: 451, so the
+sender's server keeps the mail, and everything resumes when the store is back."""
 
 import asyncio
 import signal
@@ -17,6 +18,7 @@ from mailroom.gateway import Gateway
 from mailroom.letter import message_key
 from settings import Settings
 from tests.mail import REQUESTOR, inquiry
+from tests.postgres import postgres_server
 from tests.support import eventually, free_port, status_of
 from tests.test_faults import (  # noqa: F401 (the fixture)
     Cluster,
@@ -98,3 +100,55 @@ async def test_mail_waits_for_temporal_and_is_applied_once(
     )
     await asyncio.sleep(2)
     assert len(sink.to(case_id, REQUESTOR)) == 1, "acknowledged once"
+
+
+async def test_the_store_down_means_451_and_no_lost_mail(
+    client: Client, settings: Settings, tmp_path: Path
+) -> None:
+    """PostgreSQL stops: the front door answers 451 (the sender's server keeps the mail and
+    retries), the sorter waits; once it is back, mail is stored and applied."""
+    with postgres_server() as database:
+        own = settings.model_copy(
+            update={
+                "database_url": database.url,
+                "inbound_smtp_port": free_port(),
+                "inquiry_mailbox": MAILBOX,
+            }
+        )
+        gw = Gateway(own, lambda: asyncio.sleep(0, client), retry_base=0.3)
+        await gw.start()
+        try:
+            assert gw.store is not None
+            database.stop()
+            raw = bytes(inquiry())
+            with pytest.raises(aiosmtplib.SMTPDataError) as refused:
+                await aiosmtplib.send(
+                    raw, sender=REQUESTOR, recipients=[MAILBOX], hostname="127.0.0.1", port=gw.port
+                )
+            assert refused.value.code == 451
+            await asyncio.sleep(1)  # the sorter meets the dead store, and survives it
+            database.start()
+            answer = await eventually(
+                lambda: _try_send(raw, gw.port), lambda a: a.startswith("2.0.0"), timeout=30
+            )
+            assert answer.startswith("2.0.0 stored as")
+            key = message_key(raw)
+            done = await eventually(
+                lambda: gw.store.inbox.outcome(key),  # type: ignore[union-attr]
+                lambda o: o is not None and o[0] == "done",
+                timeout=30,
+            )
+            assert done is not None and (done[1] or "").startswith("started ICR-")
+        finally:
+            await gw.stop()
+
+
+async def _try_send(raw: bytes, port: int) -> str:
+    """The SMTP answer, or the refusal's text (a retrying relay, in one call)."""
+    try:
+        _, message = await aiosmtplib.send(
+            raw, sender=REQUESTOR, recipients=[MAILBOX], hostname="127.0.0.1", port=port
+        )
+    except aiosmtplib.SMTPResponseException as exc:
+        return f"{exc.code} {exc.message}"
+    return message
