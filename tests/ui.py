@@ -153,9 +153,16 @@ class StaffUI:
             await self.page.get_by_role("button", name="Run Query").click()
         await (await response.value).finished()
         await self.page.get_by_text('"waiting_for"').first.wait_for()
-        result: dict[str, Any] = json.loads(
-            await self.page.locator(".cm-content").last.inner_text()
+        # The editor renders only the lines in view: a tall window shows the whole status.
+        size = self.page.viewport_size
+        await self.page.set_viewport_size(
+            {"width": size["width"] if size else 1280, "height": 6000}
         )
+        await self.page.wait_for_timeout(300)
+        text = await self.page.locator(".cm-content").last.inner_text()
+        if size:
+            await self.page.set_viewport_size(size)
+        result: dict[str, Any] = json.loads(text)
         return result
 
     async def list_cases(self, query: str) -> list[str]:
