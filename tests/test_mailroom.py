@@ -17,13 +17,15 @@ import pytest_asyncio
 import structlog
 from aiohttp import web
 from pydantic import SecretStr
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 
+from clients import data_converter
+from domain.decisions import DECISIONS
 from domain.inquiry import Submission
 from intake import Submitted, submit
 from logs import redact
 from mailroom.answers import Answers
-from mailroom.desk import GATEWAY_IDENTITY, CaseDesk
+from mailroom.desk import GATEWAY_IDENTITY, CaseDesk, ServiceKeyMissing
 from mailroom.example import example_inquiry
 from mailroom.gateway import Gateway
 from mailroom.letter import message_key
@@ -50,6 +52,7 @@ from tests.test_privacy import raw_bytes_of_case
 
 pytestmark = pytest.mark.usefixtures("worker")
 MAILBOX = "sro-inquiries@icr.example"
+SRO_SIGNED_IN = {"Authorization": f"Bearer {TOKENS['sro.one']}"}
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -276,7 +279,7 @@ async def test_only_the_mailbox_and_only_25_mb(gateway: Gateway) -> None:
 
 @pytest_asyncio.fixture(scope="module")
 async def documents_url(gateway: Gateway, client: Client) -> AsyncIterator[str]:
-    """A codec server on the gateway's store; ``sro.one`` signs in with token ``tok-sro``."""
+    """A codec server on the gateway's store; ``sro.one`` signs in with its test token."""
     s = gateway.settings
     keys = s.keyring()
     assert keys is not None
@@ -285,7 +288,7 @@ async def documents_url(gateway: Gateway, client: Client) -> AsyncIterator[str]:
     reading = DocumentReading(as_service(s, "svc.codec"), client)
     app = make_app(
         keys,
-        StaticTokens.parse("sro.one:tok-sro"),
+        StaticTokens.parse(f"sro.one:{TOKENS['sro.one']}"),
         "http://ui",
         stamp_keys,
         FileStaffDirectory(s.staff_directory),
@@ -332,13 +335,13 @@ async def test_a_reply_with_a_pdf_files_a_document_staff_can_read(
     async with aiohttp.ClientSession() as http:
         async with http.get(url) as anonymous:
             assert anonymous.status == 401
-        async with http.get(url, headers={"Authorization": "Bearer tok-sro"}) as got:
+        async with http.get(url, headers=SRO_SIGNED_IN) as got:
             assert got.status == 200, await got.text()
             body = await got.read()
             assert got.headers["Content-Type"] == "application/pdf"
             assert got.headers["X-Content-Type-Options"] == "nosniff"
         other = f"{documents_url}/{result.case_id}/DOC-{'A' * 24}"
-        async with http.get(other, headers={"Authorization": "Bearer tok-sro"}) as missing:
+        async with http.get(other, headers=SRO_SIGNED_IN) as missing:
             assert missing.status == 404
     assert hashlib.sha256(body).hexdigest() == doc.sha256
     status = await status_of(handle)
@@ -353,7 +356,7 @@ async def test_a_reply_with_a_pdf_files_a_document_staff_can_read(
     await handle.result()
     async with (
         aiohttp.ClientSession() as http,
-        http.get(url, headers={"Authorization": "Bearer tok-sro"}) as closed,
+        http.get(url, headers=SRO_SIGNED_IN) as closed,
     ):
         assert closed.status == 409, await closed.text()
     # A late reply to the closed case waits for a person.
@@ -363,8 +366,45 @@ async def test_a_reply_with_a_pdf_files_a_document_staff_can_read(
     second = await submit(client, Submission.model_validate(sro_submission()), settings)
     async with aiohttp.ClientSession() as http:
         wrong_case = f"{documents_url}/{second.case_id}/{doc.document_id}"
-        async with http.get(wrong_case, headers={"Authorization": "Bearer tok-sro"}) as got:
+        async with http.get(wrong_case, headers=SRO_SIGNED_IN) as got:
             assert got.status == 404
+
+
+async def test_only_the_codec_server_s_identity_records_a_read_of_a_person(
+    gateway: Gateway, client: Client, settings: Settings
+) -> None:
+    """A person cannot record a read (their own or another's), a service identity cannot name
+    another service as reader, and a desk without its own service key does not start."""
+    result, handle = await in_review(client, settings)
+    desk = CaseDesk.for_service(
+        gateway.settings, lambda: asyncio.sleep(0, client), GATEWAY_IDENTITY
+    )
+    filed = json.loads(DECISIONS["receive_documents"].example_json)["documents"]
+    await desk.receive_documents(result.case_id, "REQUESTOR", filed, "test-filed-1")
+    read = {"case_id": result.case_id, "document_id": filed[0]["document_id"]}
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(
+            "record_document_read",
+            {**read, "reader": "intake.one", "actor": {"id": "intake.one", "role": "INTAKE"}},
+        )
+    assert "recorded by the codec server's service identity" in str(refused.value.cause)
+    config = client.config()
+    config["data_converter"] = data_converter(as_service(settings, "svc.codec"))
+    codec = Client(**config).get_workflow_handle(result.case_id)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await codec.execute_update("record_document_read", {**read, "reader": "svc.mailroom"})
+    assert "for a person in the staff directory" in str(refused.value.cause)
+    status = await codec.execute_update("record_document_read", {**read, "reader": "sro.one"})
+    assert [(r["reader"], r["document_id"]) for r in status["document_reads"]] == [
+        ("sro.one", read["document_id"])
+    ]
+    assert status["history"][-1]["actor"]["id"] == "svc.codec"
+    with pytest.raises(ServiceKeyMissing, match=r"svc\.mailroom's signing key"):
+        CaseDesk.for_service(settings, lambda: asyncio.sleep(0, client), GATEWAY_IDENTITY)
+    with pytest.raises(ServiceKeyMissing):  # another service's key is not the gateway's
+        CaseDesk.for_service(
+            as_service(settings, "svc.codec"), lambda: asyncio.sleep(0, client), GATEWAY_IDENTITY
+        )
 
 
 async def test_a_stranger_s_pdf_is_triaged_not_attached(
