@@ -1,6 +1,6 @@
-# The case-review worker and the codec server. Built by docker-compose.yml; scale the worker with
-# --scale worker=N. Dependencies come from the hash-pinned lock; the project's wheel holds exactly
-# the packages pyproject.toml names (tests/test_deployment.py builds it from this COPY list).
+# The worker, the codec server and the mail gateway (by their commands); docker-compose.yml builds
+# it (--scale worker=N). Dependencies come from the hash-pinned lock; the wheel holds exactly the
+# packages pyproject.toml names (tests/test_deployment.py builds it from this COPY list).
 FROM python:3.11.11-slim
 WORKDIR /app
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -13,9 +13,11 @@ COPY activities activities
 COPY caseload caseload
 COPY security security
 COPY config config
+COPY mailroom mailroom
+COPY store store
 COPY worker.py worker_health.py starter.py cli_exits.py settings.py logs.py clients.py intake.py ./
 RUN pip install --no-cache-dir --no-deps . && useradd --system --home /app icr \
     && mkdir -p /var/lib/icr && chown icr /var/lib/icr
 USER icr
-EXPOSE 9464 9465
+EXPOSE 9464 9465 2525
 CMD ["python", "worker.py"]

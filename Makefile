@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/dev.lock | s
 UV_COMPILE := $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
 	--generate-hashes --quiet
 
-.PHONY: run test test-quick lint setup clean chromium promtool lock bench schemas
+.PHONY: run test test-quick lint setup clean chromium promtool postgres lock bench schemas
 
 $(STAMP): pyproject.toml requirements/dev.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found; set PYTHON=python3.11 or newer" >&2; exit 1; }
@@ -42,15 +42,21 @@ promtool: $(STAMP)
 	    && dpkg -x prometheus_*.deb x && cp x/usr/bin/promtool $(CURDIR)/$(VENV)/bin/promtool \
 	    && rm -rf $$tmp; fi; }
 
+# The store's tests start their own PostgreSQL 15 server from Debian's package.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql-15 for the store tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; }
+
 run: $(STAMP)
 	$(PY) -m tools.devstack
 
 # pytest exits 5 when it collected nothing: that is a failure, never a pass.
-test: $(STAMP) chromium promtool
+test: $(STAMP) chromium promtool postgres
 	$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected" >&2; exit 1; fi; exit $$rc
 
 # Skips the long tests (browser, faults, fuzzing, 500 cases, a case across runs).
-test-quick: $(STAMP) promtool
+test-quick: $(STAMP) promtool postgres
 	$(PY) -m pytest -m "not slow"
 
 # A benchmark, not a test: writes bench/RESULTS.md (BENCH_CASES, BENCH_OPEN shrink it).

@@ -55,8 +55,24 @@ class Settings(BaseSettings):
     attorneys_mailbox: str | None = Field(None, validation_alias=_env("ICR_ATTORNEYS_MAILBOX"))
     sro_mailbox: str | None = Field(None, validation_alias=_env("ICR_SRO_MAILBOX"))
     supervisor_mailbox: str | None = Field(None, validation_alias=_env("ICR_SUPERVISOR_MAILBOX"))
+    # The shared store (ledger, inbound mail, triage, documents): PostgreSQL when a URL is set,
+    # else the SQLite file that once held only the ledger, with documents as files beside it.
     notice_ledger: Path = Field(
         Path("var/notice-ledger.sqlite3"), validation_alias=_env("ICR_NOTICE_LEDGER")
+    )
+    database_url: SecretStr | None = Field(None, validation_alias=_env("ICR_DATABASE_URL"))
+    documents_dir: Path = Field(Path("var/documents"), validation_alias=_env("ICR_DOCUMENTS_DIR"))
+
+    inbound_smtp_host: str = Field("127.0.0.1", validation_alias=_env("ICR_INBOUND_SMTP_HOST"))
+    inbound_smtp_port: int = Field(2525, validation_alias=_env("ICR_INBOUND_SMTP_PORT"))
+    inquiry_mailbox: str = Field(
+        "sro-inquiries@icr.example", validation_alias=_env("ICR_INQUIRY_MAILBOX")
+    )
+    # The authserv-id of the agency's relay: when set, a reply is attached only if the relay's
+    # Authentication-Results says DMARC passed for its From domain; anything else is triaged.
+    inbound_authserv_id: str | None = Field(None, validation_alias=_env("ICR_INBOUND_AUTHSERV_ID"))
+    inbound_max_bytes: int = Field(
+        25 * 1024 * 1024, ge=1024, validation_alias=_env("ICR_INBOUND_MAX_BYTES")
     )
     subject_key_secret: SecretStr = Field(
         SecretStr(DEV_SUBJECT_KEY_SECRET), validation_alias=_env("ICR_SUBJECT_KEY_SECRET")

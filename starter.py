@@ -39,6 +39,7 @@ from domain.field_office import FieldOffice
 from domain.inquiry import Submission
 from domain.stage import Stage
 from intake import SubmissionConflict, submit
+from mailroom.commands import add_mailbox_commands
 from settings import Settings, get_settings, plain
 
 
@@ -306,6 +307,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="list what would change")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_reassign)
+    add_mailbox_commands(sub)
     p = sub.add_parser("remind", help="a reminder round for the selected open cases")
     _filters(p)
     p.add_argument("--actor", required=True, help="the supervisor's staff id")

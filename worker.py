@@ -27,6 +27,7 @@ from caseload.gauges import BacklogGauges
 from clients import Unreachable, connect, for_worker, worker_runtime
 from security.directory import FileStaffDirectory
 from settings import Settings, get_settings
+from store.shared import database_for
 from worker_health import HealthServer
 from workflows.case_review import CaseReviewWorkflow
 from workflows.schedules import BacklogReportWorkflow, ReminderRoundWorkflow
@@ -42,7 +43,7 @@ class StartupError(Exception):
 
 
 def notice_activities(settings: Settings) -> Sequence[Callable[..., Any]]:
-    return NoticeActivities(Postbox(settings, NoticeLedger(settings.notice_ledger))).all()
+    return NoticeActivities(Postbox(settings, NoticeLedger(database_for(settings)))).all()
 
 
 def activities_for(settings: Settings, client: Client | None = None) -> list[Callable[..., Any]]:

@@ -1,41 +1,36 @@
 """The notice ledger: which Message-IDs have already gone out.
 
 A retried activity or a restarted worker asks the ledger before sending, so a notice leaves
-once. SQLite in WAL mode is shared safely by the workers of one host; a cluster points every
-worker at the same file on a shared volume or replaces this class.
+once. It lives in the shared store: SQLite for one host, PostgreSQL (``ICR_DATABASE_URL``) when
+workers on several hosts must agree.
 """
 
-import asyncio
-import sqlite3
-from pathlib import Path
+from store.database import Database, fetch_one
 
 
 class NoticeLedger:
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS sent ("
-                " message_id TEXT PRIMARY KEY,"
-                " sent_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
-            )
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._ready = False
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self._path, timeout=30, isolation_level=None)
-
-    def _was_sent(self, message_id: str) -> bool:
-        with self._connect() as db:
-            row = db.execute("SELECT 1 FROM sent WHERE message_id = ?", (message_id,)).fetchone()
-        return row is not None
-
-    def _mark_sent(self, message_id: str) -> None:
-        with self._connect() as db:
-            db.execute("INSERT OR IGNORE INTO sent (message_id) VALUES (?)", (message_id,))
+    async def create(self) -> None:
+        self._ready = True
+        await self._db.execute(
+            "CREATE TABLE IF NOT EXISTS sent ("
+            " message_id TEXT PRIMARY KEY,"
+            " sent_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+        )
 
     async def was_sent(self, message_id: str) -> bool:
-        return await asyncio.to_thread(self._was_sent, message_id)
+        if not self._ready:
+            await self.create()
+        row = await fetch_one(self._db, "SELECT 1 FROM sent WHERE message_id = $1", message_id)
+        return row is not None
 
     async def mark_sent(self, message_id: str) -> None:
-        await asyncio.to_thread(self._mark_sent, message_id)
+        if not self._ready:
+            await self.create()
+        await self._db.execute(
+            "INSERT INTO sent (message_id) VALUES ($1) ON CONFLICT (message_id) DO NOTHING",
+            message_id,
+        )

@@ -12,7 +12,7 @@ from hashlib import sha256
 
 from pydantic import BaseModel, PrivateAttr
 
-from domain import bounds, outbox, rules, status_view
+from domain import bounds, documents, outbox, rules, status_view
 from domain.consultation import Consultation
 from domain.deadlines import CLOSURE_ON_EXPIRY, DeadlinePolicy, Due, due_actions
 from domain.deadlines import next_deadline as _next_deadline
@@ -22,8 +22,10 @@ from domain.decisions import (
     AssignReviewer,
     Decision,
     ProvideInformation,
+    ReceiveDocuments,
     RecordConsultationResponse,
     RecordDetermination,
+    RecordDocumentRead,
     RecordLocalResponse,
     Refusal,
     RequestConsultation,
@@ -31,6 +33,7 @@ from domain.decisions import (
     SubmitSroInquiry,
     Withdraw,
 )
+from domain.documents import DocumentRead, DocumentRef
 from domain.inquiry import LocalResponse, Submission
 from domain.notices import (
     NOTICES,
@@ -81,6 +84,8 @@ class CaseFile(BaseModel):
     applied: dict[str, AppliedDecision] = {}
     staff: StaffSnapshot | None = None
     disclosures: list[Disclosure] = []
+    documents: list[DocumentRef] = []
+    document_reads: list[DocumentRead] = []
     missing_notices_sent: int = 0
     history_dropped: int = 0
     rejected_dropped: int = 0
@@ -94,8 +99,7 @@ class CaseFile(BaseModel):
 
     @classmethod
     def from_submission(cls, case_id: str, submission: Submission, now: datetime) -> "CaseFile":
-        """The case as received, before the worker's policy sets its deadlines (validators
-        may already judge decisions against it)."""
+        """The case as received, before the policy sets deadlines (decisions may be judged)."""
         return cls(
             case_id=case_id,
             submission=submission,
@@ -129,8 +133,7 @@ class CaseFile(BaseModel):
     def apply(
         self, name: str, decision: Decision, now: datetime, *, want_result: bool = True
     ) -> CaseStatus | None:
-        """Apply a judged decision and return the status after it (an update's result; a
-        signal has none to return). A repeated decision_id returns the earlier result."""
+        """Apply a judged decision; the status after it, or a repeated decision_id's earlier."""
         earlier = self.earlier_result(name, decision)
         if earlier is not None:
             return earlier
@@ -206,6 +209,8 @@ class CaseFile(BaseModel):
                 self.notes.append(Note(at=now, actor=decision.actor, text=decision.text))
                 self.notes, dropped = bounds.keep_newest(self.notes, bounds.MAX_NOTES)
                 self.notes_dropped += dropped
+            case ReceiveDocuments() | RecordDocumentRead():
+                documents.file(self, decision, now)
             case SendReminders():
                 key = self._reminder_round(decision, now)
                 due = [t for t in self.tasks if t.on_due is OnDue.REMIND] if key else []

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.consultation import Party
+from domain.documents import DocumentId, DocumentRef, DocumentSource
 from domain.identity import Email, Phone
 from domain.inquiry import Authorization, LongText, Representative, schema_requires
 from domain.roles import Actor, Role
@@ -84,6 +85,20 @@ class ProvideInformation(Decision):
 
     def provided_items(self) -> list[str]:
         return [name for name in INFORMATION_ITEMS if getattr(self, name) is not None]
+
+
+class ReceiveDocuments(Decision):
+    """References to documents a correspondent sent (the bytes stay in the document store)."""
+
+    documents: list[DocumentRef] = Field(min_length=1, max_length=50)
+    source: DocumentSource
+
+
+class RecordDocumentRead(Decision):
+    """A member of staff read a document of the case (recorded by the codec server)."""
+
+    document_id: DocumentId
+    reader: StaffId
 
 
 class AssignReviewer(Decision):
@@ -256,6 +271,40 @@ DECISIONS: dict[str, DecisionRule] = {
                 "decision_id": "reminder-round-2026-11-27",
             },
             "Remind now whoever each open staff task waits for (a supervisor's round).",
+        ),
+        DecisionRule(
+            "receive_documents",
+            ReceiveDocuments,
+            frozenset({Role.INTAKE}),
+            OPEN_STAGES,
+            {
+                "actor": _actor(Role.INTAKE, "intake.clerk1"),
+                "source": "REQUESTOR",
+                "documents": [
+                    {
+                        "document_id": "DOC-" + "0" * 24,
+                        "kind": "G-28",
+                        "content_type": "application/pdf",
+                        "size": 1024,
+                        "sha256": "0" * 64,
+                        "received_at": "2026-11-27T10:00:00Z",
+                        "source": "REQUESTOR",
+                    }
+                ],
+            },
+            "Record documents that arrived by e-mail (the mail gateway sends this; an addition).",
+        ),
+        DecisionRule(
+            "record_document_read",
+            RecordDocumentRead,
+            _ALL_ROLES,
+            OPEN_STAGES,
+            {
+                "actor": _actor(Role.INTAKE, "intake.clerk1"),
+                "document_id": "DOC-" + "0" * 24,
+                "reader": "sro.reviewer1",
+            },
+            "Record who read a document (the codec server sends this; an addition).",
         ),
         DecisionRule(
             "add_note",

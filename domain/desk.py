@@ -44,13 +44,20 @@ _BODIES: dict[str, list[dict[str, Any]]] = {
 (a finding, a party), so staff pick a line instead of spelling a value. The two that depend on
 the case are built below."""
 
+_BY_SERVICES = frozenset({"receive_documents", "record_document_read"})
+"""Sent by the mail gateway and the codec server, never typed by staff: not on the desk."""
+
 
 def next_decisions(case: "CaseFile") -> list[NextDecision]:
     """The decisions valid in the case's stage, those that end an open task first."""
     if case.stage is Stage.SRO_INTAKE:
         return []  # the completeness check is automatic and takes a moment
     firsts = [t.decision for t in case.tasks]
-    allowed = [name for name, rule in DECISIONS.items() if case.stage in rule.stages]
+    allowed = [
+        name
+        for name, rule in DECISIONS.items()
+        if case.stage in rule.stages and name not in _BY_SERVICES
+    ]
     ordered = sorted(allowed, key=lambda n: firsts.index(n) if n in firsts else len(firsts))
     desk: list[NextDecision] = []
     for name in ordered:

@@ -11,6 +11,7 @@ from domain.decisions import (
     Decision,
     RecordConsultationResponse,
     RecordDetermination,
+    RecordDocumentRead,
     Refusal,
     SendReminders,
 )
@@ -72,6 +73,10 @@ def _state_rule(case: "CaseFile", decision: Decision) -> str | None:
         t.on_due is OnDue.REMIND for t in case.tasks
     ):
         return "no open task waits for staff"
+    if isinstance(decision, RecordDocumentRead) and not any(
+        d.document_id == decision.document_id for d in case.documents
+    ):
+        return f"document {decision.document_id} is not on file in this case"
     if isinstance(decision, RecordDetermination):
         still_open = [c.consultation_id for c in case.consultations if c.is_open]
         if still_open:

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from domain.consultation import Party
+from domain.documents import DocumentRead, DocumentRef
 from domain.field_office import FieldOffice
 from domain.notices import Disclosure, NoticeRecord
 from domain.roles import Actor, Role
@@ -84,6 +85,8 @@ class CaseStatus(BaseModel):
     rejected_dropped: int = 0
     """Refused signals older than the newest kept in ``rejected``."""
     notices_dropped: int = 0
+    documents: list[DocumentRef] = []
+    document_reads: list[DocumentRead] = []
 
 
 class StatusSnapshot(BaseModel):
@@ -97,6 +100,8 @@ class StatusSnapshot(BaseModel):
     rejected_len: int
     notices_len: int
     disclosures_len: int = 0
+    documents_len: int = 0
+    document_reads_len: int = 0
 
     @classmethod
     def of(cls, status: CaseStatus) -> "StatusSnapshot":
@@ -109,12 +114,16 @@ class StatusSnapshot(BaseModel):
                     "notices": [],
                     "disclosures": [],
                     "next_decisions": [],
+                    "documents": [],
+                    "document_reads": [],
                 }
             ),
             history_len=status.history_dropped + len(status.history),
             rejected_len=status.rejected_dropped + len(status.rejected),
             notices_len=status.notices_dropped + len(status.notices),
             disclosures_len=len(status.disclosures),
+            documents_len=len(status.documents),
+            document_reads_len=len(status.document_reads),
         )
 
     def restore(self, current: CaseStatus) -> CaseStatus:
@@ -127,5 +136,7 @@ class StatusSnapshot(BaseModel):
                 "notices": current.notices[: max(self.notices_len - current.notices_dropped, 0)],
                 "disclosures": current.disclosures[: self.disclosures_len],
                 "next_decisions": current.next_decisions,  # what may be decided now
+                "documents": current.documents[: self.documents_len],
+                "document_reads": current.document_reads[: self.document_reads_len],
             }
         )

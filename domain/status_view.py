@@ -64,4 +64,6 @@ def status_of(case: "CaseFile", *, summary: bool = False) -> CaseStatus:
         history_dropped=case.history_dropped,
         rejected_dropped=case.rejected_dropped,
         notices_dropped=case.notices_dropped,
+        documents=[] if summary else list(case.documents),
+        document_reads=[] if summary else list(case.document_reads),
     )

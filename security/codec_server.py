@@ -23,6 +23,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 import logs
 from security.codec import EncryptionCodec, UndecryptablePayload
 from security.directory import DirectoryError, FileStaffDirectory, StaffDirectory
+from security.document_reading import DocumentReading
 from security.keys import KeyRing
 from security.sessions import COOKIE, LIFETIME_SECONDS, Sessions
 from security.signing import StampKeys
@@ -77,6 +78,7 @@ def make_app(
     directory: StaffDirectory | None = None,
     sessions: Sessions | None = None,
     secure_cookie: bool = False,
+    documents: DocumentReading | None = None,
 ) -> web.Application:
     codec = EncryptionCodec(keys)
     sessions = sessions or Sessions()
@@ -109,7 +111,7 @@ def make_app(
         cors = _cors_headers(ui_origin) if origin else {}
         if request.method == "OPTIONS":
             return web.Response(status=204, headers=cors)
-        if request.path in ("/encode", "/decode"):
+        if request.path in ("/encode", "/decode") or request.path.startswith("/documents/"):
             staff_id = await who(request)
             if staff_id is None and request.path == "/decode" and origin == ui_origin:
                 # The UI shows only "Data encoding failed" for a 401: a browser whose session
@@ -223,6 +225,11 @@ def make_app(
     async def old_login(_: web.Request) -> web.StreamResponse:
         return _error("tokens are no longer accepted in a URL; sign in at /sign-in", 410)
 
+    async def document(request: web.Request) -> web.StreamResponse:
+        if documents is None:
+            return _error("documents are not served here", 404)
+        return await documents.serve(request, request[STAFF])
+
     async def health(_: web.Request) -> web.StreamResponse:
         return web.json_response({"ok": True})
 
@@ -237,6 +244,7 @@ def make_app(
             web.post("/sign-out", sign_out),
             web.get("/login", old_login),
             web.get("/health", health),
+            web.get("/documents/{case_id}/{document_id}", document),
         ]
     )
     return app
@@ -278,7 +286,16 @@ def app_from_settings(settings: Settings) -> web.Application:
         directory,
         Sessions(settings.codec_session_secret),
         settings.codec_cookie_secure,
+        _documents(settings),
     )
+
+
+def _documents(settings: Settings) -> DocumentReading | None:
+    """Documents are served only where the codec server can sign the reads it records."""
+    if settings.service_identity() is None:
+        log.warning("codec.documents_off", reason="no ICR_SERVICE_KEY (svc.codec) set")
+        return None
+    return DocumentReading(settings)
 
 
 async def serve(settings: Settings) -> None:

@@ -10,12 +10,15 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from domain.field_office import FieldOffice
 from security.codec_server import app_from_settings
+from security.signing import ServiceKey
 from settings import Settings
+from tests.postgres import postgres_server
 from tests.signing import staff_converter, stamp_key_file
 from tests.support import BIN, MailSink, free_port
 from worker import Workers, build_worker
@@ -48,6 +51,22 @@ TEST_STAFF: list[dict[str, Any]] = [
     *({"id": f"r{n}", "roles": ["SRO"]} for n in range(10)),
 ]
 
+SERVICE_KEYS = {
+    staff_id: ServiceKey(staff_id, "svc1", Ed25519PrivateKey.generate())
+    for staff_id in ("svc.mailroom", "svc.codec")
+}
+"""Service identities sign with their own keys: the mail gateway, the codec server's reads."""
+
+SERVICES: list[dict[str, Any]] = [
+    {"id": key.staff_id, "roles": ["INTAKE"], "service": True, "public_keys": key.public()}
+    for key in SERVICE_KEYS.values()
+]
+
+
+def as_service(settings: Settings, staff_id: str) -> Settings:
+    """The settings of a process that acts as the service identity ``staff_id``."""
+    return settings.model_copy(update={"service_key": SERVICE_KEYS[staff_id].spec()})
+
 
 TOKENS = {m["id"]: f"token-of-{m['id']}-{secrets.token_hex(8)}" for m in TEST_STAFF}
 """Each test person's codec-server token (``ICR_CODEC_TOKENS`` pairs)."""
@@ -58,7 +77,7 @@ def settings(mail: MailSink, tmp_path_factory: pytest.TempPathFactory) -> Settin
     """Encrypted payloads and a staff directory, as in production."""
     folder = tmp_path_factory.mktemp("icr")
     directory = folder / "staff.json"
-    directory.write_text(json.dumps({"staff": TEST_STAFF}))
+    directory.write_text(json.dumps({"staff": [*TEST_STAFF, *SERVICES]}))
     key = base64.b64encode(secrets.token_bytes(32)).decode()
     return Settings(
         smtp_host="127.0.0.1",
@@ -135,3 +154,10 @@ async def worker(client: Client, settings: Settings) -> AsyncIterator[Workers]:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """Our own PostgreSQL 15 server, for the store's tests and the gateway's."""
+    with postgres_server() as server:
+        yield server.url

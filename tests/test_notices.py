@@ -10,6 +10,7 @@ from activities.postbox import Postbox
 from domain.inquiry import Submission
 from domain.notices import Notice, NoticeKind, RecipientKind, correspondents
 from settings import Settings
+from store.shared import database_for
 from tests.support import (
     MailSink,
     actor,
@@ -111,7 +112,7 @@ async def test_each_notice_is_sent_once_even_when_repeated(
     settings: Settings, mail: MailSink
 ) -> None:
     """A retried activity, or one run again by a restarted worker, finds the ledger entry."""
-    postbox = Postbox(settings, NoticeLedger(settings.notice_ledger))
+    postbox = Postbox(settings, NoticeLedger(database_for(settings)))
     sub = Submission.model_validate(represented())
     case_id = f"ICR-{unique('X')[-12:].upper()}"
     notice = Notice(
@@ -129,7 +130,7 @@ async def test_each_notice_is_sent_once_even_when_repeated(
     ]
     assert len([m for m in mail.received if case_id in m.message_id]) == 1
     # A fresh ledger object on the same file (a restarted worker) knows it too.
-    third = await Postbox(settings, NoticeLedger(settings.notice_ledger)).deliver(notice)
+    third = await Postbox(settings, NoticeLedger(database_for(settings))).deliver(notice)
     assert third.already_sent == [RecipientKind.REQUESTOR]
 
 

@@ -1,7 +1,8 @@
 """``make run``: the whole local stack in one terminal, stopped together by Ctrl-C.
 
 Temporal dev server (SQLite under var/, so cases survive a restart) with its Web UI and the
-contract's search attributes, the SMTP sink writing to var/mail/, and the case-review worker.
+contract's search attributes, the SMTP sink writing to var/mail/, the case-review worker, the
+codec server and the mail gateway of the inquiry mailbox (its store under var/).
 """
 
 import json
@@ -44,6 +45,8 @@ SERVICES = (
     # Service identities: systems that start cases or decide, each with its own signing key.
     ("svc.intake-gateway", ["INTAKE"]),  # an integrating system's starter
     ("svc.reminders", ["SUPERVISOR"]),  # scheduled reminder rounds
+    ("svc.mailroom", ["INTAKE"]),  # the mail gateway: cases and documents from the mailbox
+    ("svc.codec", ["INTAKE"]),  # the codec server: who read a case's document
 )
 
 
@@ -94,6 +97,7 @@ def main() -> None:
         else _dev_directory(ROOT / "config" / "staff-directory.json")
     )
     tokens = _dev_tokens(directory)
+    inbound_port = int(os.environ.get("ICR_INBOUND_SMTP_PORT", "2525"))
     env = {
         **os.environ,
         "TEMPORAL_ADDRESS": f"localhost:{grpc_port}",
@@ -105,6 +109,8 @@ def main() -> None:
         "ICR_CODEC_UI_ORIGIN": f"http://localhost:{ui_port}",
         "ICR_CODEC_TOKENS": os.environ.get("ICR_CODEC_TOKENS")
         or ",".join(f"{who}:{token}" for who, token in tokens.items()),
+        "ICR_INBOUND_SMTP_PORT": str(inbound_port),
+        "ICR_DOCUMENTS_DIR": str(VAR / "documents"),
     }
     if not os.environ.get("ICR_STAMP_KEY_FILE"):
         stamp_keys = (
@@ -126,9 +132,13 @@ def main() -> None:
     )
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
 
-    def start(name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
+    def start(name: str, cmd: list[str], service: str | None = None) -> subprocess.Popen[bytes]:
+        """``service``: the identity the process signs its decisions as (its key under var/)."""
         log = (VAR / f"{name}.log").open("ab")
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        own = (
+            {**env, "ICR_SERVICE_KEY_FILE": str(VAR / f"service-key.{service}")} if service else env
+        )
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=own, stdout=log, stderr=subprocess.STDOUT)
         procs.append((name, proc))
         return proc
 
@@ -148,6 +158,7 @@ def main() -> None:
         (ui_port, "Temporal UI"),
         (smtp_port, "SMTP"),
         (codec_port, "codec server"),
+        (inbound_port, "mail gateway"),
     )
     for port, what in ports:
         if _in_use(port):
@@ -171,13 +182,16 @@ def main() -> None:
             ],
         )
         _wait_for_port(smtp_port, "mail sink", sink)
-        codec = start("codec-server", [sys.executable, "-m", "security.codec_server"])
+        codec = start("codec-server", [sys.executable, "-m", "security.codec_server"], "svc.codec")
         _wait_for_port(codec_port, "codec server", codec)
         # The namespace's Schedules (daily reminder round, backlog report), as compose's setup.
         subprocess.run(
             [sys.executable, "starter.py", "setup"], cwd=ROOT, env=env, check=True, timeout=60
         )
         start("worker", [sys.executable, "worker.py"])
+        gateway = start("mail-gateway", [sys.executable, "-m", "mailroom.gateway"], "svc.mailroom")
+        _wait_for_port(inbound_port, "mail gateway", gateway)
+        mailbox = env.get("ICR_INQUIRY_MAILBOX", "sro-inquiries@icr.example")
         print(
             "\nICR local stack is up:\n"
             f"  Temporal gRPC   localhost:{grpc_port}  (database {VAR / 'temporal.db'})\n"
@@ -195,12 +209,16 @@ def main() -> None:
             + "".join(f"      {who:16} {token}\n" for who, token in tokens.items())
             + "    then in the UI: Codec Server (top bar) > Use my browser setting > endpoint "
             f"http://localhost:{codec_port}, Include cross-origin credentials > Apply\n"
+            f"  Mail gateway    smtp://127.0.0.1:{inbound_port}  mailbox {mailbox} "
+            f"(store {VAR / 'notice-ledger.sqlite3'}, documents {VAR / 'documents'}/)\n"
             f"  Staff directory {env['ICR_STAFF_DIRECTORY']}\n"
-            f"  Logs            {VAR}/temporal.log, mail-sink.log, codec-server.log, worker.log\n"
+            f"  Logs            {VAR}/temporal.log, mail-sink.log, codec-server.log, worker.log, "
+            "mail-gateway.log\n"
             "Try: ICR_SERVICE_KEY_FILE=var/service-key.svc.intake-gateway "
             ".venv/bin/python starter.py submit examples/local-review.json\n"
             f"     ICR_CODEC_ENDPOINT=http://localhost:{codec_port} ICR_STAFF_TOKEN=<token> "
             '.venv/bin/python starter.py decide CASE_ID add_note \'{"text": "…"}\'\n'
+            "     .venv/bin/python starter.py mail-example   (an SRO inquiry by e-mail)\n"
             "Ctrl-C stops everything.",
             flush=True,
         )

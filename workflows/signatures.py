@@ -21,7 +21,14 @@ from temporalio.common import RawValue
 from temporalio.converter import PayloadConverter
 
 from domain.case_file import CaseFile
-from domain.decisions import DECISIONS, AssignReviewer, Decision, RecordDetermination, Refusal
+from domain.decisions import (
+    DECISIONS,
+    AssignReviewer,
+    Decision,
+    RecordDetermination,
+    RecordDocumentRead,
+    Refusal,
+)
 from domain.roles import Role
 from domain.staff import StaffMember, StaffSnapshot
 from domain.stamps import SeenStamps
@@ -140,6 +147,16 @@ def _signed_rules(case: CaseFile, decision: Decision, member: StaffMember) -> Re
             decision.actor,
             "directory",
         )
+    if isinstance(decision, RecordDocumentRead) and snapshot is not None:
+        # Only the codec server knows who read: a person cannot record a read, theirs or not.
+        reader = snapshot.members.get(decision.reader)
+        if not member.service or reader is None or reader.service:
+            return Refusal(
+                "a document read is recorded by the codec server's service identity, "
+                "for a person in the staff directory",
+                decision.actor,
+                "directory",
+            )
     return None
 
 

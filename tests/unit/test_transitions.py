@@ -268,6 +268,31 @@ def test_every_decision_of_the_table_is_handled_by_the_case_file() -> None:
         if name == "record_consultation_response":
             decide(case, "request_consultation", Role.SRO, party="ICE_ATTORNEYS", question="q")
             version = len(case.history)
+        if name == "record_document_read":  # only a document the case holds
+            receive = DECISIONS["receive_documents"]
+            case.apply("receive_documents", receive.model.model_validate(receive.example), T0)
+            version = len(case.history)
         assert case.judge(name, made) is None, name
         case.apply(name, made, T0)
         assert len(case.history) == version + 1, name
+
+
+def test_documents_are_kept_once_and_reads_only_of_documents_on_file() -> None:
+    case = in_review()
+    receive = DECISIONS["receive_documents"]
+    made = receive.model.model_validate(receive.example)
+    case.apply("receive_documents", made, T0)
+    case.apply("receive_documents", made, T0)
+    assert [d.document_id for d in case.status().documents] == ["DOC-" + "0" * 24]
+    read = DECISIONS["record_document_read"].model
+    stranger = read.model_validate(
+        {"actor": {"id": "a", "role": "SRO"}, "document_id": "DOC-" + "1" * 24, "reader": "x"}
+    )
+    refusal = case.judge("record_document_read", stranger)
+    assert refusal is not None and "not on file" in refusal.reason
+    known = read.model_validate(
+        {"actor": {"id": "a", "role": "SRO"}, "document_id": "DOC-" + "0" * 24, "reader": "x"}
+    )
+    case.apply("record_document_read", known, T0)
+    assert [(r.reader, r.at) for r in case.status().document_reads] == [("x", T0)]
+    assert case.status(summary=True).documents == [], "the summary stays small"

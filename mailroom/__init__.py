@@ -1,0 +1,1 @@
+"""The SRO mailbox gateway: mail in, cases started and decided, replies out."""

@@ -1,0 +1,86 @@
+"""Automatic replies of the mailbox: what an inquiry lacks, which attachments were refused.
+
+A reply names labels and types only, never a value the mail held: its From may be forged, and
+the reply must tell a stranger nothing. Each reply leaves once (the notice ledger), and none
+goes to a null sender or to a mail that was itself automatic, so two robots cannot loop.
+"""
+
+import hashlib
+from email.message import EmailMessage
+from email.utils import formatdate
+
+import aiosmtplib
+import structlog
+
+from activities.ledger import NoticeLedger
+from mailroom.letter import ALLOWED, Letter, Refused
+from mailroom.template import LABELS
+from settings import Settings, plain
+
+log = structlog.get_logger("icr.mailroom")
+_SIGNATURE = "\n\nICE Case Review (ICR)\nThis message was sent automatically."
+_TYPES = "PDF, PNG, JPEG, GIF or TIFF images, and plain text"
+assert len(ALLOWED) == 6, "keep _TYPES in step with letter.ALLOWED"
+
+
+class Answers:
+    def __init__(self, settings: Settings, ledger: NoticeLedger) -> None:
+        self._settings = settings
+        self._ledger = ledger
+
+    async def incomplete(
+        self, letter: Letter, key: str, missing: list[str], invalid: list[str]
+    ) -> bool:
+        items = "\n".join(f"- {item}" for item in [*missing, *invalid])
+        template = "\n".join(f"{label}: " for label in LABELS)
+        body = (
+            "Your inquiry to ICE's Senior Reviewing Official could not be opened as a case: "
+            f"these items are missing or not valid:\n{items}\n\nPlease send the inquiry again "
+            f"with every item, one labelled line each, for example:\n\n{template}"
+        )
+        return await self._send(letter, key, "incomplete", "Your SRO inquiry is incomplete", body)
+
+    async def refused(self, letter: Letter, key: str, refused: list[Refused]) -> bool:
+        items = "\n".join(
+            f"- an attachment of type {r.content_type}: {r.reason}" for r in refused[:30]
+        )
+        if len(refused) > 30:
+            items += f"\n- and {len(refused) - 30} more"
+        body = (
+            "Some attachments of your message were not accepted:\n"
+            f"{items}\n\nThe mailbox accepts {_TYPES}, up to 25 MB in all. Archives (such as "
+            "ZIP files) are not opened. Please send the documents again in one of these forms."
+        )
+        return await self._send(letter, key, "refused", "Attachments not accepted", body)
+
+    async def _send(self, letter: Letter, key: str, kind: str, subject: str, text: str) -> bool:
+        if letter.sender is None or letter.auto_submitted:
+            return False
+        digest = hashlib.sha256(f"{kind}:{key}".encode()).hexdigest()[:24]
+        mid = f"<reply.{kind}.{digest}@icr.case-review>"
+        if await self._ledger.was_sent(mid):
+            return True
+        s = self._settings
+        message = EmailMessage()
+        message["From"] = s.inquiry_mailbox
+        message["To"] = letter.sender
+        message["Subject"] = subject
+        message["Message-ID"] = mid
+        message["Date"] = formatdate(usegmt=True)
+        message["Auto-Submitted"] = "auto-replied"
+        if letter.message_id:
+            message["In-Reply-To"] = letter.message_id
+        message.set_content(text + _SIGNATURE)
+        await aiosmtplib.send(
+            message,
+            sender="",  # a null return path: bounces of an automatic reply go nowhere
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username,
+            password=plain(s.smtp_password) or None,
+            start_tls=s.smtp_starttls,
+            timeout=s.smtp_timeout_seconds,
+        )
+        await self._ledger.mark_sent(mid)
+        log.info("mailroom.replied", reply=kind, message=digest[:12])
+        return True

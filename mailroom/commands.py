@@ -1,0 +1,54 @@
+"""The command line's mailbox commands: ``triage list|show|assign`` and ``mail-example``."""
+
+import argparse
+from typing import Any
+
+import aiosmtplib
+
+from cli_exits import InputError
+from mailroom import triage_desk
+from mailroom.example import example_inquiry
+from settings import Settings
+
+
+async def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        if args.action == "list":
+            items = await triage_desk.list_items(settings, everything=args.all)
+            print(triage_desk.as_json(items))
+        elif args.action == "show":
+            print(await triage_desk.show_item(settings, args.item_id))
+        else:
+            if not (args.case_id and args.actor):
+                raise InputError("triage assign needs ITEM_ID CASE_ID --actor STAFF_ID")
+            outcome = await triage_desk.assign_item(
+                settings, args.item_id, args.case_id, args.actor
+            )
+            print(outcome)
+    except triage_desk.TriageError as exc:
+        raise InputError(f"triage: {exc}") from None
+    return 0
+
+
+async def cmd_mail_example(args: argparse.Namespace, settings: Settings) -> int:
+    """Send the README's example inquiry to the local gateway (no swaks needed)."""
+    message = example_inquiry(settings.inquiry_mailbox)
+    host, port = args.host or settings.inbound_smtp_host, args.port or settings.inbound_smtp_port
+    _, answer = await aiosmtplib.send(message, hostname=host, port=port)
+    print(f"{host}:{port} answered: {answer}")
+    return 0
+
+
+def add_mailbox_commands(sub: Any) -> None:
+    """Adds the commands to the CLI's subparsers (``sub``)."""
+    p = sub.add_parser("triage", help="mail the gateway could not attach: list, show, assign")
+    p.add_argument("action", choices=["list", "show", "assign"])
+    p.add_argument("item_id", nargs="?", default="")
+    p.add_argument("case_id", nargs="?", default="")
+    p.add_argument("--actor", help="assign: the intake staff id attaching it (ICR_STAFF_TOKEN's)")
+    p.add_argument("--all", action="store_true", help="list: assigned items too")
+    p.set_defaults(run=cmd_triage)
+    p = sub.add_parser("mail-example", help="send the example inquiry e-mail to the gateway")
+    p.add_argument("--host", help="default ICR_INBOUND_SMTP_HOST")
+    p.add_argument("--port", type=int, help="default ICR_INBOUND_SMTP_PORT")
+    p.set_defaults(run=cmd_mail_example)

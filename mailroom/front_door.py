@@ -1,0 +1,77 @@
+"""The SMTP front door of the inquiry mailbox: a mail is 250 only once it is safely stored.
+
+Only the inquiry mailbox is a valid recipient; over the size limit the answer is 552 and the
+bytes are dropped as they arrive. Nothing about a case is decided here, so a sender's server
+waits for a disk write, never for Temporal.
+"""
+
+import asyncio
+import hashlib
+
+import structlog
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from mailroom.letter import message_key
+from settings import Settings
+from store.inbox import Inbox
+
+log = structlog.get_logger("icr.mailroom")
+
+
+class FrontDoor:
+    """The aiosmtpd handler."""
+
+    def __init__(self, inbox: Inbox, mailbox: str, wake: asyncio.Event) -> None:
+        self._inbox = inbox
+        self._mailbox = mailbox.strip().lower()
+        self._wake = wake
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address.strip().lower() != self._mailbox:
+            return "550 5.1.1 no such mailbox here"
+        if address not in envelope.rcpt_tos:
+            envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or envelope.content
+        if not isinstance(raw, bytes):
+            raw = str(raw or "").encode("utf-8", "surrogateescape")
+        key = message_key(raw)
+        try:
+            fresh = await self._inbox.accept(key, raw)
+        except Exception as exc:  # not stored: the sender's server must keep it and retry
+            log.error("mailroom.store_failed", error=type(exc).__name__)
+            return "451 4.3.0 mail not stored; try again later"
+        self._wake.set()
+        ref = hashlib.sha256(key.encode()).hexdigest()[:12]
+        log.info("mailroom.accepted", message=ref, size=len(raw), duplicate=not fresh)
+        return f"250 2.0.0 stored as {ref}"
+
+
+async def open_front_door(
+    settings: Settings, inbox: Inbox, wake: asyncio.Event, port: int | None = None
+) -> asyncio.Server:
+    handler = FrontDoor(inbox, settings.inquiry_mailbox, wake)
+
+    def protocol() -> SMTP:
+        return SMTP(
+            handler,
+            data_size_limit=settings.inbound_max_bytes,
+            enable_SMTPUTF8=True,
+            hostname=settings.inquiry_mailbox.rpartition("@")[2] or "icr",
+            ident="ICR inquiry mailbox",
+            timeout=120,
+        )
+
+    loop = asyncio.get_running_loop()
+    # A deep accept queue: a burst of connections (a relay flushing its queue, or a flood)
+    # must not overflow it, or the kernel leaves clients waiting a minute for the greeting.
+    return await loop.create_server(
+        protocol,
+        settings.inbound_smtp_host,
+        settings.inbound_smtp_port if port is None else port,
+        backlog=1024,
+    )

@@ -1,0 +1,226 @@
+"""Sorting the inbox: each stored mail becomes a reply to a case, a new case, or triage.
+
+Runs apart from the SMTP conversation, so a mail is accepted while Temporal is down and
+applied when it is back. Applying is idempotent (the case's request_id and every decision_id
+derive from the mail's key), so a mail applied again after a crash changes nothing twice.
+"""
+
+import asyncio
+import contextlib
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+import structlog
+
+from domain.inquiry import AuthorizationForm
+from mailroom.answers import Answers
+from mailroom.desk import CaseDesk, CaseUnavailable, DecisionRefused, NoSuchCase
+from mailroom.letter import Attachment, Letter, read_letter, sender_verified
+from mailroom.template import (
+    FORM_LABEL,
+    REPRESENTATIVE,
+    information_from,
+    read_fields,
+    read_inquiry,
+)
+from store.documents import StoredDocument
+from store.inbox import InboxMessage
+from store.shared import Store
+
+log = structlog.get_logger("icr.mailroom")
+LEASE = timedelta(minutes=2)
+GIVE_UP_AFTER_ATTEMPTS = 50  # then a person looks at it (triage), it is never dropped
+_FORM_HINTS = ("G-28", "G28", "60-001", "60001")
+
+
+@dataclass(frozen=True)
+class Filed:
+    """An attachment stored, and the kind it was given."""
+
+    document: StoredDocument
+    kind: str  # G-28 | ICE-60-001 | OTHER
+
+
+def _short(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _form_kind(attachment: Attachment, said: str) -> str:
+    hint = (said + " " + attachment.filename).upper()
+    if not any(h in hint for h in _FORM_HINTS) or attachment.content_type == "text/plain":
+        return "OTHER"
+    return "ICE-60-001" if "60-001" in hint or "60001" in hint else "G-28"
+
+
+class Sorter:
+    def __init__(
+        self,
+        store: Store,
+        desk: CaseDesk,
+        answers: Answers,
+        retry_base: float = 5.0,
+        authserv_id: str | None = None,
+    ) -> None:
+        """``authserv_id``: trust replies only with the relay's DMARC pass (production)."""
+        self._authserv_id = authserv_id
+        self._store = store
+        self._desk = desk
+        self._answers = answers
+        self._retry_base = retry_base
+
+    async def run(self, wake: asyncio.Event) -> None:
+        """Sort until cancelled; ``wake`` is set when the front door stores a mail."""
+        while True:
+            try:
+                message = await self._store.inbox.claim(LEASE)
+            except Exception as exc:  # the store is down: keep sorting once it is back
+                log.error("mailroom.store_unavailable", error=type(exc).__name__)
+                message = None
+            if message is None:
+                wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), timeout=self._retry_base)
+                continue
+            try:
+                await self.sort(message)
+            except Exception as exc:  # not settled: its lease runs out and it comes again
+                log.error("mailroom.sort_interrupted", error=type(exc).__name__)
+
+    async def sort(self, message: InboxMessage) -> str:
+        """Apply one mail; the outcome (no personal data) is kept in the inbox."""
+        key = message.message_key
+        mlog = log.bind(message=_short(key)[:12], attempt=message.attempts)
+        try:
+            outcome, keep = await self._apply(message)
+        except CaseUnavailable as exc:
+            delay = min(self._retry_base * 2 ** min(message.attempts, 8), 300.0)
+            mlog.warning("mailroom.deferred", reason=str(exc), retry_in_seconds=delay)
+            await self._store.inbox.retry_later(key, timedelta(seconds=delay))
+            return "deferred"
+        except Exception as exc:
+            if message.attempts < GIVE_UP_AFTER_ATTEMPTS:
+                mlog.error("mailroom.failed", error=type(exc).__name__)
+                delay = min(self._retry_base * 2 ** min(message.attempts, 8), 300.0)
+                await self._store.inbox.retry_later(key, timedelta(seconds=delay))
+                return "deferred"
+            outcome, keep = await self._triage(message, "could not be applied"), True
+        await self._store.inbox.settle(key, outcome, keep=keep)
+        mlog.info("mailroom.sorted", outcome=outcome)
+        return outcome
+
+    async def _apply(self, message: InboxMessage) -> tuple[str, bool]:
+        try:
+            letter = await asyncio.to_thread(read_letter, message.raw)  # the SMTP loop runs on
+        except Exception:  # the parser records defects; this is the net under it
+            return await self._triage(message, "unreadable"), True
+        if letter.case_ids:
+            if self._authserv_id and not sender_verified(message.raw, self._authserv_id):
+                return await self._triage(message, "sender not verified by the relay"), True
+            return await self._reply(message, letter)
+        fields = read_fields(letter.text)
+        if not fields:
+            return await self._triage(message, "no case reference and no inquiry fields"), True
+        return await self._inquiry(message, letter, fields), False
+
+    async def _triage(self, message: InboxMessage, reason: str) -> str:
+        item = await self._store.triage.add(message.message_key, reason, message.received_at)
+        return f"triage {item}"
+
+    async def _file(self, letter: Letter, said: str) -> list[Filed]:
+        """Store every attachment; the first that is a form (by label or name) is the form."""
+        filed: list[Filed] = []
+        for attachment in letter.attachments:
+            kind = _form_kind(attachment, said)
+            if any(f.kind != "OTHER" for f in filed):
+                kind = "OTHER"
+            stored = await self._store.documents.put(attachment.data, attachment.content_type)
+            filed.append(Filed(stored, kind))
+        return filed
+
+    async def _hand_over(
+        self, case_id: str, message: InboxMessage, filed: list[Filed], source: str
+    ) -> None:  # source: a DocumentSource value
+        """The case records what came: references only, once per mail."""
+        if not filed:
+            return
+        refs = [
+            {
+                "document_id": f.document.document_id,
+                "kind": f.kind,
+                "content_type": f.document.content_type,
+                "size": f.document.size,
+                "sha256": f.document.sha256,
+                "received_at": message.received_at.isoformat(),
+                "source": source,
+            }
+            for f in filed
+        ]
+        decision_id = f"mail-{_short(message.message_key)}-documents"
+        try:
+            await self._desk.receive_documents(case_id, source, refs, decision_id)
+        except DecisionRefused as exc:  # the bytes stay stored, unreferenced
+            log.warning("mailroom.documents_refused", case_id=case_id, reason=str(exc))
+
+    async def _reply(self, message: InboxMessage, letter: Letter) -> tuple[str, bool]:
+        """Attach to the case only when the sender is its requestor or representative."""
+        case_id, role = None, None
+        for candidate in letter.case_ids[:3]:
+            try:
+                role = letter.sender and await self._desk.correspondent(candidate, letter.sender)
+            except NoSuchCase:
+                continue
+            if role:
+                case_id = candidate
+                break
+        if case_id is None or role is None:  # a stranger, or no such case: told nothing
+            return await self._triage(message, "sender is not a correspondent of the case"), True
+        try:
+            return await self.attach(message, letter, case_id, source=role), False
+        except NoSuchCase:  # closed since: a person decides what a late mail means
+            return await self._triage(message, "the case is closed"), True
+
+    async def attach(self, message: InboxMessage, letter: Letter, case_id: str, source: str) -> str:
+        """Fields become provide_information, attachments documents (also triage's assign)."""
+        fields = read_fields(letter.text)
+        filed = await self._file(letter, fields.get(FORM_LABEL, ""))
+        info = information_from(fields)
+        form = next((f for f in filed if f.kind != "OTHER"), None)
+        if form is not None:
+            info["authorization"] = {"form": form.kind, "document_ref": form.document.document_id}
+        outcome = f"attached {case_id} documents={len(filed)}"
+        if info:
+            decision_id = f"mail-{_short(message.message_key)}-info"
+            try:
+                await self._desk.decide(
+                    case_id, "provide_information", {**info, "decision_id": decision_id}
+                )
+                outcome += " information=applied"
+            except DecisionRefused:
+                outcome += " information=refused"
+        await self._hand_over(case_id, message, filed, source=source)
+        if letter.refused:
+            await self._answers.refused(letter, message.message_key, letter.refused)
+        return outcome
+
+    async def _inquiry(self, message: InboxMessage, letter: Letter, fields: dict[str, str]) -> str:
+        represented = any(label in fields for label in REPRESENTATIVE)
+        said = fields.get(FORM_LABEL, "") or ("G-28" if represented else "")
+        filed = await self._file(letter, said)
+        form = next((f for f in filed if f.kind != "OTHER"), None)
+        request_id = f"mail-{_short(message.message_key)}"
+        reading = read_inquiry(
+            fields,
+            request_id,
+            None if form is None else (AuthorizationForm(form.kind), form.document.document_id),
+        )
+        if reading.submission is None:
+            await self._answers.incomplete(
+                letter, message.message_key, reading.missing, reading.invalid
+            )
+            return f"incomplete missing={len(reading.missing)} invalid={len(reading.invalid)}"
+        submitted = await self._desk.start_case(reading.submission)
+        await self._hand_over(submitted.case_id, message, filed, source="INQUIRY")
+        if letter.refused:
+            await self._answers.refused(letter, message.message_key, letter.refused)
+        return f"started {submitted.case_id}"

@@ -1,0 +1,241 @@
+"""The inquiry e-mail template (docs/inquiry-email.md): labelled lines into a submission.
+
+``Label: value``, one per line; a value may go on over the next lines until a blank line or
+the next label. Quoted lines (``>``) are ignored, so a reply quoting the original inquiry does
+not send it twice. What is missing or invalid is named by its label, never with its value.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+
+from domain.field_office import FieldOffice
+from domain.identity import normalize_a_number, normalize_email, normalize_phone
+from domain.inquiry import AuthorizationForm, Submission
+from domain.stage import Entry, Finding
+
+REQUIRED = (
+    "A-Number",
+    "Given name",
+    "Family name",
+    "Date of birth",
+    "Country of birth",
+    "Phone",
+    "Email",
+    "Field office",
+    "Detained",
+    "Local response date",
+    "Local response finding",
+    "Local response summary",
+    "Grounds",
+)
+REPRESENTATIVE = (
+    "Representative name",
+    "Representative email",
+    "Representative phone",
+    "Representative organization",
+)
+#: optional: names the attached form (else its file name tells, else G-28 is assumed)
+FORM_LABEL = "Authorization form"
+LABELS = (*REQUIRED, *REPRESENTATIVE, FORM_LABEL)
+_BY_KEY = {re.sub(r"[^a-z]", "", label.lower()): label for label in LABELS}
+_LINE = re.compile(r"^\s*\**\s*([A-Za-z][A-Za-z \-]{1,40}?)\s*\**\s*:\s*(.*)$")
+FORM_ITEM = "the Form G-28 or ICE Form 60-001 of the representative, attached as PDF or image"
+
+
+def read_fields(text: str) -> dict[str, str]:
+    """Known labels to their (stripped) values; unknown labelled lines are ignored."""
+    fields: dict[str, str] = {}
+    current: str | None = None
+    for line in text.splitlines()[:2000]:
+        if line.lstrip().startswith(">"):
+            current = None
+            continue
+        match = _LINE.match(line)
+        label = _BY_KEY.get(re.sub(r"[^a-z]", "", match.group(1).lower())) if match else None
+        if match and label:
+            current = label
+            if label not in fields:  # the first occurrence wins
+                fields[label] = match.group(2).strip()[:10000]
+            else:
+                current = None
+        elif not line.strip() or line.strip() == "--":
+            current = None
+        elif current is not None and len(fields[current]) < 10000:
+            fields[current] = (fields[current] + "\n" + line.strip()).strip()
+    return {k: v for k, v in fields.items() if v}
+
+
+def form_of(fields: dict[str, str], filename: str) -> AuthorizationForm:
+    said = (fields.get(FORM_LABEL, "") + " " + filename).upper().replace(" ", "")
+    return (
+        AuthorizationForm.ICE_60_001
+        if "60-001" in said or "60001" in said
+        else (AuthorizationForm.G_28)
+    )
+
+
+def _yes_no(value: str) -> bool:
+    word = value.strip().lower()
+    if word in ("yes", "y", "true", "detained"):
+        return True
+    if word in ("no", "n", "false", "not detained"):
+        return False
+    raise ValueError("answer yes or no")
+
+
+def _office(value: str) -> str:
+    key = re.sub(r"[^A-Z]+", "_", value.upper()).strip("_")
+    key = {"NEW_YORK": "NEW_YORK_CITY", "SAINT_PAUL": "ST_PAUL"}.get(key, key)
+    if key not in FieldOffice.__members__:
+        raise ValueError("not one of the 25 ERO field offices")
+    return key
+
+
+def _finding(value: str) -> str:
+    key = re.sub(r"[^A-Z]+", "_", value.upper()).strip("_")
+    if key.startswith("DOES_NOT_MEET") or key.startswith("NOT_MEET"):
+        return Finding.DOES_NOT_MEET_PRIORITIES.value
+    if key.startswith("MEETS"):
+        return Finding.MEETS_PRIORITIES.value
+    raise ValueError("write 'meets priorities' or 'does not meet priorities'")
+
+
+_PATHS = {
+    ("subject", "a_number"): "A-Number",
+    ("subject", "given_name"): "Given name",
+    ("subject", "family_name"): "Family name",
+    ("subject", "date_of_birth"): "Date of birth",
+    ("subject", "country_of_birth"): "Country of birth",
+    ("requestor", "phone"): "Phone",
+    ("requestor", "email"): "Email",
+    ("field_office",): "Field office",
+    ("detained",): "Detained",
+    ("local_response", "date"): "Local response date",
+    ("local_response", "finding"): "Local response finding",
+    ("local_response", "summary"): "Local response summary",
+    ("grounds",): "Grounds",
+    ("representative", "name"): "Representative name",
+    ("representative", "email"): "Representative email",
+    ("representative", "phone"): "Representative phone",
+    ("representative", "organization"): "Representative organization",
+}
+
+
+@dataclass
+class Reading:
+    """An inquiry read from a mail: a submission, or what stands in its way."""
+
+    submission: Submission | None = None
+    missing: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+
+
+def read_inquiry(
+    fields: dict[str, str], request_id: str, form: tuple[AuthorizationForm, str] | None
+) -> Reading:
+    """``form``: the attached authorization (its kind and stored document id), if any."""
+    reading = Reading()
+    represented = any(label in fields for label in REPRESENTATIVE)
+    # A representative is the requestor: their own phone and e-mail are the contact.
+    own_contact = ("Phone", "Email") if represented else ()
+    reading.missing = [x for x in REQUIRED if x not in fields and x not in own_contact]
+    if represented:
+        reading.missing += [label for label in REPRESENTATIVE[:3] if label not in fields]
+        if form is None:
+            reading.missing.append(FORM_ITEM)
+    data: dict[str, Any] = {"request_id": request_id, "entry": Entry.SRO_INQUIRY.value}
+    for convert, label, path in (
+        (_office, "Field office", ("field_office",)),
+        (_yes_no, "Detained", ("detained",)),
+        (_finding, "Local response finding", ("local_response", "finding")),
+    ):
+        if label in fields:
+            try:
+                _put(data, path, convert(fields[label]))
+            except ValueError as exc:
+                reading.invalid.append(f"{label}: {exc}")
+    for where, label in _PATHS.items():
+        if label in fields and label not in ("Field office", "Detained", "Local response finding"):
+            _put(data, where, fields[label])
+    if reading.missing or reading.invalid:
+        reading.invalid += _check_each(fields)  # so one reply names every problem
+        return reading
+    subject = data["subject"]
+    if represented:
+        rep = data["representative"]
+        assert form is not None
+        rep["authorization"] = {"form": form[0].value, "document_ref": form[1]}
+        data["requestor"] = {
+            "kind": "REPRESENTATIVE",
+            "name": rep["name"],
+            "phone": rep["phone"],
+            "email": rep["email"],
+        }
+    else:
+        data["requestor"].update(
+            kind="SELF", name=f"{subject['given_name']} {subject['family_name']}"
+        )
+    try:
+        reading.submission = Submission.model_validate(data)
+    except ValidationError as exc:
+        reading.invalid = sorted({_label_of(e["loc"]) for e in exc.errors()})
+    return reading
+
+
+_CHECKS: dict[str, Any] = {
+    "A-Number": normalize_a_number,
+    "Phone": normalize_phone,
+    "Representative phone": normalize_phone,
+    "Email": normalize_email,
+    "Representative email": normalize_email,
+    "Date of birth": date.fromisoformat,
+    "Local response date": date.fromisoformat,
+}
+
+
+def _check_each(fields: dict[str, str]) -> list[str]:
+    """The identifiers and dates that are there but not valid, each on its own."""
+    problems = []
+    for label, check in _CHECKS.items():
+        if label in fields:
+            try:
+                check(fields[label])
+            except ValueError:
+                problems.append(f"{label}: not valid")
+    return problems
+
+
+def _put(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for key in path[:-1]:
+        data = data.setdefault(key, {})
+    data[path[-1]] = value
+
+
+def _label_of(loc: tuple[int | str, ...]) -> str:
+    """A validation error's location as the template's label; the value is never quoted."""
+    path = tuple(str(p) for p in loc)
+    for size in (2, 1):
+        if path[:size] in _PATHS:
+            return f"{_PATHS[path[:size]]}: not valid"
+    return f"{'.'.join(path) or 'inquiry'}: not valid"
+
+
+def information_from(fields: dict[str, str]) -> dict[str, Any]:
+    """A reply's labelled fields as a ``provide_information`` payload (without the actor)."""
+    info: dict[str, Any] = {}
+    for label, key in (("Date of birth", "date_of_birth"), ("Phone", "phone"), ("Email", "email")):
+        if label in fields:
+            info[key] = fields[label]
+    if all(label in fields for label in REPRESENTATIVE[:3]):
+        info["representative"] = {
+            "name": fields["Representative name"],
+            "email": fields["Representative email"],
+            "phone": fields["Representative phone"],
+        }
+        if "Representative organization" in fields:
+            info["representative"]["organization"] = fields["Representative organization"]
+    return info

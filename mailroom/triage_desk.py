@@ -1,0 +1,87 @@
+"""Intake staff's side of triage: ``starter.py triage list|show|assign``.
+
+``show`` opens the sealed mail for the person at the terminal (it holds personal data, so it is
+printed, never logged); ``assign`` attaches it to a case as that person, through the same path
+as a correspondent's reply, and drops the stored mail.
+"""
+
+import json
+from typing import Any
+
+from clients import connect
+from domain.roles import Actor, Role
+from mailroom.answers import Answers
+from mailroom.desk import CaseDesk, NoSuchCase
+from mailroom.letter import UnreadableMail, read_letter
+from mailroom.sorting import Sorter
+from settings import Settings
+from store.inbox import InboxMessage
+from store.shared import Store
+
+
+class TriageError(Exception):
+    """An unknown item, or one already assigned; the message says which."""
+
+
+async def list_items(settings: Settings, *, everything: bool) -> list[dict[str, Any]]:
+    store = await Store.open(settings)
+    try:
+        items = await store.triage.list(open_only=not everything)
+    finally:
+        await store.close()
+    return [i.model_dump(mode="json", exclude={"message_key"}) for i in items]
+
+
+async def show_item(settings: Settings, item_id: str) -> str:
+    store = await Store.open(settings)
+    try:
+        item = await store.triage.get(item_id)
+        raw = None if item is None else await store.inbox.raw(item.message_key)
+    finally:
+        await store.close()
+    if item is None or raw is None:
+        raise TriageError(f"no triage item {item_id!r} with a stored message")
+    try:
+        letter = read_letter(raw)
+    except UnreadableMail as exc:
+        return f"Item:      {item.item_id} ({item.state}; {item.reason})\nUnreadable: {exc}"
+    lines = [
+        f"Item:      {item.item_id} ({item.state}; {item.reason})",
+        f"Received:  {item.received_at:%Y-%m-%d %H:%M} UTC",
+        f"From:      {letter.sender or '(none or several)'}",
+        f"Subject:   {letter.subject}",
+        f"Cases:     {', '.join(letter.case_ids) or '(none named)'}",
+        "Attached:  "
+        + (", ".join(f"{a.content_type} ({len(a.data)} bytes)" for a in letter.attachments) or "-"),
+    ]
+    if letter.refused:
+        lines.append(
+            "Refused:   " + ", ".join(f"{r.content_type} ({r.reason})" for r in letter.refused)
+        )
+    return "\n".join([*lines, "", letter.text.strip()])
+
+
+async def assign_item(settings: Settings, item_id: str, case_id: str, staff_id: str) -> str:
+    """Attach the mail to the case as ``staff_id`` (an INTAKE member of the directory)."""
+    store = await Store.open(settings)
+    try:
+        item = await store.triage.get(item_id)
+        raw = None if item is None else await store.inbox.raw(item.message_key)
+        if item is None or raw is None or item.state != "open":
+            raise TriageError(f"triage item {item_id!r} is not open")
+        desk = CaseDesk(settings, lambda: connect(settings), Actor(id=staff_id, role=Role.INTAKE))
+        sorter = Sorter(store, desk, Answers(settings, store.ledger))
+        message = InboxMessage(item.message_key, item.received_at, 0, raw)
+        try:
+            outcome = await sorter.attach(message, read_letter(raw), case_id, source="TRIAGE")
+        except NoSuchCase:
+            raise TriageError(f"case {case_id} is closed or unknown") from None
+        await store.triage.assign(item_id, case_id, staff_id)
+        await store.inbox.settle(item.message_key, f"assigned {case_id} by triage")
+    finally:
+        await store.close()
+    return outcome
+
+
+def as_json(data: Any) -> str:
+    return json.dumps(data, indent=2, default=str)

@@ -1,0 +1,1 @@
+"""The shared store: documents, the inbound mail queue, triage and the notice ledger."""

@@ -1,0 +1,146 @@
+"""The one database every store table lives in: SQLite for one host, PostgreSQL for many.
+
+SQL is written once, PostgreSQL style (``$1`` placeholders, ``ON CONFLICT``, ``RETURNING``);
+SQLite 3.35+ understands it once ``$n`` becomes ``?n``. Only the column type of bytes and the
+row lock of a queue differ, and ``Database`` names them.
+"""
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import asyncpg
+
+Row = tuple[Any, ...]
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+class Database(Protocol):
+    #: the column type for bytes
+    blob: str
+    #: what a claiming SELECT appends so two hosts never take the same row
+    skip_locked: str
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        """Run one statement; the number of rows it changed."""
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]: ...
+
+    async def close(self) -> None: ...
+
+
+async def fetch_one(db: Database, sql: str, *args: Any) -> Row | None:
+    rows = await db.fetch(sql, *args)
+    return rows[0] if rows else None
+
+
+class SqliteDatabase:
+    """One file, WAL, ``synchronous=FULL``: a commit has reached the disk when it returns."""
+
+    blob = "BLOB"
+    skip_locked = ""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA synchronous=FULL")
+        return db
+
+    def _run(self, sql: str, args: Sequence[Any], rows: bool) -> Any:
+        db = self._connect()
+        try:
+            cursor = db.execute(_PLACEHOLDER.sub(r"?\1", sql), tuple(args))
+            return cursor.fetchall() if rows else cursor.rowcount
+        finally:
+            db.close()
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        changed: int = await asyncio.to_thread(self._run, sql, args, False)
+        return changed
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        rows: list[Row] = await asyncio.to_thread(self._run, sql, args, True)
+        return [tuple(r) for r in rows]
+
+    async def close(self) -> None:
+        return None
+
+
+class PostgresDatabase:
+    """A small connection pool; each statement is its own transaction."""
+
+    blob = "BYTEA"
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, pool: "asyncpg.Pool[Any]") -> None:
+        self._pool = pool
+
+    @classmethod
+    async def connect(cls, url: str) -> "PostgresDatabase":
+        try:
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=5, command_timeout=60)
+        except (OSError, asyncpg.PostgresError) as exc:
+            # The driver's text may quote the URL, password included: only the class leaves.
+            raise StoreUnavailable(f"PostgreSQL unreachable ({type(exc).__name__})") from None
+        return cls(pool)
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        status: str = await self._pool.execute(sql, *args)
+        last = status.rsplit(" ", 1)[-1]
+        return int(last) if last.isdigit() else 0
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        return [tuple(r) for r in await self._pool.fetch(sql, *args)]
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+class StoreUnavailable(RuntimeError):
+    """The database cannot be reached; the message never quotes its address or password."""
+
+
+async def open_database(url: str | None, sqlite_path: Path) -> Database:
+    """PostgreSQL when a URL is configured (``ICR_DATABASE_URL``), else the SQLite file."""
+    if url:
+        return await PostgresDatabase.connect(url)
+    return SqliteDatabase(sqlite_path)
+
+
+class LazyDatabase:
+    """Connects on first use, so a synchronous builder (the worker's) can hand one out; a
+    failed connection is retried on the next call rather than remembered."""
+
+    def __init__(self, url: str | None, sqlite_path: Path) -> None:
+        self._url = url
+        self._path = sqlite_path
+        self._db: Database | None = None
+        self._lock = asyncio.Lock()
+        self.blob = "BYTEA" if url else "BLOB"
+        self.skip_locked = PostgresDatabase.skip_locked if url else ""
+
+    async def _open(self) -> Database:
+        if self._db is None:
+            async with self._lock:
+                if self._db is None:
+                    self._db = await open_database(self._url, self._path)
+        return self._db
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        return await (await self._open()).execute(sql, *args)
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        return await (await self._open()).fetch(sql, *args)
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None

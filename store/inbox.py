@@ -1,0 +1,118 @@
+"""The inbound queue: a mail is sealed here before the gateway says 250, applied later.
+
+Keyed by the message's identity, so a retried delivery is recognised and stored once. A worker
+claims a message for a lease; if it dies, the lease runs out and another takes it over, and
+because applying is idempotent (case ids and decision ids derive from the key) nothing is
+applied twice. Once applied, the sealed bytes are dropped unless triage still needs them.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from store.database import Database, fetch_one
+from store.sealing import Sealer
+
+PENDING, WORKING, DONE = "pending", "working", "done"
+
+
+@dataclass(frozen=True)
+class InboxMessage:
+    message_key: str
+    received_at: datetime
+    attempts: int
+    raw: bytes
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Inbox:
+    def __init__(self, db: Database, sealer: Sealer) -> None:
+        self._db = db
+        self._sealer = sealer
+
+    async def create(self) -> None:
+        await self._db.execute(
+            "CREATE TABLE IF NOT EXISTS inbox ("
+            " message_key TEXT PRIMARY KEY,"
+            " received_at TEXT NOT NULL,"
+            " state TEXT NOT NULL,"
+            " not_before TEXT NOT NULL,"
+            " attempts INTEGER NOT NULL DEFAULT 0,"
+            " outcome TEXT,"
+            f" sealed {self._db.blob})"
+        )
+
+    async def accept(self, message_key: str, raw: bytes) -> bool:
+        """Durably stored when this returns; False: the same message was already here."""
+        now = _now().isoformat()
+        changed = await self._db.execute(
+            "INSERT INTO inbox (message_key, received_at, state, not_before, sealed)"
+            " VALUES ($1, $2, $3, $2, $4) ON CONFLICT (message_key) DO NOTHING",
+            message_key,
+            now,
+            PENDING,
+            self._sealer.seal(raw, message_key),
+        )
+        return changed == 1
+
+    async def claim(self, lease: timedelta) -> InboxMessage | None:
+        """The oldest message due, leased to the caller; an expired lease counts as due."""
+        now = _now()
+        row = await fetch_one(
+            self._db,
+            "UPDATE inbox SET state = $1, not_before = $2, attempts = attempts + 1"
+            " WHERE message_key = (SELECT message_key FROM inbox"
+            "  WHERE state IN ($3, $1) AND not_before <= $4"
+            f"  ORDER BY received_at LIMIT 1{self._db.skip_locked})"
+            " RETURNING message_key, received_at, attempts, sealed",
+            WORKING,
+            (now + lease).isoformat(),
+            PENDING,
+            now.isoformat(),
+        )
+        if row is None:
+            return None
+        key, received, attempts, sealed = row
+        return InboxMessage(
+            key, datetime.fromisoformat(received), attempts, self._sealer.open(bytes(sealed), key)
+        )
+
+    async def settle(self, message_key: str, outcome: str, *, keep: bool = False) -> None:
+        """Applied: record the outcome (no personal data); drop the bytes unless ``keep``."""
+        await self._db.execute(
+            "UPDATE inbox SET state = $1, outcome = $2"
+            + ("" if keep else ", sealed = NULL")
+            + " WHERE message_key = $3",
+            DONE,
+            outcome,
+            message_key,
+        )
+
+    async def retry_later(self, message_key: str, delay: timedelta) -> None:
+        """Could not apply now (Temporal down): back in the queue after ``delay``."""
+        await self._db.execute(
+            "UPDATE inbox SET state = $1, not_before = $2 WHERE message_key = $3",
+            PENDING,
+            (_now() + delay).isoformat(),
+            message_key,
+        )
+
+    async def raw(self, message_key: str) -> bytes | None:
+        row = await fetch_one(
+            self._db, "SELECT sealed FROM inbox WHERE message_key = $1", message_key
+        )
+        if row is None or row[0] is None:
+            return None
+        return self._sealer.open(bytes(row[0]), message_key)
+
+    async def outcome(self, message_key: str) -> tuple[str, str | None] | None:
+        row = await fetch_one(
+            self._db, "SELECT state, outcome FROM inbox WHERE message_key = $1", message_key
+        )
+        return None if row is None else (row[0], row[1])
+
+    async def pending(self) -> int:
+        row = await fetch_one(self._db, "SELECT COUNT(*) FROM inbox WHERE state <> $1", DONE)
+        return int(row[0]) if row else 0

@@ -1,0 +1,47 @@
+"""The whole store from the settings: one database, its tables created once per process."""
+
+from dataclasses import dataclass
+
+from activities.ledger import NoticeLedger
+from settings import Settings, plain
+from store.database import Database, LazyDatabase
+from store.documents import DocumentStore
+from store.inbox import Inbox
+from store.sealing import Sealer
+from store.triage import TriageList
+
+
+def database_for(settings: Settings) -> Database:
+    return LazyDatabase(plain(settings.database_url) or None, settings.notice_ledger)
+
+
+@dataclass(frozen=True)
+class Store:
+    db: Database
+    documents: DocumentStore
+    inbox: Inbox
+    triage: TriageList
+    ledger: NoticeLedger
+
+    @classmethod
+    async def open(cls, settings: Settings, db: Database | None = None) -> "Store":
+        """Tables created if missing. Needs the payload keys: mail and documents are sealed."""
+        keys = settings.keyring()
+        if keys is None:
+            raise SystemExit("the store needs ICR_PAYLOAD_KEYS or ICR_PAYLOAD_KEY_FILE")
+        db = db or database_for(settings)
+        sealer = Sealer(keys)
+        folder = None if settings.database_url else settings.documents_dir
+        store = cls(
+            db=db,
+            documents=DocumentStore(db, sealer, folder),
+            inbox=Inbox(db, sealer),
+            triage=TriageList(db),
+            ledger=NoticeLedger(db),
+        )
+        for table in (store.documents, store.inbox, store.triage, store.ledger):
+            await table.create()
+        return store
+
+    async def close(self) -> None:
+        await self.db.close()
