@@ -11,11 +11,12 @@ from temporalio.exceptions import ApplicationError
 
 from activities.ledger import NoticeLedger
 from activities.letters import Letter, correspondent_letter, staff_letter
+from activities.relay import send_via_relay
 from domain.consultation import Party
 from domain.notices import NOTICES, Audience, Notice, NoticeKind, NoticeOutcome, RecipientKind
 from domain.tasks import TaskKind
 from logs import PII_KEY, activity_logger
-from settings import Settings, plain
+from settings import Settings
 
 
 @dataclass(frozen=True)
@@ -104,15 +105,7 @@ class Postbox:
         message["Date"] = formatdate(usegmt=True)
         message.set_content(delivery.letter.body)
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                username=s.smtp_username,
-                password=plain(s.smtp_password) or None,
-                start_tls=s.smtp_starttls,
-                timeout=s.smtp_timeout_seconds,
-            )
+            await send_via_relay(s, message)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             raise _permanent(f"recipient {delivery.kind} refused", exc) from None
         except aiosmtplib.SMTPResponseException as exc:

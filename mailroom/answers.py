@@ -9,13 +9,13 @@ import hashlib
 from email.message import EmailMessage
 from email.utils import formatdate
 
-import aiosmtplib
 import structlog
 
 from activities.ledger import NoticeLedger
+from activities.relay import send_via_relay
 from mailroom.letter import ALLOWED, Letter, Refused
 from mailroom.template import LABELS
-from settings import Settings, plain
+from settings import Settings
 
 log = structlog.get_logger("icr.mailroom")
 _SIGNATURE = "\n\nICE Case Review (ICR)\nThis message was sent automatically."
@@ -71,16 +71,7 @@ class Answers:
         if letter.message_id:
             message["In-Reply-To"] = letter.message_id
         message.set_content(text + _SIGNATURE)
-        await aiosmtplib.send(
-            message,
-            sender="",  # a null return path: bounces of an automatic reply go nowhere
-            hostname=s.smtp_host,
-            port=s.smtp_port,
-            username=s.smtp_username,
-            password=plain(s.smtp_password) or None,
-            start_tls=s.smtp_starttls,
-            timeout=s.smtp_timeout_seconds,
-        )
+        await send_via_relay(s, message, sender="")  # bounces of a reply go nowhere
         await self._ledger.mark_sent(mid)
         log.info("mailroom.replied", reply=kind, message=digest[:12])
         return True
