@@ -7,24 +7,19 @@ worker's CPU by module and by function while the cases ran.
 """
 
 import asyncio
-import base64
 import os
-import secrets
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
-from aiosmtpd.controller import Controller
 from temporalio.client import Client
 
 from bench.drive import Batch, bare_case, batch, full_case
-from bench.stack import CountingSink, Stack, free_port
+from bench.stack import rig
 
 CASES = int(os.environ.get("BENCH_CASES", "60"))
 
@@ -115,34 +110,23 @@ def line(label: str, b: Batch, tasks: tuple[float, float]) -> str:
 
 
 async def main() -> None:
-    sink = CountingSink()
-    smtp_port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    key = base64.b64encode(secrets.token_bytes(32)).decode()
-    smtp: list[Any] = ["127.0.0.1", smtp_port]
-    with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(Path(tmp))
-        settings, client = await stack.up(key, smtp_port)
-        try:
-            await batch(stack, 10, lambda: full_case(client, settings))
-            await batch(stack, 10, lambda: bare_case(client, smtp))
-            floor = await batch(stack, CASES, lambda: bare_case(client, smtp))
-            print(line("floor", floor, await task_times(client, floor.ids)))
-            case = await batch(stack, CASES, lambda: full_case(client, settings))
-            print(line("case", case, await task_times(client, case.ids)))
-            assert stack.worker is not None
-            raw = Path(os.environ.get("BENCH_PROFILE_RAW", Path(tmp) / "worker.txt"))
-            spying = spy(stack.worker.pid, raw)  # a batch of its own: sampling costs CPU too
-            await batch(stack, CASES, lambda: full_case(client, settings))
-            if spying is not None:
-                spying.send_signal(signal.SIGINT)
-                spying.wait(timeout=60)
-            if raw.exists():
-                summarize(raw)
-        finally:
-            stack.stop()
-    controller.stop()
+    async with rig() as r:
+        stack, client, settings, smtp = r.stack, r.client, r.settings, r.smtp
+        await batch(stack, 10, lambda: full_case(client, settings))
+        await batch(stack, 10, lambda: bare_case(client, smtp))
+        floor = await batch(stack, CASES, lambda: bare_case(client, smtp))
+        print(line("floor", floor, await task_times(client, floor.ids)))
+        case = await batch(stack, CASES, lambda: full_case(client, settings))
+        print(line("case", case, await task_times(client, case.ids)))
+        assert stack.worker is not None
+        raw = Path(os.environ.get("BENCH_PROFILE_RAW", stack.folder / "worker.txt"))
+        spying = spy(stack.worker.pid, raw)  # a batch of its own: sampling costs CPU too
+        await batch(stack, CASES, lambda: full_case(client, settings))
+        if spying is not None:
+            spying.send_signal(signal.SIGINT)
+            spying.wait(timeout=60)
+        if raw.exists():
+            summarize(raw)
 
 
 if __name__ == "__main__":

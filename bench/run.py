@@ -13,20 +13,15 @@ BENCH_ROUNDS shrink it for a quick look.
 """
 
 import asyncio
-import base64
 import json
 import os
 import secrets
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-
-from aiosmtpd.controller import Controller
 
 from bench import sqlite_settings
 from bench.drive import (
@@ -43,7 +38,7 @@ from bench.drive import (
     sample,
     timed,
 )
-from bench.stack import ROOT, CountingSink, Stack, free_port, rss_mb
+from bench.stack import ROOT, CountingSink, Stack, rig, rss_mb
 from caseload.queries import CaseFilter, find_cases
 from domain.inquiry import Submission
 from domain.stage import Stage
@@ -199,30 +194,20 @@ async def open_cases(
 
 
 async def main() -> None:
-    sink = CountingSink()
-    smtp_port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    key = base64.b64encode(secrets.token_bytes(32)).decode()
-    smtp: list[Any] = ["127.0.0.1", smtp_port]
-    with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(Path(tmp))
-        settings, client = await stack.up(key, smtp_port)
-        try:
-            life = await lifecycles(stack, client, settings, smtp)
-            print(json.dumps(life, indent=1), flush=True)
-            latency = await update_latency(client, settings, smtp)
-            print(json.dumps(latency), flush=True)
-            load = await open_cases(stack, client, settings, sink, smtp, life)
-            print(json.dumps(load), flush=True)
-        finally:
-            stack.stop()
-    sqlite_rows = (
-        await sqlite_settings.measure(key, smtp_port, CASES)
-        if os.environ.get("BENCH_SQLITE") == "1"
-        else None
-    )
-    controller.stop()
+    async with rig() as r:
+        stack, client, settings, smtp = r.stack, r.client, r.settings, r.smtp
+        life = await lifecycles(stack, client, settings, smtp)
+        print(json.dumps(life, indent=1), flush=True)
+        latency = await update_latency(client, settings, smtp)
+        print(json.dumps(latency), flush=True)
+        load = await open_cases(stack, client, settings, r.sink, smtp, life)
+        print(json.dumps(load), flush=True)
+        stack.stop()
+        sqlite_rows = (
+            await sqlite_settings.measure(r.key, r.smtp_port, CASES)
+            if os.environ.get("BENCH_SQLITE") == "1"
+            else None
+        )
     write(life, latency, load, sqlite_rows)
 
 

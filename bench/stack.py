@@ -2,15 +2,21 @@
 the resources they use (RSS, CPU seconds) read from /proc."""
 
 import asyncio
+import base64
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiosmtpd.controller import Controller
 from temporalio.client import Client
 
 from clients import connect, register_search_attributes
@@ -129,3 +135,38 @@ class Stack:
             if proc is not None and proc.poll() is None:
                 proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
                 proc.wait(timeout=60)
+
+
+@dataclass
+class Rig:
+    """A running stack with its client, the SMTP sink and the payload key."""
+
+    stack: Stack
+    settings: Settings
+    client: Client
+    sink: CountingSink
+    key: str
+    smtp_port: int
+
+    @property
+    def smtp(self) -> list[Any]:
+        return ["127.0.0.1", self.smtp_port]
+
+
+@asynccontextmanager
+async def rig() -> AsyncIterator[Rig]:
+    sink = CountingSink()
+    smtp_port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            stack = Stack(Path(tmp))
+            settings, client = await stack.up(key, smtp_port)
+            try:
+                yield Rig(stack, settings, client, sink, key, smtp_port)
+            finally:
+                stack.stop()
+    finally:
+        controller.stop()
