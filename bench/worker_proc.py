@@ -6,7 +6,8 @@ import signal
 from temporalio.worker import Worker
 
 import logs
-from bench.bare import BareWorkflow, bare_send
+from activities.ledger import NoticeLedger
+from bench.bare import BareNotices, BareWorkflow
 from clients import connect, for_worker
 from settings import get_settings
 from worker import build_worker, workflow_runner
@@ -25,7 +26,7 @@ async def main() -> None:
         for_worker(client, settings),
         task_queue="bench-bare",
         workflows=[BareWorkflow],
-        activities=[bare_send],
+        activities=[BareNotices(NoticeLedger(settings.notice_ledger)).bare_send],
         workflow_runner=workflow_runner(),
         max_cached_workflows=settings.max_cached_workflows,
     )
