@@ -122,6 +122,7 @@ class Stack:
             "ICR_PAYLOAD_KEYS": settings.payload_keys or "",
             "ICR_STAFF_DIRECTORY": str(STAFF),
             "ICR_METRICS_ADDRESS": "",
+            "ICR_HEALTH_ADDRESS": "",  # no fixed port a second stack could collide on
             "ICR_LOG_LEVEL": "WARNING",
         }
 
