@@ -27,7 +27,7 @@ async def main() -> None:
         task_queue="bench-bare",
         workflows=[BareWorkflow],
         activities=[BareNotices(NoticeLedger(settings.notice_ledger)).bare_send],
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner("bench"),
         max_cached_workflows=settings.max_cached_workflows,
     )
     async with build_worker(client, settings), bare:
