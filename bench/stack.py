@@ -20,7 +20,8 @@ from aiosmtpd.controller import Controller
 from temporalio.client import Client
 
 from clients import connect, register_search_attributes
-from settings import Settings
+from settings import Settings, plain
+from tests.signing import staff_converter, stamp_key_file
 from tools.devserver import dev_server_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,9 +107,14 @@ class Stack:
             temporal_address=f"127.0.0.1:{self.port}",
             payload_keys=f"b:{key}",
             staff_directory=STAFF,
+            stamp_key_file=stamp_key_file(self.folder),
         )
-        client = await connected(settings)
-        await register_search_attributes(client)
+        plain = await connected(settings)
+        await register_search_attributes(plain)
+        # Staff sign every decision (the workers verify the stamps): the tests' staff desk.
+        config = plain.config()
+        config["data_converter"] = staff_converter(settings)
+        client = Client(**config)
         self.start_worker(self.env(settings, smtp_port))
         return settings, client
 
@@ -119,8 +125,9 @@ class Stack:
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(smtp_port),
             "ICR_NOTICE_LEDGER": str(self.folder / "ledger.sqlite3"),
-            "ICR_PAYLOAD_KEYS": settings.payload_keys or "",
+            "ICR_PAYLOAD_KEYS": plain(settings.payload_keys),
             "ICR_STAFF_DIRECTORY": str(STAFF),
+            "ICR_STAMP_KEY_FILE": str(settings.stamp_key_file),
             "ICR_METRICS_ADDRESS": "",
             "ICR_HEALTH_ADDRESS": "",  # no fixed port a second stack could collide on
             "ICR_LOG_LEVEL": "WARNING",
