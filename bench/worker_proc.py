@@ -10,6 +10,7 @@ from activities.ledger import NoticeLedger
 from bench.bare import BareNotices, BareWorkflow
 from clients import connect, for_worker
 from settings import get_settings
+from store.shared import database_for
 from worker import build_worker, workflow_runner
 
 
@@ -26,7 +27,7 @@ async def main() -> None:
         for_worker(client, settings),
         task_queue="bench-bare",
         workflows=[BareWorkflow],
-        activities=[BareNotices(NoticeLedger(settings.notice_ledger)).bare_send],
+        activities=[BareNotices(NoticeLedger(database_for(settings))).bare_send],
         workflow_runner=workflow_runner("bench"),
         max_cached_workflows=settings.max_cached_workflows,
     )
