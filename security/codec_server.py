@@ -130,7 +130,8 @@ def make_app(
 
     async def read_payloads(request: web.Request) -> Payloads | web.Response:
         try:
-            body: Any = json.loads(await request.text())
+            # JSON is UTF-8 (RFC 8259): read the bytes, never the charset a client claims.
+            body: Any = json.loads((await request.read()).decode("utf-8"))
         except RecursionError:
             return _error(f"body nests deeper than {MAX_DEPTH} levels", 400)
         except ValueError:
@@ -191,7 +192,7 @@ def make_app(
         try:
             form: Any = await (request.json() if wants_json else request.post())
             token = form.get("token", "") if isinstance(form, dict) or not wants_json else ""
-        except (ValueError, RecursionError):
+        except (ValueError, RecursionError, LookupError):  # LookupError: an unknown charset
             token = ""
         staff_id = await authenticator.staff_id(str(token)) if token else None
         if staff_id is None or not known(staff_id):

@@ -333,3 +333,31 @@ async def test_a_browser_signed_out_is_told_where_to_sign_in_again(
     assert status == 401  # a program without a session still gets the plain refusal
     status, _ = await post(f"{base}/encode", {"payloads": [as_json(PLAIN)]}, Origin=UI)
     assert status == 401  # nothing is ever stamped for nobody
+
+
+async def test_a_claimed_charset_never_makes_a_500(server: tuple[str, StampKeys, Idp]) -> None:
+    """A client may name any charset; the codec server reads JSON as UTF-8 and answers 4xx."""
+    base = server[0]
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{base}/sign-in",
+            data=b"token=abc",
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=bogus"},
+        ) as r:
+            assert r.status == 401
+        body = json.dumps({"payloads": [as_json(PLAIN)]}).encode()
+        async with http.post(
+            f"{base}/decode",
+            data=body,
+            headers={
+                "Content-Type": "application/json; charset=bogus",
+                **bearer(TOKENS["sro.one"]),
+            },
+        ) as r:
+            assert r.status == 200  # read as UTF-8, whatever the header claims
+        async with http.post(
+            f"{base}/decode",
+            data=b"\xff\xfe{",
+            headers={"Content-Type": "application/json", **bearer(TOKENS["sro.one"])},
+        ) as r:
+            assert r.status == 400
