@@ -17,7 +17,7 @@ import pytest_asyncio
 import structlog
 from aiohttp import web
 from pydantic import SecretStr
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from clients import data_converter
 from domain.decisions import DECISIONS
@@ -45,6 +45,7 @@ from tests.support import (
     free_port,
     run_starter,
     sro_submission,
+    start_case,
     status_of,
     wait_stage,
 )
@@ -197,29 +198,34 @@ async def test_an_incomplete_inquiry_gets_a_reply_naming_each_item(
     assert replies[0].mail_from == "<>", "a null return path: no bounce loops"
 
 
+async def missing_birth_date(client: Client, settings: Settings) -> WorkflowHandle[Any, Any]:
+    """An SRO inquiry without the date of birth, waiting for it."""
+    data = sro_submission()
+    del data["subject"]["date_of_birth"]
+    handle = await start_case(client, settings, data)
+    await wait_stage(handle, "AWAITING_INFORMATION")
+    return handle
+
+
 async def test_a_reply_from_the_requestor_provides_the_missing_information(
     gateway: Gateway, client: Client, settings: Settings, mail: MailSink
 ) -> None:
-    data = sro_submission()
-    del data["subject"]["date_of_birth"]
-    result = await submit(client, Submission.model_validate(data), settings)
-    handle = client.get_workflow_handle(result.case_id)
-    await wait_stage(handle, "AWAITING_INFORMATION")
+    handle = await missing_birth_date(client, settings)
     asked = await eventually(
         lambda: asyncio.sleep(
-            0, [m for m in mail.to(result.case_id, REQUESTOR) if "needed" in m.subject]
+            0, [m for m in mail.to(handle.id, REQUESTOR) if "needed" in m.subject]
         ),
         lambda m: len(m) == 1,
     )
     answer = reply(
-        result.case_id,
+        handle.id,
         "Maria Lopez <Maria.Lopez@example.org>",
         text="Here it is.\n\nDate of birth: 1988-04-12\n",
         in_reply_to=asked[0].message_id,
     )
     await send(gateway, answer)
     assert (await outcome(gateway, bytes(answer))).startswith(
-        f"attached {result.case_id} documents=0 information=applied"
+        f"attached {handle.id} documents=0 information=applied"
     )
     status = await wait_stage(handle, "SRO_REVIEW")
     assert status.missing_items == []
@@ -230,14 +236,10 @@ async def test_a_reply_from_the_requestor_provides_the_missing_information(
 async def test_a_stranger_is_triaged_and_told_nothing(
     gateway: Gateway, client: Client, settings: Settings, mail: MailSink
 ) -> None:
-    data = sro_submission()
-    del data["subject"]["date_of_birth"]
-    result = await submit(client, Submission.model_validate(data), settings)
-    handle = client.get_workflow_handle(result.case_id)
-    await wait_stage(handle, "AWAITING_INFORMATION")
+    handle = await missing_birth_date(client, settings)
     before = await status_of(handle)
     stranger = f"stranger-{uuid.uuid4().hex[:6]}@evil.example"
-    forged = reply(result.case_id, stranger, text="Date of birth: 1970-01-01\n")
+    forged = reply(handle.id, stranger, text="Date of birth: 1970-01-01\n")
     await send(gateway, forged, sender=stranger)
     item = await outcome(gateway, bytes(forged))
     assert item.startswith("triage T-")
