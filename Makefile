@@ -59,7 +59,8 @@ test: $(STAMP) chromium promtool postgres
 test-quick: $(STAMP) promtool postgres
 	$(PY) -m pytest -m "not slow"
 
-# A benchmark, not a test: writes bench/RESULTS.md (BENCH_CASES, BENCH_OPEN shrink it).
+# A benchmark, not a test: writes bench/RESULTS.md and bench/results.json
+# (BENCH_CASES, BENCH_OPEN, BENCH_LATENCY, BENCH_ROUNDS shrink it; BENCH_SQLITE=1 adds the SQLite study).
 bench: $(STAMP)
 	$(PY) -m bench.run
 

@@ -66,10 +66,19 @@ PASSTHROUGH = (
 )
 
 
-def workflow_runner() -> SandboxedWorkflowRunner:
-    """The sandbox the worker runs cases in; the replay tests use the very same."""
+def workflow_runner(workflow_package: str = "workflows") -> SandboxedWorkflowRunner:
+    """The sandbox the worker runs cases in; the replay tests use the very same.
+
+    The workflow package is passed through too: it holds no state of its own, and importing
+    it afresh into every cached case's sandbox cost ~100 KB of worker memory per case and a
+    module import per new case (bench/README.md). ``domain`` goes with it, whole: the shell
+    holds the host's copy of each domain class, and a domain module first imported inside a
+    sandbox (a deferred import) would be a second copy whose classes fail ``isinstance`` against
+    the first. The domain is pure (time comes in as an argument), so the sandbox guards nothing
+    there."""
+    passthrough = (*PASSTHROUGH, "domain", workflow_package)
     return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*passthrough)
     )
 
 

@@ -6,10 +6,12 @@ import signal
 from temporalio.worker import Worker
 
 import logs
-from bench.bare import BareWorkflow, bare_send
-from clients import connect
+from activities.ledger import NoticeLedger
+from bench.bare import BareNotices, BareWorkflow
+from clients import connect, for_worker
 from settings import get_settings
-from worker import build_worker
+from store.shared import database_for
+from worker import build_worker, workflow_runner
 
 
 async def main() -> None:
@@ -20,7 +22,15 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    bare = Worker(client, task_queue="bench-bare", workflows=[BareWorkflow], activities=[bare_send])
+    # The floor runs with the case's converter (encryption, readable markers) and sandbox.
+    bare = Worker(
+        for_worker(client, settings),
+        task_queue="bench-bare",
+        workflows=[BareWorkflow],
+        activities=[BareNotices(NoticeLedger(database_for(settings))).bare_send],
+        workflow_runner=workflow_runner("bench"),
+        max_cached_workflows=settings.max_cached_workflows,
+    )
     async with build_worker(client, settings), bare:
         print("ready", flush=True)
         await stop.wait()

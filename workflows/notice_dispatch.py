@@ -45,7 +45,11 @@ class NoticeDispatch:
             # the notice. Retire it (deprecate_patch, then remove) once no such case is open.
             if notice.kind is NoticeKind.WITHDRAWN and not workflow.patched(WITHDRAWAL_NOTICE):
                 continue
-            self._sending.append(asyncio.create_task(self.send(case, notice)))
+            self.start(case, notice)
+
+    def start(self, case: CaseFile, notice: Notice) -> None:
+        """Send one notice while the case goes on."""
+        self._sending.append(asyncio.create_task(self.send(case, notice)))
 
     @property
     def in_flight(self) -> bool:

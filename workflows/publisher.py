@@ -33,7 +33,7 @@ class CasePublisher:
 
     def publish(self, status: CaseStatus) -> None:
         """``status``: the summary status (``CaseFile.status(summary=True)``)."""
-        self._note_stage(status)
+        self.note_stage(status)
         wanted = _wanted(status)
         if self._published is None:  # a new run starts from what the server holds
             current = workflow.info().typed_search_attributes
@@ -48,8 +48,9 @@ class CasePublisher:
             workflow.upsert_search_attributes(updates)
         workflow.set_current_details(current_details(status))
 
-    def _note_stage(self, status: CaseStatus) -> None:
-        """Time spent per stage, measured when the case leaves it."""
+    def note_stage(self, status: CaseStatus) -> None:
+        """Time spent per stage, measured when the case leaves it (also a stage passed within
+        one task, which lasted no time)."""
         seen = self._stage_seen
         if seen is None or seen[0] != status.stage:
             if seen is not None:

@@ -1,4 +1,7 @@
-"""Record the histories the replay test keeps: `python -m tests.histories.record`.
+"""Record the histories the replay test keeps: `python -m tests.histories.record [PREFIX]`.
+
+With a PREFIX the files are named PREFIX.<path>.json, beside those of older code (which stay:
+they are the cases still running).
 
 Run it when a path of the workflow is added, never to paper over a replay failure: a history
 that no longer replays means a running case would break (see README, "Changing the workflow").
@@ -6,6 +9,7 @@ Payloads are encrypted under the test-only key in KEY, so the files hold no read
 """
 
 import asyncio
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -141,9 +145,12 @@ async def information_deadline_incomplete(env: WorkflowEnvironment, s: Settings)
     return str(h.id)
 
 
+PREFIX = f"{sys.argv[1]}." if len(sys.argv) > 1 else ""
+
+
 async def save(client: Client, case_id: str, name: str) -> None:
     history = await client.get_workflow_handle(case_id).fetch_history()
-    (HERE / f"{name}.json").write_text(history.to_json())
+    (HERE / f"{PREFIX}{name}.json").write_text(history.to_json())
     print(f"recorded {name}: {len(history.events)} events")
 
 
