@@ -16,6 +16,7 @@ import pytest_asyncio
 from temporalio.client import Client
 
 from domain.inquiry import Submission
+from domain.notices import NoticeKind
 from intake import submit
 from settings import Settings, plain
 from tests.signing import staff_converter
@@ -190,7 +191,7 @@ async def test_worker_killed_mid_activity_and_between_decisions(
     await asyncio.sleep(1.0)
     c.kill("worker")  # in the middle of the case-opened notices
     sink.slow = 0
-    await eventually(lambda: _opened(sink, cases), bool, timeout=90)
+    await eventually(lambda: _opened(sink, client, cases), bool, timeout=90)
     c.kill("worker")  # between decisions
     await asyncio.gather(*(walk(client, case_id) for case_id in cases))
     sent = copies(sink, cases)
@@ -204,8 +205,17 @@ async def test_worker_killed_mid_activity_and_between_decisions(
         assert (await status_of(client.get_workflow_handle(case_id))).stage == "CLOSED"
 
 
-async def _opened(sink: MailSink, cases: list[str]) -> bool:
-    return all(any(f"{c}.case-opened" in m.message_id for m in sink.received) for c in cases)
+async def _opened(sink: MailSink, client: Client, cases: list[str]) -> bool:
+    """Every case-opened notice arrived *and* its activity completed: a kill now falls between
+    decisions, not between a message's acceptance and the ledger's note of it (a window no
+    sender can close: the message would rightly be sent again)."""
+    if not all(any(f"{c}.case-opened" in m.message_id for m in sink.received) for c in cases):
+        return False
+    for case_id in cases:  # a notice is in the case's record once its activity completed
+        notices = (await status_of(client.get_workflow_handle(case_id))).notices
+        if not any(n.kind is NoticeKind.CASE_OPENED for n in notices):
+            return False
+    return True
 
 
 async def test_server_killed_under_load_and_restarted_on_its_database(
@@ -237,7 +247,7 @@ async def test_smtp_down_for_a_while_then_back(cluster: tuple[Cluster, SlowSink,
     assert status.stage == "LOCAL_REVIEW" and status.notices == [], "still retrying, not failed"
     assert copies(sink, cases) == collections.Counter()
     sink.start()  # back, on the same port
-    await eventually(lambda: _opened(sink, cases), bool, timeout=60)
+    await eventually(lambda: _opened(sink, client, cases), bool, timeout=60)
     await asyncio.gather(*(walk(client, case_id) for case_id in cases))
     sent = copies(sink, cases)
     print(
