@@ -23,20 +23,24 @@ with workflow.unsafe.imports_passed_through():
     from domain.stage import Stage
     from domain.starting import read_start
     from domain.status import CaseStatus
+    from workflows.behaviours import (
+        DAILY_REMINDER_ROUNDS,
+        ONE_OPENING_ACTIVITY,
+        ONE_STEP_PER_TASK,
+        SIGNED_DECISIONS,
+        Behaviours,
+    )
     from workflows.case_log import case_log
     from workflows.deadline_timer import DeadlineTimer
     from workflows.decision_handlers import with_decision_handlers
     from workflows.messages import read_decision
     from workflows.metrics import CaseMetrics
-    from workflows.notice_dispatch import NOTICE_QUEUE, NoticeDispatch
+    from workflows.notice_dispatch import NoticeDispatch
     from workflows.publisher import CasePublisher
     from workflows.refusals import refusal_error
-    from workflows.signatures import SIGNED_DECISIONS, judge_signed, remember_stamp
+    from workflows.signatures import judge_signed, remember_stamp
 
 POLICY_TIMEOUT = timedelta(seconds=10)
-ONE_OPENING_ACTIVITY = "one-opening-activity"
-DAILY_REMINDER_ROUNDS = "daily-reminder-rounds"
-ONE_STEP_PER_TASK = "one-step-per-task"
 
 
 @workflow.defn(name="CaseReviewWorkflow")
@@ -50,9 +54,10 @@ class CaseReviewWorkflow:
         self._ready = False
         # Patch "signed-decisions": every case started since requires signed decisions; cases
         # recorded before it replay (and run on) as they were, until they continue as new.
-        self._signed = workflow.patched(SIGNED_DECISIONS)
+        self._behaviours = Behaviours()
+        self._signed = self._behaviours.has(SIGNED_DECISIONS)
         self._metrics = CaseMetrics()
-        self._notices = NoticeDispatch(self._metrics, own_queue=workflow.patched(NOTICE_QUEUE))
+        self._notices = NoticeDispatch(self._metrics, self._behaviours)
         self._timer = DeadlineTimer()
         self._publisher = CasePublisher(self._metrics)
         info = workflow.info()
@@ -74,7 +79,7 @@ class CaseReviewWorkflow:
         # Patch "one-step-per-task": the loop acts once per workflow task, after every decision
         # of the task, and a complete SRO inquiry does not hold SRO_INTAKE for its
         # acknowledgment. Cases recorded before it replay as they ran.
-        self._one_step = workflow.patched(ONE_STEP_PER_TASK)
+        self._one_step = self._behaviours.has(ONE_STEP_PER_TASK)
         if not self._carried:
             await self._open(case)
         else:
@@ -107,7 +112,7 @@ class CaseReviewWorkflow:
 
     async def _open(self, case: CaseFile) -> None:
         """Capture the worker's policy and directory, then set the first deadlines."""
-        if workflow.patched(ONE_OPENING_ACTIVITY):
+        if self._behaviours.has(ONE_OPENING_ACTIVITY):
             info = workflow.info()
             opening = await workflow.execute_local_activity(
                 "open_case",
@@ -188,7 +193,7 @@ class CaseReviewWorkflow:
 
     def _accept(self, name: str, via: str, decision: Decision) -> CaseStatus | None:
         if name == "send_reminders" and not self._case.daily_reminder_rounds:
-            self._case.daily_reminder_rounds = workflow.patched(DAILY_REMINDER_ROUNDS)
+            self._case.daily_reminder_rounds = self._behaviours.has(DAILY_REMINDER_ROUNDS)
         status = self._case.apply(name, decision, workflow.now(), want_result=via == "update")
         self._metrics.decision(name, via, "accepted")
         case_log("decision.accepted", decision=name, via=via, role=decision.actor.role)

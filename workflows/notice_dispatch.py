@@ -10,6 +10,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.case_file import CaseFile
     from domain.notices import NOTICES, Notice, NoticeKind, NoticeOutcome, NoticeRecord
+    from workflows.behaviours import NOTICE_QUEUE, WITHDRAWAL_NOTICE, Behaviours
     from workflows.case_log import case_log
     from workflows.metrics import CaseMetrics
     from workflows.notice_queue import notice_queue
@@ -23,19 +24,18 @@ NOTICE_RETRY = RetryPolicy(
 NOTICE_ATTEMPT_TIMEOUT = timedelta(seconds=60)
 NOTICE_HEARTBEAT = timedelta(seconds=30)  # a dead worker's notice is retried within 30 s
 NOTICE_GIVE_UP_AFTER = timedelta(days=3)
-WITHDRAWAL_NOTICE = "withdrawal-notice"
-NOTICE_QUEUE = "notice-task-queue"
 
 
 class NoticeDispatch:
     """Notices leave while the case goes on: a decision that arrives meanwhile is applied at
     once, never queued behind an activity."""
 
-    def __init__(self, metrics: CaseMetrics, *, own_queue: bool) -> None:
-        """``own_queue``: the patch "notice-task-queue", decided once when the run begins (a
-        patch asked inside concurrent notice tasks lands at a different point on replay)."""
+    def __init__(self, metrics: CaseMetrics, behaviours: Behaviours) -> None:
+        """The patch "notice-task-queue" is decided once, when the run begins (a patch asked
+        inside concurrent notice tasks lands at a different point on replay)."""
         self._metrics = metrics
-        self._own_queue = own_queue
+        self._behaviours = behaviours
+        self._own_queue = behaviours.has(NOTICE_QUEUE)
         self._sending: list[asyncio.Task[None]] = []
 
     def dispatch(self, case: CaseFile) -> None:
@@ -43,7 +43,7 @@ class NoticeDispatch:
         for notice in case.take_notices():
             # Patch "withdrawal-notice": cases that withdrew before it existed replay without
             # the notice. Retire it (deprecate_patch, then remove) once no such case is open.
-            if notice.kind is NoticeKind.WITHDRAWN and not workflow.patched(WITHDRAWAL_NOTICE):
+            if notice.kind is NoticeKind.WITHDRAWN and not self._behaviours.has(WITHDRAWAL_NOTICE):
                 continue
             self.start(case, notice)
 

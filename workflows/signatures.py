@@ -37,7 +37,6 @@ from security.codec import SEALED
 from security.readable import unreadable_reason as unreadable
 from workflows.messages import decision_from_object, read_decision
 
-SIGNED_DECISIONS = "signed-decisions"
 CLOCK_SKEW = timedelta(minutes=5)
 UNSIGNED = "unsigned"
 FORGED = "forged"
