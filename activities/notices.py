@@ -11,6 +11,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.keepalive import kept_alive
 from activities.postbox import Postbox
 from domain.case_id import is_case_id
 from domain.deadlines import DeadlinePolicy
@@ -37,7 +38,8 @@ class NoticeActivities:
         async def deliver(notice: Notice) -> NoticeOutcome:
             if notice.kind not in kinds:
                 raise ValueError(f"{name} cannot send a {notice.kind} notice")
-            return await postbox.deliver(notice)
+            async with kept_alive():
+                return await postbox.deliver(notice)
 
         deliver.__name__ = deliver.__qualname__ = name
         return activity.defn(name=name)(deliver)

@@ -6,7 +6,6 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 import aiosmtplib
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.ledger import NoticeLedger
@@ -84,8 +83,6 @@ class Postbox:
             if await self._ledger.was_sent(mid):
                 outcome.already_sent.append(delivery.kind)
             else:
-                if activity.in_activity():
-                    activity.heartbeat(delivery.kind.value)  # alive; an SMTP conversation follows
                 await self._send(delivery, mid)
                 await self._ledger.mark_sent(mid)
                 outcome.delivered.append(delivery.kind)
