@@ -6,10 +6,13 @@ they are the cases still running).
 Run it when a path of the workflow is added, never to paper over a replay failure: a history
 that no longer replays means a running case would break (see README, "Changing the workflow").
 Payloads are encrypted under the test-only key in KEY, so the files hold no readable data.
+Decisions are stamped as staff's are (a throwaway stamp key; replay does not check stamps
+again: the verdicts are in the history).
 """
 
 import asyncio
 import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,10 +20,10 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from clients import data_converter
 from domain.inquiry import Submission
 from intake import submit
 from settings import Settings
+from tests.signing import staff_converter, stamp_key_file
 from tests.support import (
     BIN,
     MailSink,
@@ -44,9 +47,10 @@ FO = {
 SRO = {"id": "sro.reviewer1", "role": "SRO"}
 
 
-def settings(sink: MailSink) -> Settings:
+def settings(sink: MailSink, folder: Path) -> Settings:
     return Settings(
         payload_keys=KEY,
+        stamp_key_file=stamp_key_file(folder),
         staff_directory=STAFF,
         smtp_host="127.0.0.1",
         smtp_port=sink.port,
@@ -157,11 +161,12 @@ async def save(client: Client, case_id: str, name: str) -> None:
 async def main() -> None:
     sink = MailSink()
     sink.start()
-    s = settings(sink)
+    folder = Path(tempfile.mkdtemp())
+    s = settings(sink, folder)
     async with (
         await WorkflowEnvironment.start_local(
             dev_server_existing_path=str(BIN / "temporal"),
-            data_converter=data_converter(s),
+            data_converter=staff_converter(s),
             search_attributes=search.ALL_KEYS,
         ) as env,
         build_worker(env.client, s),
