@@ -138,6 +138,8 @@ def activity_logger(name: str) -> Any:
     """A logger bound to the running activity: case, workflow, run, activity and attempt."""
     from temporalio import activity
 
+    if not structlog.is_configured():  # embedded without configure(): still never print PII
+        configure()
     log = structlog.get_logger(name)
     if not activity.in_activity():
         return log

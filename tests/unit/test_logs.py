@@ -47,3 +47,19 @@ def test_phones_a_numbers_e_mails_and_bound_names_are_masked() -> None:
     assert line["note"] == "call [PHONE] or [PHONE] or [PHONE]"
     assert line["who"] == "[EMAIL] about [A-NUMBER]"
     assert line["named"] == "[NAME] wrote" and "_pii" not in line
+
+
+def test_an_embedding_that_never_configured_logs_still_masks_bound_names() -> None:
+    """The worker's activities log through ``activity_logger``; in a process that never called
+    ``configure`` (a script, a test, an embedding) structlog's defaults would print the names."""
+    import subprocess
+    import sys
+
+    code = (
+        "import logs\n"
+        "log = logs.activity_logger('t').bind(_pii=['Maria Lopez'])\n"
+        "log.info('notice.sent', to='Maria Lopez')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    printed = run.stdout + run.stderr
+    assert "notice.sent" in printed and "Maria" not in printed and "_pii" not in printed
