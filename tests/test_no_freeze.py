@@ -158,6 +158,23 @@ async def test_a_closed_case_id_is_never_taken_again(client: Client, settings: S
         assert "EVENT_TYPE_UPDATE_ACCEPTED" not in await history_event_types(client, handle.id)
 
 
+async def test_a_signal_under_a_name_no_decision_has_is_recorded_without_its_name(
+    client: Client, settings: Settings
+) -> None:
+    """Unhandled, such a signal stayed unread in the worker's memory and never woke the case."""
+    handle = await start_case(client, settings, submission())
+    await wait_stage(handle, "LOCAL_REVIEW")
+    outsider = raw(client).get_workflow_handle(handle.id)
+    await outsider.signal("not_a_decision", {"text": "hello"})
+    await outsider.signal("Maria Lopez A-123-456-789", RawValue(Payload(data=b"\xff")))
+    await outsider.signal("record_local_response ", args=[1, 2])
+    status = await eventually(lambda: status_of(handle), lambda s: len(s.rejected) == 3)
+    assert {(r.name, r.actor) for r in status.rejected} == {("(unknown)", None)}
+    assert status.rejected[0].reason.startswith("no decision has that name")
+    assert "Maria" not in status.model_dump_json() and status.stage == "LOCAL_REVIEW"
+    await finish(handle, client)
+
+
 @pytest.mark.slow
 async def test_a_flood_of_refused_signals_leaves_the_case_small_and_working(
     client: Client, settings: Settings

@@ -17,6 +17,7 @@ ONE_OPENING_ACTIVITY = "one-opening-activity"
 DAILY_REMINDER_ROUNDS = "daily-reminder-rounds"
 WITHDRAWAL_NOTICE = "withdrawal-notice"
 ONE_STEP_PER_TASK = "one-step-per-task"
+UNKNOWN_SIGNALS_REFUSED = "unknown-signals-refused"
 
 SETTLED = "settled-2026-11"
 SETTLED_PATCHES = frozenset(
@@ -27,6 +28,7 @@ SETTLED_PATCHES = frozenset(
         DAILY_REMINDER_ROUNDS,
         WITHDRAWAL_NOTICE,
         ONE_STEP_PER_TASK,
+        UNKNOWN_SIGNALS_REFUSED,
     }
 )
 

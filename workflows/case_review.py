@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         ONE_OPENING_ACTIVITY,
         ONE_STEP_PER_TASK,
         SIGNED_DECISIONS,
+        UNKNOWN_SIGNALS_REFUSED,
         Behaviours,
     )
     from workflows.case_log import case_log
@@ -41,6 +42,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.signatures import judge_signed, remember_stamp
 
 POLICY_TIMEOUT = timedelta(seconds=10)
+UNKNOWN_SIGNAL = "(unknown)"
+UNKNOWN_SIGNAL_REASON = "no decision has that name; the decisions are listed in the contract"
 
 
 @workflow.defn(name="CaseReviewWorkflow")
@@ -212,6 +215,18 @@ class CaseReviewWorkflow:
             self._accept(name, "signal", verdict)
             if self._signed:
                 remember_stamp(self._case, args, workflow.now())
+
+    async def on_unknown_signal(self) -> None:
+        """A signal under a name no decision has. Unhandled, the SDK would keep it unread in
+        memory and the case would never wake for it, so a flood grew the history to the
+        server's limit without the case ever continuing as new. Recorded like any refusal,
+        its name left out: the sender chose it."""
+        if not self._behaviours.has(UNKNOWN_SIGNALS_REFUSED):
+            return
+        await workflow.wait_condition(lambda: self._ready)
+        refusal = Refusal(UNKNOWN_SIGNAL_REASON)
+        self._case.record_refused_signal(UNKNOWN_SIGNAL, None, refusal.reason, workflow.now())
+        self._refused(UNKNOWN_SIGNAL, "signal", refusal)
 
     def validate(self, name: str, args: tuple[Any, ...]) -> None:
         """Update validator: a refusal here writes nothing to the history."""

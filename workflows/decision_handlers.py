@@ -9,7 +9,7 @@ without the case in its cache could not name them. Declaring them on the class f
 """
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, get_type_hints
 
 from temporalio import workflow
@@ -32,7 +32,20 @@ def with_decision_handlers(cls: WorkflowClass) -> WorkflowClass:
     """
     for rule in DECISIONS.values():
         _install(cls, rule)
+
+    async def on_unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:  # type: ignore[no-untyped-def]
+        await self.on_unknown_signal()  # the name is the sender's text: it goes no further
+
+    cls.signal_unknown = workflow.signal(  # type: ignore[attr-defined]
+        dynamic=True, description=UNKNOWN_SIGNAL_DESCRIPTION
+    )(on_unknown_signal)
     return cls
+
+
+UNKNOWN_SIGNAL_DESCRIPTION = (
+    "Any other signal name: no decision has it. It is recorded as refused, so the case "
+    "wakes and stays small instead of keeping the signal unread."
+)
 
 
 def _install(cls: type, rule: DecisionRule) -> None:
