@@ -1,10 +1,12 @@
 """Staff read a case's documents through the codec server: ``GET /documents/{case}/{doc}``.
 
 Only a document the case lists, only for a member of staff signed in to the codec server (the
-same session or token as ``/decode``), and only once the read is recorded in the case (who,
-when; signed by the codec server's own service identity): a read that cannot be recorded is not
-served. The bytes come from the document store, checked against the hash the case holds, and go
-out as a download the browser must not render or sniff.
+same session or token as ``/decode``), and only once the read is recorded: always in the store's
+access log (``store.reads``, who, which case, which document, when), and in an open case too
+(signed by the codec server's own service identity). A closed case takes no decisions, so its
+reads are in the log alone; a read that cannot be recorded is not served. The bytes come
+from the document store, checked against the hash the case holds, and go out
+as a download the browser must not render or sniff.
 """
 
 import re
@@ -70,18 +72,24 @@ class DocumentReading:
         ref = next((d for d in listed.documents if d.document_id == document_id), None)
         if ref is None:
             return _error(404, "no such document")
-        try:
-            await self._desk.decide(
-                case_id, "record_document_read", {"document_id": document_id, "reader": reader}
-            )
-        except CaseUnavailable:
-            return _error(503, "the case cannot record the read now; try again")
-        except (DecisionRefused, NoSuchCase) as exc:  # closed: no run left to record it
-            log.warning("documents.read_not_recorded", case_id=case_id, reason=str(exc))
-            return _error(409, "the read cannot be recorded in this case (closed?)")
-        found = await (await self.store()).documents.read(document_id)
+        store = await self.store()
+        found = await store.documents.read(document_id)
         if found is None or found[0].sha256 != ref.sha256:
             return _error(404, "no such document")
+        try:  # the store's access log first: no byte leaves without its entry
+            await store.reads.record(case_id, document_id, reader)
+        except Exception as exc:
+            log.error("documents.read_not_logged", case_id=case_id, error=type(exc).__name__)
+            return _error(503, "the read cannot be recorded now; try again")
+        if listed.closed_at is None:
+            try:
+                await self._desk.decide(
+                    case_id, "record_document_read", {"document_id": document_id, "reader": reader}
+                )
+            except CaseUnavailable:
+                return _error(503, "the case cannot record the read now; try again")
+            except (DecisionRefused, NoSuchCase) as exc:  # closed meanwhile: the log holds it
+                log.warning("documents.read_logged_only", case_id=case_id, reason=str(exc))
         log.info("documents.read", case_id=case_id, document_id=document_id, reader=reader)
         extension = _EXTENSION.get(ref.content_type, "bin")
         return web.Response(

@@ -7,6 +7,7 @@ from settings import Settings, plain
 from store.database import Database, LazyDatabase
 from store.documents import DocumentStore
 from store.inbox import Inbox
+from store.reads import ReadLog
 from store.sealing import Sealer
 from store.triage import TriageList
 
@@ -22,6 +23,7 @@ class Store:
     inbox: Inbox
     triage: TriageList
     ledger: NoticeLedger
+    reads: ReadLog
 
     @classmethod
     async def open(cls, settings: Settings, db: Database | None = None) -> "Store":
@@ -38,8 +40,9 @@ class Store:
             inbox=Inbox(db, sealer),
             triage=TriageList(db),
             ledger=NoticeLedger(db),
+            reads=ReadLog(db),
         )
-        for table in (store.documents, store.inbox, store.triage, store.ledger):
+        for table in (store.documents, store.inbox, store.triage, store.ledger, store.reads):
             await table.create()
         return store
 

@@ -350,8 +350,12 @@ async def test_a_reply_with_a_pdf_files_a_document_staff_can_read(
     assert [(r.document_id, r.reader) for r in status.document_reads] == [
         (doc.document_id, "sro.one")
     ]
+    # An open case's read is in the case and in the store's access log.
+    log = await store_of(gateway).reads.of_case(result.case_id)
+    assert [(e.document_id, e.reader) for e in log] == [(doc.document_id, "sro.one")]
+    assert log[0].read_at <= status.document_reads[0].at, "logged before the case recorded it"
     late = reply(result.case_id, REQUESTOR, attachments=[(pdf_bytes(), "application/pdf", "x")])
-    # A closed case can no longer record a read, so it is not served.
+    # A closed case takes no more decisions: its documents still open, the log records it.
     await handle.execute_update(
         "withdraw", {"actor": {"id": "intake.one", "role": "INTAKE"}, "reason": "done"}
     )
@@ -360,7 +364,16 @@ async def test_a_reply_with_a_pdf_files_a_document_staff_can_read(
         aiohttp.ClientSession() as http,
         http.get(url, headers=SRO_SIGNED_IN) as closed,
     ):
-        assert closed.status == 409, await closed.text()
+        assert closed.status == 200, await closed.text()
+        assert hashlib.sha256(await closed.read()).hexdigest() == doc.sha256
+    log = await store_of(gateway).reads.of_case(result.case_id)
+    assert [(e.document_id, e.reader) for e in log] == [(doc.document_id, "sro.one")] * 2
+    assert log[1].read_at > log[0].read_at
+    assert len((await status_of(handle)).document_reads) == 1, "the closed case is unchanged"
+    listed = await run_starter(starter_env(gateway, client), "documents", "reads", result.case_id)
+    assert listed.returncode == 0, listed.stderr
+    assert [r["reader"] for r in json.loads(listed.stdout)] == ["sro.one", "sro.one"]
+    assert "passport" not in listed.stdout
     # A late reply to the closed case waits for a person.
     await send(gateway, late)
     assert (await outcome(gateway, bytes(late))).startswith("triage T-")

@@ -139,3 +139,18 @@ async def test_ledger_is_shared_by_two_connections(store: Store, postgres_url: s
     assert not await store.ledger.was_sent(mid)
     await asyncio.gather(store.ledger.mark_sent(mid), store.ledger.mark_sent(mid))
     assert await store.ledger.was_sent(mid)
+
+
+async def test_the_access_log_keeps_every_read_by_case_and_no_content(store: Store) -> None:
+    first = await store.reads.record("ICR-0000000000AA", "DOC-" + "A" * 24, "sro.one")
+    await store.reads.record("ICR-0000000000BB", "DOC-" + "A" * 24, "sro.two")
+    second = await store.reads.record("ICR-0000000000AA", "DOC-" + "B" * 24, "intake.one")
+    log = await store.reads.of_case("ICR-0000000000AA")
+    assert [(e.document_id, e.reader) for e in log] == [
+        ("DOC-" + "A" * 24, "sro.one"),
+        ("DOC-" + "B" * 24, "intake.one"),
+    ]
+    assert log == [first, second] and first.read_at <= second.read_at
+    assert await store.reads.of_case("ICR-0000000000ZZ") == []
+    columns = await store.db.fetch("SELECT * FROM document_reads")
+    assert all(len(row) == 5 for row in columns), "who, which case, which document, when"
