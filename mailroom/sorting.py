@@ -162,6 +162,7 @@ class Sorter:
             for f in filed
         ]
         decision_id = f"mail-{_short(message.message_key)}-documents"
+        await self._store.documents.refer(case_id, [f.document.document_id for f in filed])
         try:
             await self._desk.receive_documents(case_id, source, refs, decision_id)
         except DecisionRefused as exc:  # the bytes stay stored, unreferenced

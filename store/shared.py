@@ -1,6 +1,7 @@
 """The whole store from the settings: one database, its tables created once per process."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from activities.ledger import NoticeLedger
 from settings import Settings, plain
@@ -9,6 +10,7 @@ from store.documents import DocumentStore
 from store.inbox import Inbox
 from store.reads import ReadLog
 from store.sealing import Sealer
+from store.senders import SenderRate
 from store.triage import TriageList
 
 
@@ -24,6 +26,7 @@ class Store:
     triage: TriageList
     ledger: NoticeLedger
     reads: ReadLog
+    senders: SenderRate
 
     @classmethod
     async def open(cls, settings: Settings, db: Database | None = None) -> "Store":
@@ -41,8 +44,15 @@ class Store:
             triage=TriageList(db),
             ledger=NoticeLedger(db),
             reads=ReadLog(db),
+            senders=SenderRate(
+                db,
+                plain(settings.subject_key_secret),
+                settings.inbound_sender_rate,
+                timedelta(seconds=settings.inbound_sender_window_seconds),
+            ),
         )
-        for table in (store.documents, store.inbox, store.triage, store.ledger, store.reads):
+        tables = (store.documents, store.inbox, store.triage, store.ledger)
+        for table in (*tables, store.reads, store.senders):
             await table.create()
         return store
 
