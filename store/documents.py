@@ -57,6 +57,14 @@ class DocumentStore:
             " document_id TEXT NOT NULL, case_id TEXT NOT NULL,"
             " PRIMARY KEY (document_id, case_id))"
         )
+        # When the store began noting references: a document stored before may be held by a
+        # case that was never noted, so retention never deletes it (the MIN of the rows).
+        await self._db.execute("CREATE TABLE IF NOT EXISTS document_refs_since (since TEXT)")
+        await self._db.execute(
+            "INSERT INTO document_refs_since (since) SELECT $1"
+            " WHERE NOT EXISTS (SELECT 1 FROM document_refs_since)",
+            datetime.now(UTC).isoformat(),
+        )
 
     async def put(self, data: bytes, content_type: str) -> StoredDocument:
         """Store once; a second put of the same bytes returns the first record."""
@@ -126,10 +134,12 @@ class DocumentStore:
             )
 
     async def delete_unreferenced(self, document_id: str) -> bool:
-        """Delete the document unless a case refers to it; True when it was deleted."""
+        """Delete the document unless a case refers to it (or may, stored before references
+        were noted); True when it was deleted."""
         deleted = await self._db.execute(
             "DELETE FROM documents WHERE document_id = $1 AND NOT EXISTS"
-            " (SELECT 1 FROM document_refs WHERE document_refs.document_id = $1)",
+            " (SELECT 1 FROM document_refs WHERE document_refs.document_id = $1)"
+            " AND stored_at >= (SELECT MIN(since) FROM document_refs_since)",
             document_id,
         )
         if deleted and self._folder is not None:

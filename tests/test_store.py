@@ -201,3 +201,16 @@ async def test_retention_purges_old_triage_with_only_unreferenced_bytes(
     assert await store.documents.read(b.document_id) is None
     assert not list(tmp_path.rglob(f"{b.document_id}*")), "no sealed file left behind"
     assert await purge(store, timedelta(days=30)) == Purged(0, 0, 0), "idempotent"
+
+
+async def test_retention_keeps_documents_stored_before_references_were_noted(
+    store: Store,
+) -> None:
+    """A store upgraded in place: its older documents may be held by cases never noted."""
+    older = await store.documents.put(pdf_bytes(), "application/pdf")
+    await store.db.execute("DELETE FROM document_refs_since")
+    await store.documents.create()  # the upgrade: noting begins now, after ``older``
+    newer = await store.documents.put(pdf_bytes(), "application/pdf")
+    assert not await store.documents.delete_unreferenced(older.document_id)
+    assert await store.documents.delete_unreferenced(newer.document_id)
+    assert await store.documents.read(older.document_id) is not None
