@@ -142,3 +142,26 @@ async def test_triage_older_than_the_retention_is_purged_by_the_gateway(
     )
     assert gone is None
     assert await limited.store.inbox.outcome(message_key(raw)) is None, "its mail went too"
+
+
+async def test_odd_senders_are_counted_without_a_crash_and_never_logged(
+    limited: Gateway,
+) -> None:
+    odd = [
+        '"quoted \\" local"@example.net',
+        "josé@exämple.net",
+        "x" * 200 + "@example.net",
+        "no-domain",
+        "UPPER@Example.NET",
+    ]
+    with structlog.testing.capture_logs() as logs:
+        for sender in odd:
+            async with aiosmtplib.SMTP(hostname="127.0.0.1", port=limited.port) as smtp:
+                code, _ = await smtp.execute_command(f"MAIL FROM:<{sender}>".encode())
+                assert code in (250, 451, 501, 553), (sender, code)
+                if code == 250:
+                    await smtp.rcpt(MAILBOX)
+                    await smtp.data(note("ignored@example.net"))
+    for sender in odd:
+        assert sender.split("@")[0][:20] not in repr(logs)
+    assert not any(e.get("log_level") == "error" for e in logs), logs

@@ -664,3 +664,29 @@ async def test_a_case_keeps_its_newest_reads_and_the_access_log_keeps_all(
     assert len(log) == MAX_DOCUMENT_READS + extra
     kept = zip(log[extra:], status.document_reads, strict=True)
     assert all(e.read_at >= r.at for e, r in kept), "each: the case first, then the log"
+
+
+async def test_the_documents_endpoint_refuses_odd_ids_and_cookies_and_logs_nothing(
+    gateway: Gateway, client: Client, settings: Settings, documents_url: str
+) -> None:
+    result, _ = await in_review(client, settings)
+    doc = f"DOC-{'A' * 24}"
+    odd = [
+        f"{result.case_id}/{doc.lower()}",
+        f"{result.case_id.lower()}/{doc}",
+        f"{result.case_id}/{doc}%00",
+        f"{result.case_id}/{doc}/..",
+        f"{result.case_id}%2F{doc}",
+        f"{result.case_id}/{'DOC-' + 'A' * 5000}",
+        f"ICR-IIIIIIIIIIII/{doc}",
+        f"{result.case_id}/DOC-{'A' * 23}Z",
+    ]
+    async with aiohttp.ClientSession() as http:
+        for path in odd:
+            async with http.get(f"{documents_url}/{path}", headers=SRO_SIGNED_IN) as got:
+                assert 400 <= got.status < 500, (path, got.status)
+                assert got.content_type != "application/pdf"
+        forged = {"Cookie": "icr_codec_session=sro.one.forged"}
+        async with http.get(f"{documents_url}/{result.case_id}/{doc}", headers=forged) as got:
+            assert got.status == 401
+    assert await store_of(gateway).reads.of_case(result.case_id) == []
