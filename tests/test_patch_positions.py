@@ -6,12 +6,14 @@ resolves the local activity inside the earlier task, asks the patch there, finds
 in that task and answers False: the closed case's history no longer replays, and its status
 query fails (TMPRL1100, "patch marker ... but there is no corresponding change command"). It
 was seen now and then with ``notice-task-queue`` asked in each notice task; the patch is now
-asked in the workflow's ``__init__``, before any local activity. This test makes the race
-happen every time: it records a real case, then splits its first workflow task right after
-the opening local activity's marker, as the race does, and replays it.
+asked in the workflow's ``__init__``, before any local activity, and a case started since
+``settled-2026-11`` asks only that one, there (``workflows/behaviours.py``). These tests make
+the race happen every time: they record a real case, split a workflow task right after a
+local activity's marker, as the race does, and replay it.
 """
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +22,7 @@ from temporalio.worker import Replayer
 
 from clients import worker_data_converter
 from settings import Settings
-from tests.support import sro_submission, start_case, wait_stage
+from tests.support import sro_submission, start_case, time_skipping_cases, wait_stage
 from worker import workflow_runner
 from workflows.case_review import CaseReviewWorkflow
 
@@ -86,6 +88,20 @@ def split_after(history: dict[str, Any], marker: int) -> dict[str, Any]:
     return {**history, "events": [*events[: marker + 1], *new_task, *rest]}
 
 
+async def assert_replays(settings: Settings, case_id: str, *histories: dict[str, Any]) -> None:
+    replayer = Replayer(
+        workflows=[CaseReviewWorkflow],
+        data_converter=worker_data_converter(settings),
+        workflow_runner=workflow_runner(),
+    )
+    for history in histories:
+        replayed = await replayer.replay_workflow(
+            WorkflowHistory.from_json(case_id, json.dumps(history)),
+            raise_on_replay_failure=False,
+        )
+        assert replayed.replay_failure is None, replayed.replay_failure
+
+
 async def test_a_closed_case_replays_when_its_first_task_split_after_the_local_activity(
     client: Client, settings: Settings
 ) -> None:
@@ -95,14 +111,31 @@ async def test_a_closed_case_replays_when_its_first_task_split_after_the_local_a
     await handle.result()
     recorded = json.loads((await handle.fetch_history()).to_json())
     raced = split_after(recorded, _local_activities(recorded["events"])[0])
-    replayer = Replayer(
-        workflows=[CaseReviewWorkflow],
-        data_converter=worker_data_converter(settings),
-        workflow_runner=workflow_runner(),
+    await assert_replays(settings, handle.id, recorded, raced)
+
+
+async def test_a_withdrawal_after_a_directory_refresh_replays_when_its_task_split(
+    settings: Settings,
+) -> None:
+    """The same race one step later: a decision that rereads the staff directory first (a
+    local activity), then posts the withdrawal notice, whose patch is asked only then."""
+    async with time_skipping_cases(
+        settings.model_copy(update={"directory_refresh_minutes": 1})
+    ) as env:
+        handle = await start_case(env.client, settings, sro_submission())
+        await wait_stage(handle, "SRO_REVIEW")
+        await env.sleep(timedelta(minutes=5))
+        await handle.execute_update("withdraw", WITHDRAW)
+        await handle.result()
+        recorded = json.loads((await handle.fetch_history()).to_json())
+    events = recorded["events"]
+    notice = next(
+        i
+        for i, e in enumerate(events)
+        if e.get("activityTaskScheduledEventAttributes", {}).get("activityType", {}).get("name")
+        == "notify_withdrawal"
     )
-    for history in (recorded, raced):
-        replayed = await replayer.replay_workflow(
-            WorkflowHistory.from_json(handle.id, json.dumps(history)),
-            raise_on_replay_failure=False,
-        )
-        assert replayed.replay_failure is None, replayed.replay_failure
+    before = [i for i in _local_activities(events) if i < notice]
+    assert before and before[-1] > _local_activities(events)[0], "a refresh preceded it"
+    raced = split_after(recorded, before[-1])
+    await assert_replays(settings, handle.id, recorded, raced)
