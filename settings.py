@@ -74,6 +74,15 @@ class Settings(BaseSettings):
     inbound_max_bytes: int = Field(
         25 * 1024 * 1024, ge=1024, validation_alias=_env("ICR_INBOUND_MAX_BYTES")
     )
+    # A sender (its address, hashed) gets this many messages per window; past it a 451 asks
+    # its server to retry later, so a flood waits and a legitimate burst is only delayed.
+    inbound_sender_rate: int = Field(30, ge=1, validation_alias=_env("ICR_INBOUND_SENDER_RATE"))
+    inbound_sender_window_seconds: int = Field(
+        3600, ge=1, validation_alias=_env("ICR_INBOUND_SENDER_WINDOW_SECONDS")
+    )
+    triage_retention_days: float = Field(
+        90, gt=0, validation_alias=_env("ICR_TRIAGE_RETENTION_DAYS")
+    )
     subject_key_secret: SecretStr = Field(
         SecretStr(DEV_SUBJECT_KEY_SECRET), validation_alias=_env("ICR_SUBJECT_KEY_SECRET")
     )

@@ -19,6 +19,10 @@ MAX_NOTES = 200
 MAX_APPLIED = 500
 MAX_REASON = 500
 MAX_ROUNDS = 60
+MAX_DOCUMENTS = 100
+"""Documents one case holds; more are refused (the mail goes to triage, its bytes stay stored)."""
+MAX_DOCUMENT_READS = 100
+"""Reads a case keeps (the newest); the store's access log keeps every read."""
 CARRY_LIMIT_BYTES = 1_000_000
 """Checked before continue-as-new: past it the logs are halved until the file fits."""
 
@@ -35,6 +39,7 @@ _LOGS = (
     ("rejected", "rejected_dropped"),
     ("notes", "notes_dropped"),
     ("notices", "notices_dropped"),
+    ("document_reads", "document_reads_dropped"),
 )
 
 

@@ -35,13 +35,7 @@ from domain.decisions import (
 )
 from domain.documents import DocumentRead, DocumentRef
 from domain.inquiry import LocalResponse, Submission
-from domain.notices import (
-    NOTICES,
-    Disclosure,
-    Notice,
-    NoticeRecord,
-    RecipientKind,
-)
+from domain.notices import NOTICES, Disclosure, Notice, NoticeRecord, RecipientKind
 from domain.roles import Actor, Role
 from domain.staff import StaffSnapshot
 from domain.stage import ENTRY_STAGE, ClosureReason, Finding, Stage
@@ -91,6 +85,7 @@ class CaseFile(BaseModel):
     rejected_dropped: int = 0
     notices_dropped: int = 0
     notes_dropped: int = 0
+    document_reads_dropped: int = 0
     daily_reminder_rounds: bool = False
     reminder_rounds: list[str] = []
     seen_stamps: SeenStamps = SeenStamps()

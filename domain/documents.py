@@ -2,7 +2,8 @@
 
 A reference says what a document is and where it came from, never what it holds: no file
 name, no content. The bytes stay in the document store, sealed; staff read them through the
-codec server, and each read is recorded in the case.
+codec server; each read is recorded in the case (the newest ``MAX_DOCUMENT_READS``) and in the
+store's access log (all of them). A case holds at most ``MAX_DOCUMENTS``.
 """
 
 from datetime import datetime
@@ -10,6 +11,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.bounds import MAX_DOCUMENT_READS, MAX_DOCUMENTS, keep_newest
 
 if TYPE_CHECKING:
     from domain.case_file import CaseFile
@@ -68,9 +71,29 @@ def file(case: "CaseFile", decision: "Decision", now: datetime) -> None:
     from domain.decisions import ReceiveDocuments, RecordDocumentRead
 
     if isinstance(decision, ReceiveDocuments):
-        known = {d.document_id for d in case.documents}
-        case.documents += [d for d in decision.documents if d.document_id not in known]
+        case.documents += new_documents(case, decision.documents)
     elif isinstance(decision, RecordDocumentRead):
-        case.document_reads.append(
-            DocumentRead(document_id=decision.document_id, reader=decision.reader, at=now)
+        read = DocumentRead(document_id=decision.document_id, reader=decision.reader, at=now)
+        case.document_reads, dropped = keep_newest([*case.document_reads, read], MAX_DOCUMENT_READS)
+        case.document_reads_dropped += dropped
+
+
+def new_documents(case: "CaseFile", refs: list[DocumentRef]) -> list[DocumentRef]:
+    """The references the case does not hold yet, each once (a mail may list one twice)."""
+    known = {d.document_id for d in case.documents}
+    fresh: dict[str, DocumentRef] = {}
+    for ref in refs:
+        if ref.document_id not in known:
+            fresh.setdefault(ref.document_id, ref)
+    return list(fresh.values())
+
+
+def over_the_limit(case: "CaseFile", refs: list[DocumentRef]) -> str | None:
+    """Why the case refuses these documents: it would hold more than ``MAX_DOCUMENTS``."""
+    held, fresh = len(case.documents), len(new_documents(case, refs))
+    if fresh and held + fresh > MAX_DOCUMENTS:
+        return (
+            f"the case holds {held} documents and takes at most {MAX_DOCUMENTS}; "
+            f"{fresh} more refused (they stay in the document store, unreferenced)"
         )
+    return None

@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING
 from domain.decisions import (
     DECISIONS,
     Decision,
+    ReceiveDocuments,
     RecordConsultationResponse,
     RecordDetermination,
     RecordDocumentRead,
     Refusal,
     SendReminders,
 )
+from domain.documents import over_the_limit
 from domain.stage import Stage
 from domain.tasks import OnDue
 
@@ -77,6 +79,8 @@ def _state_rule(case: "CaseFile", decision: Decision) -> str | None:
         d.document_id == decision.document_id for d in case.documents
     ):
         return f"document {decision.document_id} is not on file in this case"
+    if isinstance(decision, ReceiveDocuments):
+        return over_the_limit(case, decision.documents)
     if isinstance(decision, RecordDetermination):
         still_open = [c.consultation_id for c in case.consultations if c.is_open]
         if still_open:

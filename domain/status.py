@@ -87,6 +87,8 @@ class CaseStatus(BaseModel):
     notices_dropped: int = 0
     documents: list[DocumentRef] = []
     document_reads: list[DocumentRead] = []
+    document_reads_dropped: int = 0
+    """Reads older than the newest kept in ``document_reads`` (the store's log keeps them all)."""
 
 
 class StatusSnapshot(BaseModel):
@@ -123,7 +125,7 @@ class StatusSnapshot(BaseModel):
             notices_len=status.notices_dropped + len(status.notices),
             disclosures_len=len(status.disclosures),
             documents_len=len(status.documents),
-            document_reads_len=len(status.document_reads),
+            document_reads_len=status.document_reads_dropped + len(status.document_reads),
         )
 
     def restore(self, current: CaseStatus) -> CaseStatus:
@@ -137,6 +139,8 @@ class StatusSnapshot(BaseModel):
                 "disclosures": current.disclosures[: self.disclosures_len],
                 "next_decisions": current.next_decisions,  # what may be decided now
                 "documents": current.documents[: self.documents_len],
-                "document_reads": current.document_reads[: self.document_reads_len],
+                "document_reads": current.document_reads[
+                    : max(self.document_reads_len - current.document_reads_dropped, 0)
+                ],
             }
         )

@@ -66,4 +66,5 @@ def status_of(case: "CaseFile", *, summary: bool = False) -> CaseStatus:
         notices_dropped=case.notices_dropped,
         documents=[] if summary else list(case.documents),
         document_reads=[] if summary else list(case.document_reads),
+        document_reads_dropped=case.document_reads_dropped,
     )

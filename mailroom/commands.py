@@ -1,4 +1,5 @@
-"""The command line's mailbox commands: ``triage list|show|assign`` and ``mail-example``."""
+"""The command line's mailbox commands: ``triage list|show|assign``, ``mail-example`` and
+``documents reads`` (the store's access log of a case's documents)."""
 
 import argparse
 from typing import Any
@@ -6,9 +7,11 @@ from typing import Any
 import aiosmtplib
 
 from cli_exits import InputError
+from domain.case_id import is_case_id
 from mailroom import triage_desk
 from mailroom.example import example_inquiry
 from settings import Settings
+from store.shared import Store
 
 
 async def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
@@ -39,6 +42,19 @@ async def cmd_mail_example(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
+    """Every read of the case's documents, from the store's log: closed cases' too."""
+    if not is_case_id(args.case_id):
+        raise InputError(f"documents reads: {args.case_id!r} is not a case id (ICR-XXXXXXXXXXXX)")
+    store = await Store.open(settings)
+    try:
+        reads = await store.reads.of_case(args.case_id)
+    finally:
+        await store.close()
+    print(triage_desk.as_json([r.model_dump(mode="json") for r in reads]))
+    return 0
+
+
 def add_mailbox_commands(sub: Any) -> None:
     """Adds the commands to the CLI's subparsers (``sub``)."""
     p = sub.add_parser("triage", help="mail the gateway could not attach: list, show, assign")
@@ -52,3 +68,7 @@ def add_mailbox_commands(sub: Any) -> None:
     p.add_argument("--host", help="default ICR_INBOUND_SMTP_HOST")
     p.add_argument("--port", type=int, help="default ICR_INBOUND_SMTP_PORT")
     p.set_defaults(run=cmd_mail_example)
+    p = sub.add_parser("documents", help="documents: `reads CASE_ID` lists every read (access log)")
+    p.add_argument("action", choices=["reads"])
+    p.add_argument("case_id")
+    p.set_defaults(run=cmd_documents)

@@ -1,8 +1,10 @@
 """The SMTP front door of the inquiry mailbox: a mail is 250 only once it is safely stored.
 
 Only the inquiry mailbox is a valid recipient; over the size limit the answer is 552 and the
-bytes are dropped as they arrive. Nothing about a case is decided here, so a sender's server
-waits for a disk write, never for Temporal.
+bytes are dropped as they arrive. A sender over its rate (``ICR_INBOUND_SENDER_RATE`` per
+window) gets ``451`` at ``MAIL FROM``, before any byte of the message: its server retries later.
+Nothing about a case is decided here, so a sender's server waits for a disk write, never for
+Temporal.
 """
 
 import asyncio
@@ -14,6 +16,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from mailroom.letter import message_key
 from settings import Settings
 from store.inbox import Inbox
+from store.senders import SenderRate
+from store.shared import Store
 
 log = structlog.get_logger("icr.mailroom")
 
@@ -21,10 +25,28 @@ log = structlog.get_logger("icr.mailroom")
 class FrontDoor:
     """The aiosmtpd handler."""
 
-    def __init__(self, inbox: Inbox, mailbox: str, wake: asyncio.Event) -> None:
+    def __init__(
+        self, inbox: Inbox, senders: SenderRate, mailbox: str, wake: asyncio.Event
+    ) -> None:
         self._inbox = inbox
+        self._senders = senders
         self._mailbox = mailbox.strip().lower()
         self._wake = wake
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        try:
+            within = await self._senders.take(address)
+        except Exception as exc:  # cannot count: cannot store either; the sender retries
+            log.error("mailroom.rate_unavailable", error=type(exc).__name__)
+            return "451 4.3.0 try again later"
+        if not within:  # the address is personal data: never logged, only counted hashed
+            log.warning("mailroom.sender_over_rate")
+            return "451 4.7.1 too many messages from this sender; try again later"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -52,9 +74,9 @@ class FrontDoor:
 
 
 async def open_front_door(
-    settings: Settings, inbox: Inbox, wake: asyncio.Event, port: int | None = None
+    settings: Settings, store: Store, wake: asyncio.Event, port: int | None = None
 ) -> asyncio.Server:
-    handler = FrontDoor(inbox, settings.inquiry_mailbox, wake)
+    handler = FrontDoor(store.inbox, store.senders, settings.inquiry_mailbox, wake)
 
     def protocol() -> SMTP:
         return SMTP(

@@ -1,10 +1,12 @@
 """The mail gateway process: ``python -m mailroom.gateway``. The front door takes mail and
-stores it; the sorter applies it to cases, as the gateway's service identity."""
+stores it; the sorter applies it to cases, as the gateway's service identity; housekeeping
+purges old triage and the senders' past counts every hour."""
 
 import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import structlog
 from temporalio.client import Client
@@ -14,6 +16,7 @@ from clients import connect
 from mailroom.answers import Answers
 from mailroom.desk import GATEWAY_IDENTITY, CaseDesk
 from mailroom.front_door import open_front_door
+from mailroom.housekeeping import INTERVAL, keep_house
 from mailroom.sorting import Sorter
 from settings import Settings, get_settings
 from store.shared import Store
@@ -27,12 +30,15 @@ class Gateway:
         settings: Settings,
         connect_client: Callable[[], Awaitable[Client]] | None = None,
         retry_base: float = 5.0,
+        housekeeping_every: timedelta = INTERVAL,
     ) -> None:
         self.settings = settings
+        self._housekeeping_every = housekeeping_every
         self._connect = connect_client or (lambda: connect(settings))
         self._retry_base = retry_base
         self._server: asyncio.Server | None = None
         self._sorting: asyncio.Task[None] | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
         self.store: Store | None = None
         self.port = settings.inbound_smtp_port
 
@@ -47,17 +53,22 @@ class Gateway:
             self._retry_base,
             self.settings.inbound_authserv_id,
         )
-        self._server = await open_front_door(self.settings, self.store.inbox, wake)
+        self._server = await open_front_door(self.settings, self.store, wake)
         self.port = self._server.sockets[0].getsockname()[1]
         self._sorting = asyncio.create_task(sorter.run(wake))
+        retention = timedelta(days=self.settings.triage_retention_days)
+        self._housekeeping = asyncio.create_task(
+            keep_house(self.store, retention, self._housekeeping_every)
+        )
         log.info("mailroom.started", port=self.port)
 
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
-        if self._sorting is not None:
-            self._sorting.cancel()
-            await asyncio.gather(self._sorting, return_exceptions=True)
+        for task in (self._sorting, self._housekeeping):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         if self.store is not None:
             await self.store.close()
         log.info("mailroom.stopped")

@@ -42,6 +42,11 @@ class Filed:
     kind: str  # G-28 | ICE-60-001 | OTHER
 
 
+class DocumentsRefused(Exception):
+    """The case holds all the documents it may (``domain.bounds.MAX_DOCUMENTS``): a person
+    decides what to do with the mail; its attachments stay stored, nothing is lost."""
+
+
 def _short(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
@@ -157,10 +162,13 @@ class Sorter:
             for f in filed
         ]
         decision_id = f"mail-{_short(message.message_key)}-documents"
+        await self._store.documents.refer(case_id, [f.document.document_id for f in filed])
         try:
             await self._desk.receive_documents(case_id, source, refs, decision_id)
         except DecisionRefused as exc:  # the bytes stay stored, unreferenced
             log.warning("mailroom.documents_refused", case_id=case_id, reason=str(exc))
+            if "takes at most" in str(exc):
+                raise DocumentsRefused(str(exc)) from None
 
     async def _reply(self, message: InboxMessage, letter: Letter) -> tuple[str, bool]:
         """Attach to the case only when the sender is its requestor or representative."""
@@ -179,6 +187,8 @@ class Sorter:
             return await self.attach(message, letter, case_id, source=role), False
         except NoSuchCase:  # closed since: a person decides what a late mail means
             return await self._triage(message, "the case is closed"), True
+        except DocumentsRefused:
+            return await self._triage(message, "the case holds its maximum of documents"), True
 
     async def attach(self, message: InboxMessage, letter: Letter, case_id: str, source: str) -> str:
         """Fields become provide_information, attachments documents (also triage's assign)."""

@@ -13,7 +13,7 @@ from domain.roles import Actor, Role
 from mailroom.answers import Answers
 from mailroom.desk import CaseDesk, NoSuchCase
 from mailroom.letter import UnreadableMail, read_letter
-from mailroom.sorting import Sorter
+from mailroom.sorting import DocumentsRefused, Sorter
 from settings import Settings
 from store.inbox import InboxMessage
 from store.shared import Store
@@ -76,6 +76,8 @@ async def assign_item(settings: Settings, item_id: str, case_id: str, staff_id: 
             outcome = await sorter.attach(message, read_letter(raw), case_id, source="TRIAGE")
         except NoSuchCase:
             raise TriageError(f"case {case_id} is closed or unknown") from None
+        except DocumentsRefused as exc:
+            raise TriageError(f"case {case_id}: {exc}; the item stays open") from None
         await store.triage.assign(item_id, case_id, staff_id)
         await store.inbox.settle(item.message_key, f"assigned {case_id} by triage")
     finally:

@@ -1,10 +1,12 @@
 """Staff read a case's documents through the codec server: ``GET /documents/{case}/{doc}``.
 
 Only a document the case lists, only for a member of staff signed in to the codec server (the
-same session or token as ``/decode``), and only once the read is recorded in the case (who,
-when; signed by the codec server's own service identity): a read that cannot be recorded is not
-served. The bytes come from the document store, checked against the hash the case holds, and go
-out as a download the browser must not render or sniff.
+same session or token as ``/decode``), and only once the read is recorded: always in the store's
+access log (``store.reads``, who, which case, which document, when), and first, in an open case,
+in the case itself (signed by the codec server's own service identity: a read the case refuses
+is not served). A closed case takes no decisions, so its reads are in the log alone. The bytes come
+from the document store, checked against the hash the case holds, and go out
+as a download the browser must not render or sniff.
 """
 
 import re
@@ -70,18 +72,19 @@ class DocumentReading:
         ref = next((d for d in listed.documents if d.document_id == document_id), None)
         if ref is None:
             return _error(404, "no such document")
-        try:
-            await self._desk.decide(
-                case_id, "record_document_read", {"document_id": document_id, "reader": reader}
-            )
-        except CaseUnavailable:
-            return _error(503, "the case cannot record the read now; try again")
-        except (DecisionRefused, NoSuchCase) as exc:  # closed: no run left to record it
-            log.warning("documents.read_not_recorded", case_id=case_id, reason=str(exc))
-            return _error(409, "the read cannot be recorded in this case (closed?)")
-        found = await (await self.store()).documents.read(document_id)
+        store = await self.store()
+        found = await store.documents.read(document_id)
         if found is None or found[0].sha256 != ref.sha256:
             return _error(404, "no such document")
+        if listed.closed_at is None:
+            refused = await self._record_in_case(case_id, document_id, reader)
+            if refused is not None:
+                return refused
+        try:  # every read, open case or closed, before any byte leaves
+            await store.reads.record(case_id, document_id, reader)
+        except Exception as exc:
+            log.error("documents.read_not_logged", case_id=case_id, error=type(exc).__name__)
+            return _error(503, "the read cannot be recorded now; try again")
         log.info("documents.read", case_id=case_id, document_id=document_id, reader=reader)
         extension = _EXTENSION.get(ref.content_type, "bin")
         return web.Response(
@@ -94,6 +97,29 @@ class DocumentReading:
                 "Content-Security-Policy": "sandbox; default-src 'none'",
             },
         )
+
+    async def _record_in_case(
+        self, case_id: str, document_id: str, reader: str
+    ) -> web.Response | None:
+        """The read in the open case itself; None when recorded or the case closed meanwhile
+        (the store's log then holds it alone), else the answer refusing the read."""
+        try:
+            await self._desk.decide(
+                case_id, "record_document_read", {"document_id": document_id, "reader": reader}
+            )
+            return None
+        except CaseUnavailable:
+            return _error(503, "the case cannot record the read now; try again")
+        except (DecisionRefused, NoSuchCase) as exc:
+            reason = str(exc)
+        try:
+            now: Any = await self._desk.status(case_id)
+        except (CaseUnavailable, NoSuchCase):
+            return _error(503, "the case cannot record the read now; try again")
+        if CaseStatus.model_validate(now).closed_at is not None:
+            return None
+        log.warning("documents.read_refused", case_id=case_id, reason=reason)
+        return _error(409, f"the case refused to record the read: {reason}")
 
     async def close(self) -> None:
         if self._store is not None:

@@ -2,7 +2,8 @@
 
 Content-addressed: the id derives from the SHA-256 of the bytes, so the same file sent twice
 (or by two mails) is stored once. Bytes go to files under a folder (one host, ``make run``) or
-into the table itself (PostgreSQL, shared by many hosts).
+into the table itself (PostgreSQL, shared by many hosts). ``document_refs`` notes which case was
+handed which document, so the triage retention deletes only what no case refers to.
 """
 
 import asyncio
@@ -50,6 +51,19 @@ class DocumentStore:
             " content_type TEXT NOT NULL,"
             " stored_at TEXT NOT NULL,"
             f" sealed {self._db.blob})"
+        )
+        await self._db.execute(
+            "CREATE TABLE IF NOT EXISTS document_refs ("
+            " document_id TEXT NOT NULL, case_id TEXT NOT NULL,"
+            " PRIMARY KEY (document_id, case_id))"
+        )
+        # When the store began noting references: a document stored before may be held by a
+        # case that was never noted, so retention never deletes it (the MIN of the rows).
+        await self._db.execute("CREATE TABLE IF NOT EXISTS document_refs_since (since TEXT)")
+        await self._db.execute(
+            "INSERT INTO document_refs_since (since) SELECT $1"
+            " WHERE NOT EXISTS (SELECT 1 FROM document_refs_since)",
+            datetime.now(UTC).isoformat(),
         )
 
     async def put(self, data: bytes, content_type: str) -> StoredDocument:
@@ -107,6 +121,30 @@ class DocumentStore:
         if hashlib.sha256(data).hexdigest() != stored.sha256:
             raise ValueError(f"document {document_id} does not match its hash")
         return stored, data
+
+    async def refer(self, case_id: str, document_ids: list[str]) -> None:
+        """Note that a case holds these documents, before it is asked to: retention never
+        deletes a document a case may hold."""
+        for document_id in dict.fromkeys(document_ids):
+            await self._db.execute(
+                "INSERT INTO document_refs (document_id, case_id) VALUES ($1, $2)"
+                " ON CONFLICT (document_id, case_id) DO NOTHING",
+                document_id,
+                case_id,
+            )
+
+    async def delete_unreferenced(self, document_id: str) -> bool:
+        """Delete the document unless a case refers to it (or may, stored before references
+        were noted); True when it was deleted."""
+        deleted = await self._db.execute(
+            "DELETE FROM documents WHERE document_id = $1 AND NOT EXISTS"
+            " (SELECT 1 FROM document_refs WHERE document_refs.document_id = $1)"
+            " AND stored_at >= (SELECT MIN(since) FROM document_refs_since)",
+            document_id,
+        )
+        if deleted and self._folder is not None:
+            await asyncio.to_thread(self._path(document_id).unlink, missing_ok=True)
+        return deleted > 0
 
     def _path(self, document_id: str) -> Path:
         assert self._folder is not None

@@ -107,6 +107,12 @@ class Inbox:
             return None
         return self._sealer.open(bytes(row[0]), message_key)
 
+    async def forget(self, message_key: str) -> None:
+        """Drop a settled message whole (retention): a later delivery of it is a new one."""
+        await self._db.execute(
+            "DELETE FROM inbox WHERE message_key = $1 AND state = $2", message_key, DONE
+        )
+
     async def outcome(self, message_key: str) -> tuple[str, str | None] | None:
         row = await fetch_one(
             self._db, "SELECT state, outcome FROM inbox WHERE message_key = $1", message_key

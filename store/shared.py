@@ -1,13 +1,16 @@
 """The whole store from the settings: one database, its tables created once per process."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from activities.ledger import NoticeLedger
 from settings import Settings, plain
 from store.database import Database, LazyDatabase
 from store.documents import DocumentStore
 from store.inbox import Inbox
+from store.reads import ReadLog
 from store.sealing import Sealer
+from store.senders import SenderRate
 from store.triage import TriageList
 
 
@@ -22,6 +25,8 @@ class Store:
     inbox: Inbox
     triage: TriageList
     ledger: NoticeLedger
+    reads: ReadLog
+    senders: SenderRate
 
     @classmethod
     async def open(cls, settings: Settings, db: Database | None = None) -> "Store":
@@ -38,8 +43,16 @@ class Store:
             inbox=Inbox(db, sealer),
             triage=TriageList(db),
             ledger=NoticeLedger(db),
+            reads=ReadLog(db),
+            senders=SenderRate(
+                db,
+                plain(settings.subject_key_secret),
+                settings.inbound_sender_rate,
+                timedelta(seconds=settings.inbound_sender_window_seconds),
+            ),
         )
-        for table in (store.documents, store.inbox, store.triage, store.ledger):
+        tables = (store.documents, store.inbox, store.triage, store.ledger)
+        for table in (*tables, store.reads, store.senders):
             await table.create()
         return store
 

@@ -4,6 +4,7 @@ An item names only why it waits and when it came; its message stays sealed in th
 a person opens it (``starter.py triage show``).
 """
 
+import builtins
 import hashlib
 from datetime import UTC, datetime
 
@@ -85,3 +86,14 @@ class TriageList:
             datetime.now(UTC).isoformat(),
             item_id,
         )
+
+    async def older_than(self, cutoff: datetime) -> "builtins.list[TriageItem]":
+        """Items received before ``cutoff`` (open or assigned): what retention purges."""
+        rows = await self._db.fetch(
+            f"SELECT {_COLUMNS} FROM triage WHERE received_at < $1 ORDER BY received_at",
+            cutoff.isoformat(),
+        )
+        return [_item(r) for r in rows]
+
+    async def remove(self, item_id: str) -> None:
+        await self._db.execute("DELETE FROM triage WHERE item_id = $1", item_id)

@@ -88,6 +88,9 @@ def settings(mail: MailSink, tmp_path_factory: pytest.TempPathFactory) -> Settin
         staff_directory=directory,
         codec_tokens=",".join(f"{m['id']}:{TOKENS[m['id']]}" for m in TEST_STAFF),
         stamp_key_file=stamp_key_file(folder),
+        # The mailbox tests send many mails from one test address within the hour; the
+        # per-sender rate is tested with its own small limit (test_mailbox_limits).
+        inbound_sender_rate=10_000,
     )
 
 

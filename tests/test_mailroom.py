@@ -20,12 +20,13 @@ from pydantic import SecretStr
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from clients import data_converter
+from domain.bounds import MAX_DOCUMENT_READS, MAX_DOCUMENTS
 from domain.decisions import DECISIONS
 from domain.inquiry import Submission
 from intake import Submitted, submit
 from logs import redact
 from mailroom.answers import Answers
-from mailroom.desk import GATEWAY_IDENTITY, CaseDesk, ServiceKeyMissing
+from mailroom.desk import GATEWAY_IDENTITY, CaseDesk, DecisionRefused, ServiceKeyMissing
 from mailroom.example import example_inquiry
 from mailroom.gateway import Gateway
 from mailroom.letter import message_key
@@ -35,6 +36,7 @@ from security.directory import FileStaffDirectory
 from security.document_reading import DocumentReading
 from security.tokens import StaticTokens
 from settings import Settings, plain
+from store.documents import document_id_of
 from store.shared import Store
 from tests.conftest import TOKENS, as_service
 from tests.mail import INQUIRY_FIELDS, REQUESTOR, inquiry, odd_mime, pdf_bytes, reply
@@ -350,8 +352,12 @@ async def test_a_reply_with_a_pdf_files_a_document_staff_can_read(
     assert [(r.document_id, r.reader) for r in status.document_reads] == [
         (doc.document_id, "sro.one")
     ]
+    # An open case's read is in the case and in the store's access log.
+    log = await store_of(gateway).reads.of_case(result.case_id)
+    assert [(e.document_id, e.reader) for e in log] == [(doc.document_id, "sro.one")]
+    assert log[0].read_at >= status.document_reads[0].at, "the case first, then the log"
     late = reply(result.case_id, REQUESTOR, attachments=[(pdf_bytes(), "application/pdf", "x")])
-    # A closed case can no longer record a read, so it is not served.
+    # A closed case takes no more decisions: its documents still open, the log records it.
     await handle.execute_update(
         "withdraw", {"actor": {"id": "intake.one", "role": "INTAKE"}, "reason": "done"}
     )
@@ -360,7 +366,16 @@ async def test_a_reply_with_a_pdf_files_a_document_staff_can_read(
         aiohttp.ClientSession() as http,
         http.get(url, headers=SRO_SIGNED_IN) as closed,
     ):
-        assert closed.status == 409, await closed.text()
+        assert closed.status == 200, await closed.text()
+        assert hashlib.sha256(await closed.read()).hexdigest() == doc.sha256
+    log = await store_of(gateway).reads.of_case(result.case_id)
+    assert [(e.document_id, e.reader) for e in log] == [(doc.document_id, "sro.one")] * 2
+    assert log[1].read_at > log[0].read_at
+    assert len((await status_of(handle)).document_reads) == 1, "the closed case is unchanged"
+    listed = await run_starter(starter_env(gateway, client), "documents", "reads", result.case_id)
+    assert listed.returncode == 0, listed.stderr
+    assert [r["reader"] for r in json.loads(listed.stdout)] == ["sro.one", "sro.one"]
+    assert "passport" not in listed.stdout
     # A late reply to the closed case waits for a person.
     await send(gateway, late)
     assert (await outcome(gateway, bytes(late))).startswith("triage T-")
@@ -590,3 +605,88 @@ async def test_behind_a_relay_a_forged_from_is_triaged(
         assert len(status.documents) == 1
     finally:
         await gw.stop()
+
+
+def _fake_refs(count: int, first: int) -> list[dict[str, Any]]:
+    """References to ``count`` distinct documents, as the gateway would send them."""
+    example = json.loads(DECISIONS["receive_documents"].example_json)["documents"][0]
+    return [{**example, "document_id": f"DOC-{n:024X}"} for n in range(first, first + count)]
+
+
+async def test_past_the_document_bound_a_mail_waits_in_triage_with_its_bytes_kept(
+    gateway: Gateway, client: Client, settings: Settings
+) -> None:
+    result, handle = await in_review(client, settings)
+    desk = CaseDesk.for_service(
+        gateway.settings, lambda: asyncio.sleep(0, client), GATEWAY_IDENTITY
+    )
+    for batch in range(MAX_DOCUMENTS // 50):
+        refs = _fake_refs(50, 1 + batch * 50)
+        await desk.receive_documents(result.case_id, "REQUESTOR", refs, f"fill-{batch}")
+    assert len((await status_of(handle)).documents) == MAX_DOCUMENTS
+    with pytest.raises(DecisionRefused, match=f"takes at most {MAX_DOCUMENTS}"):
+        await desk.receive_documents(result.case_id, "REQUESTOR", _fake_refs(1, 0), "one-more")
+    pdf = pdf_bytes()
+    late = reply(result.case_id, REQUESTOR, attachments=[(pdf, "application/pdf", "more.pdf")])
+    await send(gateway, late)
+    said = await outcome(gateway, bytes(late))
+    assert said.startswith("triage T-"), said
+    item = await store_of(gateway).triage.get(said.split()[1])
+    assert item is not None and item.reason == "the case holds its maximum of documents"
+    assert await store_of(gateway).inbox.raw(message_key(bytes(late))) is not None
+    stored = await store_of(gateway).documents.read(document_id_of(hashlib.sha256(pdf).hexdigest()))
+    assert stored is not None and stored[1] == pdf, "nothing lost: the bytes stay stored"
+    status = await status_of(handle)
+    assert len(status.documents) == MAX_DOCUMENTS
+    assert status.rejected == [], "an update's refusal is answered, not kept as a signal's"
+
+
+async def test_a_case_keeps_its_newest_reads_and_the_access_log_keeps_all(
+    gateway: Gateway, client: Client, settings: Settings, documents_url: str
+) -> None:
+    result, handle = await in_review(client, settings)
+    answer = reply(
+        result.case_id, REQUESTOR, attachments=[(pdf_bytes(), "application/pdf", "p.pdf")]
+    )
+    await send(gateway, answer)
+    await outcome(gateway, bytes(answer))
+    [doc] = (await eventually(lambda: status_of(handle), lambda s: len(s.documents) == 1)).documents
+    extra = 3
+    url = f"{documents_url}/{result.case_id}/{doc.document_id}"
+    async with aiohttp.ClientSession() as http:
+        for _ in range(MAX_DOCUMENT_READS + extra):
+            async with http.get(url, headers=SRO_SIGNED_IN) as got:
+                assert got.status == 200, await got.text()
+    status = await status_of(handle)
+    assert len(status.document_reads) == MAX_DOCUMENT_READS
+    assert status.document_reads_dropped == extra
+    log = await store_of(gateway).reads.of_case(result.case_id)
+    assert len(log) == MAX_DOCUMENT_READS + extra
+    kept = zip(log[extra:], status.document_reads, strict=True)
+    assert all(e.read_at >= r.at for e, r in kept), "each: the case first, then the log"
+
+
+async def test_the_documents_endpoint_refuses_odd_ids_and_cookies_and_logs_nothing(
+    gateway: Gateway, client: Client, settings: Settings, documents_url: str
+) -> None:
+    result, _ = await in_review(client, settings)
+    doc = f"DOC-{'A' * 24}"
+    odd = [
+        f"{result.case_id}/{doc.lower()}",
+        f"{result.case_id.lower()}/{doc}",
+        f"{result.case_id}/{doc}%00",
+        f"{result.case_id}/{doc}/..",
+        f"{result.case_id}%2F{doc}",
+        f"{result.case_id}/{'DOC-' + 'A' * 5000}",
+        f"ICR-IIIIIIIIIIII/{doc}",
+        f"{result.case_id}/DOC-{'A' * 23}Z",
+    ]
+    async with aiohttp.ClientSession() as http:
+        for path in odd:
+            async with http.get(f"{documents_url}/{path}", headers=SRO_SIGNED_IN) as got:
+                assert 400 <= got.status < 500, (path, got.status)
+                assert got.content_type != "application/pdf"
+        forged = {"Cookie": "icr_codec_session=sro.one.forged"}
+        async with http.get(f"{documents_url}/{result.case_id}/{doc}", headers=forged) as got:
+            assert got.status == 401
+    assert await store_of(gateway).reads.of_case(result.case_id) == []

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -15,10 +15,13 @@ import pytest
 import pytest_asyncio
 from pydantic import SecretStr
 
+from mailroom.housekeeping import Purged, purge
 from settings import Settings
 from store.database import PostgresDatabase, SqliteDatabase
 from store.sealing import UnsealableBlob
+from store.senders import sender_key
 from store.shared import Store
+from tests.mail import inquiry, pdf_bytes
 
 PDF = b"%PDF-1.4\n" + secrets.token_bytes(2048) + b"\n%%EOF\n"
 
@@ -139,3 +142,75 @@ async def test_ledger_is_shared_by_two_connections(store: Store, postgres_url: s
     assert not await store.ledger.was_sent(mid)
     await asyncio.gather(store.ledger.mark_sent(mid), store.ledger.mark_sent(mid))
     assert await store.ledger.was_sent(mid)
+
+
+async def test_the_access_log_keeps_every_read_by_case_and_no_content(store: Store) -> None:
+    first = await store.reads.record("ICR-0000000000AA", "DOC-" + "A" * 24, "sro.one")
+    await store.reads.record("ICR-0000000000BB", "DOC-" + "A" * 24, "sro.two")
+    second = await store.reads.record("ICR-0000000000AA", "DOC-" + "B" * 24, "intake.one")
+    log = await store.reads.of_case("ICR-0000000000AA")
+    assert [(e.document_id, e.reader) for e in log] == [
+        ("DOC-" + "A" * 24, "sro.one"),
+        ("DOC-" + "B" * 24, "intake.one"),
+    ]
+    assert log == [first, second] and first.read_at <= second.read_at
+    assert await store.reads.of_case("ICR-0000000000ZZ") == []
+    columns = await store.db.fetch("SELECT * FROM document_reads")
+    assert all(len(row) == 5 for row in columns), "who, which case, which document, when"
+
+
+async def test_a_sender_gets_its_rate_per_window_and_is_kept_hashed(store: Store) -> None:
+    limit = store.senders._limit
+    taken = [await store.senders.take(" Maria.Lopez@Example.org ") for _ in range(limit)]
+    assert all(taken)
+    assert not await store.senders.take("maria.lopez@example.org"), "the same sender, any case"
+    assert await store.senders.take("someone.else@example.org"), "another sender is not held"
+    rows = await store.db.fetch("SELECT sender_key, messages FROM sender_counts")
+    assert sorted(r[1] for r in rows) == [1, limit], "a refused message is not counted"
+    assert not any("maria" in str(r[0]).lower() for r in rows)
+    assert sender_key("maria.lopez@example.org", "k") != sender_key("maria.lopez@example.org", "j")
+    # Many sessions at once never take more places than the window has.
+    burst = await asyncio.gather(*(store.senders.take("burst@example.org") for _ in range(40)))
+    assert sum(burst) == limit
+    later = datetime.now(UTC) + timedelta(hours=2)
+    assert await store.senders.purge(later) == 3
+
+
+async def test_retention_purges_old_triage_with_only_unreferenced_bytes(
+    store: Store, tmp_path: Path
+) -> None:
+    kept, loose = pdf_bytes(), pdf_bytes()
+    old_mail = inquiry(
+        attachments=[(kept, "application/pdf", "a"), (loose, "application/pdf", "b")]
+    )
+    raw = bytes(old_mail)
+    await store.inbox.accept("old-mail", raw)
+    await store.inbox.settle("old-mail", "triage", keep=True)
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+    old_item = await store.triage.add("old-mail", "sender is not a correspondent", long_ago)
+    new_item = await store.triage.add("new-mail", "unreadable", datetime.now(UTC))
+    a = await store.documents.put(kept, "application/pdf")
+    b = await store.documents.put(loose, "application/pdf")
+    await store.documents.refer("ICR-0000000000AA", [a.document_id])  # a case holds this one
+    done = await purge(store, timedelta(days=30))
+    assert (done.items, done.documents) == (1, 1)
+    assert await store.triage.get(old_item) is None
+    assert await store.triage.get(new_item) is not None, "younger than the retention: kept"
+    assert await store.inbox.outcome("old-mail") is None, "the sealed mail is gone"
+    assert await store.documents.read(a.document_id) is not None, "referenced: kept"
+    assert await store.documents.read(b.document_id) is None
+    assert not list(tmp_path.rglob(f"{b.document_id}*")), "no sealed file left behind"
+    assert await purge(store, timedelta(days=30)) == Purged(0, 0, 0), "idempotent"
+
+
+async def test_retention_keeps_documents_stored_before_references_were_noted(
+    store: Store,
+) -> None:
+    """A store upgraded in place: its older documents may be held by cases never noted."""
+    older = await store.documents.put(pdf_bytes(), "application/pdf")
+    await store.db.execute("DELETE FROM document_refs_since")
+    await store.documents.create()  # the upgrade: noting begins now, after ``older``
+    newer = await store.documents.put(pdf_bytes(), "application/pdf")
+    assert not await store.documents.delete_unreferenced(older.document_id)
+    assert await store.documents.delete_unreferenced(newer.document_id)
+    assert await store.documents.read(older.document_id) is not None

@@ -1,6 +1,9 @@
 """A case stays small whatever it receives, and says what it has dropped."""
 
+from typing import Any
+
 from domain import bounds
+from domain.decisions import DECISIONS
 from domain.roles import Role
 from domain.status import StatusSnapshot
 from tests.unit.cases import T0, days, decide, decision, in_review, local_review
@@ -72,3 +75,75 @@ def test_a_reminder_round_without_an_id_is_the_days_round() -> None:
     decide(case, "send_reminders", Role.SUPERVISOR, T0 + days(1), decision_id="extra<round>")
     [extra] = case.take_notices()
     assert "<" not in extra.event_key  # an id never reaches a Message-ID as typed
+
+
+def _documents(first: int, count: int) -> Any:
+    """A receive_documents decision for ``count`` distinct documents from number ``first``."""
+    receive = DECISIONS["receive_documents"]
+    ref = receive.example["documents"][0]
+    refs = [{**ref, "document_id": f"DOC-{n:024X}"} for n in range(first, first + count)]
+    return receive.model.model_validate({**receive.example, "documents": refs})
+
+
+def test_a_case_takes_documents_up_to_its_bound_and_refuses_more_by_name() -> None:
+    case = in_review()
+    for first in range(0, bounds.MAX_DOCUMENTS, 50):
+        made = _documents(first, min(50, bounds.MAX_DOCUMENTS - first))
+        assert case.judge("receive_documents", made) is None
+        case.apply("receive_documents", made, T0)
+    assert len(case.documents) == bounds.MAX_DOCUMENTS
+    again = _documents(0, 50)  # documents it holds already: nothing new, not refused
+    assert case.judge("receive_documents", again) is None
+    one_more = _documents(bounds.MAX_DOCUMENTS, 1)
+    refusal = case.judge("receive_documents", one_more)
+    assert refusal is not None and refusal.kind == "state"
+    assert f"takes at most {bounds.MAX_DOCUMENTS}" in refusal.reason
+    assert "stay in the document store" in refusal.reason
+
+
+def test_one_document_listed_twice_in_a_decision_is_filed_once() -> None:
+    case = in_review()
+    made = _documents(7, 1)
+    twice = made.model_copy(update={"documents": made.documents * 2})
+    case.apply("receive_documents", twice, T0)
+    assert len(case.documents) == 1
+
+
+def test_reads_keep_the_newest_and_count_the_rest_and_earlier_results_stay_exact() -> None:
+    case = in_review()
+    case.apply("receive_documents", _documents(0, 1), T0)
+    read = DECISIONS["record_document_read"].model
+    actor = {"id": "svc.codec", "role": "INTAKE"}
+    first = read.model_validate(
+        {"actor": actor, "document_id": f"DOC-{0:024X}", "reader": "r0", "decision_id": "r0"}
+    )
+    answer = case.apply("record_document_read", first, T0)
+    assert answer is not None and len(answer.document_reads) == 1
+    extra = 25
+    for n in range(1, bounds.MAX_DOCUMENT_READS + extra):
+        made = read.model_validate(
+            {"actor": actor, "document_id": f"DOC-{0:024X}", "reader": f"r{n}"}
+        )
+        case.apply("record_document_read", made, T0 + days(n / 1000))
+    status = case.status()
+    assert len(status.document_reads) == bounds.MAX_DOCUMENT_READS
+    assert status.document_reads_dropped == extra
+    assert status.document_reads[0].reader == f"r{extra}"  # the newest are kept
+    assert status.document_reads[-1].reader == f"r{bounds.MAX_DOCUMENT_READS + extra - 1}"
+    again = case.apply("record_document_read", first, T0 + days(1))
+    assert again is not None and again.document_reads == []  # dropped since, none invented
+    assert StatusSnapshot.of(answer).document_reads_len == 1
+
+
+def test_reads_are_halved_with_the_other_logs_before_carrying() -> None:
+    case = in_review()
+    case.apply("receive_documents", _documents(0, 1), T0)
+    read = DECISIONS["record_document_read"].model
+    for _ in range(bounds.MAX_DOCUMENT_READS):
+        made = read.model_validate(
+            {"actor": {"id": "c", "role": "INTAKE"}, "document_id": f"DOC-{0:024X}", "reader": "r"}
+        )
+        case.apply("record_document_read", made, T0)
+    bounds.fit_for_carrying(case, limit=len(case.model_dump_json()) - 1)
+    assert case.document_reads_dropped > 0
+    assert case.document_reads_dropped + len(case.document_reads) == bounds.MAX_DOCUMENT_READS
