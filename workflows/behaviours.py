@@ -17,7 +17,7 @@ ONE_OPENING_ACTIVITY = "one-opening-activity"
 DAILY_REMINDER_ROUNDS = "daily-reminder-rounds"
 WITHDRAWAL_NOTICE = "withdrawal-notice"
 ONE_STEP_PER_TASK = "one-step-per-task"
-UNKNOWN_SIGNALS_REFUSED = "unknown-signals-refused"
+UNKNOWN_SIGNALS_REFUSED = "unknown-signals-refused"  # came with the settlement: has_new()
 
 SETTLED = "settled-2026-11"
 SETTLED_PATCHES = frozenset(
@@ -45,3 +45,9 @@ class Behaviours:
         if self._settled and patch_id in SETTLED_PATCHES:
             return True
         return workflow.patched(patch_id)
+
+    def has_new(self, patch_id: str) -> bool:
+        """A behaviour that came with the settlement itself: a case older than it never takes
+        it, so no patch is first asked mid-run (asked after a local activity, a marker can land
+        a task later than replay looks for it)."""
+        return self._settled and patch_id in SETTLED_PATCHES

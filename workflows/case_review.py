@@ -221,7 +221,7 @@ class CaseReviewWorkflow:
         memory and the case would never wake for it, so a flood grew the history to the
         server's limit without the case ever continuing as new. Recorded like any refusal,
         its name left out: the sender chose it."""
-        if not self._behaviours.has(UNKNOWN_SIGNALS_REFUSED):
+        if not self._behaviours.has_new(UNKNOWN_SIGNALS_REFUSED):
             return
         await workflow.wait_condition(lambda: self._ready)
         refusal = Refusal(UNKNOWN_SIGNAL_REASON)
