@@ -9,6 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from temporalio import activity
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryReverseRequest
+from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.keepalive import kept_alive
@@ -18,6 +22,7 @@ from domain.deadlines import DeadlinePolicy
 from domain.notices import Notice, NoticeKind, NoticeOutcome, kinds_by_activity
 from domain.opening import Opening
 from domain.staff import StaffSnapshot
+from domain.starting import INVALID_SUBMISSION
 from security.directory import StaffDirectory
 from settings import Settings
 
@@ -83,13 +88,36 @@ class PolicyActivities:
 
 
 async def _other_runs(case_id: str, run_id: str) -> int:
-    """Runs under this id other than this one; the id is a checked case id, safe to quote."""
+    """Runs under this id other than this one that opened a case (or may yet): a run that
+    failed as an ``InvalidSubmission`` never opened one, so an outsider's unsigned start cannot
+    block the real submitter. The id is a checked case id, safe to quote."""
     if not is_case_id(case_id):
         raise ValueError("not a case id")
+    client = activity.client()
     try:
-        runs = activity.client().list_workflows(f"WorkflowId = '{case_id}'")
-        return len([wf async for wf in runs if wf.run_id != run_id])
+        runs = client.list_workflows(f"WorkflowId = '{case_id}'")
+        others = [wf.run_id async for wf in runs if wf.run_id != run_id]
+        return len([r for r in others if not await _refused_start(client, case_id, r)])
     except RPCError as exc:
         if exc.status is RPCStatusCode.UNIMPLEMENTED:  # the time-skipping test server
             return 0
         raise
+
+
+async def _refused_start(client: Client, case_id: str, run_id: str) -> bool:
+    """Whether the run ended as a start the case refused (read from the history's last event,
+    written by a worker: what a client sends cannot fake it)."""
+    last = await client.workflow_service.get_workflow_execution_history_reverse(
+        GetWorkflowExecutionHistoryReverseRequest(
+            namespace=client.namespace,
+            execution=WorkflowExecution(workflow_id=case_id, run_id=run_id),
+            maximum_page_size=1,
+        )
+    )
+    if not last.history.events:
+        return False
+    event = last.history.events[0]
+    if event.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+        return False
+    failure = event.workflow_execution_failed_event_attributes.failure
+    return failure.application_failure_info.type == INVALID_SUBMISSION

@@ -15,6 +15,8 @@ from domain.case_id import is_case_id
 from domain.errors import refusal_reason
 from domain.inquiry import Submission
 
+INVALID_SUBMISSION = "InvalidSubmission"
+"""The failure type of a start that did not open a case (public: clients match on it)."""
 UNREADABLE_FIELD = "icr_unreadable"
 """The field of the worker's marker for a payload it could not read (security.readable)."""
 
@@ -25,8 +27,9 @@ class Started:
     carried: CaseFile | None = None
 
 
-def read_start(args: tuple[Any, ...], case_id: str, *, continued: bool) -> Started | str:
-    """The submission (and a continued case's file), or why the case cannot start."""
+def envelope_problem(args: tuple[Any, ...], case_id: str, *, continued: bool) -> str | None:
+    """Why the start cannot even be read (its id, its count of inputs, a payload the worker
+    could not decrypt or parse), in words that repeat nothing of the input; None when it can."""
     if not is_case_id(case_id):
         return "the workflow id is not a case id (ICR- and 12 characters; use starter.py submit)"
     if len(args) not in (1, 2):
@@ -36,6 +39,16 @@ def read_start(args: tuple[Any, ...], case_id: str, *, continued: bool) -> Start
     ]
     if unreadable:
         return f"invalid submission: {unreadable[0]}"
+    if len(args) == 2 and not continued:
+        return "a case file is carried only by the case's own continue-as-new"
+    return None
+
+
+def read_start(args: tuple[Any, ...], case_id: str, *, continued: bool) -> Started | str:
+    """The submission (and a continued case's file), or why the case cannot start."""
+    problem = envelope_problem(args, case_id, continued=continued)
+    if problem is not None:
+        return problem
     try:
         submission = Submission.model_validate(args[0])
     except ValidationError as exc:
@@ -44,8 +57,6 @@ def read_start(args: tuple[Any, ...], case_id: str, *, continued: bool) -> Start
         )
     if len(args) == 1:
         return Started(submission)
-    if not continued:
-        return "a case file is carried only by the case's own continue-as-new"
     try:
         carried = CaseFile.model_validate(args[1])
     except ValidationError:

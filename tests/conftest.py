@@ -53,9 +53,10 @@ TEST_STAFF: list[dict[str, Any]] = [
 
 SERVICE_KEYS = {
     staff_id: ServiceKey(staff_id, "svc1", Ed25519PrivateKey.generate())
-    for staff_id in ("svc.mailroom", "svc.codec")
+    for staff_id in ("svc.mailroom", "svc.codec", "svc.starter")
 }
-"""Service identities sign with their own keys: the mail gateway, the codec server's reads."""
+"""Service identities sign with their own keys: the mail gateway, the codec server's reads,
+an integrating system's starter (``starter.py submit``)."""
 
 SERVICES: list[dict[str, Any]] = [
     {"id": key.staff_id, "roles": ["INTAKE"], "service": True, "public_keys": key.public()}

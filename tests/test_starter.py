@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 from temporalio.service import RPCError
 
 from domain.case_id import case_id_for_request
 from settings import Settings, plain
-from tests.conftest import TOKENS
+from tests.conftest import SERVICE_KEYS, TOKENS
 from tests.support import Proc, wait_stage
 from tests.support import run_starter as starter
 
@@ -31,6 +31,7 @@ async def run_starter(
         "TEMPORAL_ADDRESS": client.service_client.config.target_host,
         "ICR_TASK_QUEUE": settings.task_queue,
         "ICR_PAYLOAD_KEYS": plain(settings.payload_keys),
+        "ICR_SERVICE_KEY": SERVICE_KEYS["svc.starter"].spec(),
     }
     return await starter({**base, **(env or {})}, *args, stdin=stdin)
 
@@ -88,8 +89,26 @@ async def test_submit_status_decide_list(
 
     local = '{"finding": "MEETS_PRIORITIES", "message": "ok"}'
     # Without a staff token the decision goes unsigned, and the case refuses it.
-    unsigned = await decide("record_local_response", local)
+    unsigned = await decide("record_local_response", local, {"ICR_SERVICE_KEY": ""})
     assert unsigned.returncode == 3 and "the decision is not signed" in unsigned.stderr
+    # The integrating system's key signs what it sends, but opens cases only: no decision.
+    starter_only = await decide("record_local_response", local)
+    assert starter_only.returncode == 3 and "no role that may" in starter_only.stderr
+    # Without its key, the integrating system's start opens no case.
+    unsigned_start = {**data, "request_id": f"{data['request_id']}-unsigned"}
+    proc = await run_starter(
+        client,
+        settings,
+        "submit",
+        "-",
+        stdin=json.dumps(unsigned_start),
+        env={"ICR_SERVICE_KEY": ""},
+    )
+    assert proc.returncode == 0, proc.stderr  # the server took the start; the case refuses it
+    refused = client.get_workflow_handle(json.loads(proc.stdout)["case_id"])
+    with pytest.raises(WorkflowFailureError, match="Workflow execution failed") as failed:
+        await refused.result()
+    assert "the submission is not signed" in str(failed.value.cause)
     # With fo.1's token through the codec server: signed as fo.1, whatever the body claims.
     as_fo = {"ICR_CODEC_ENDPOINT": codec_server, "ICR_STAFF_TOKEN": TOKENS["fo.1"]}
     fo = '{"actor": {"id": "fo.1", "role": "FIELD_OFFICE"}, '

@@ -21,25 +21,27 @@ with workflow.unsafe.imports_passed_through():
     from domain.opening import Opening
     from domain.staff import StaffSnapshot
     from domain.stage import Stage
-    from domain.starting import read_start
+    from domain.starting import INVALID_SUBMISSION, envelope_problem, read_start
     from domain.status import CaseStatus
     from workflows.behaviours import (
         DAILY_REMINDER_ROUNDS,
         ONE_OPENING_ACTIVITY,
         ONE_STEP_PER_TASK,
         SIGNED_DECISIONS,
+        SIGNED_STARTS,
         UNKNOWN_SIGNALS_REFUSED,
         Behaviours,
     )
     from workflows.case_log import case_log
     from workflows.deadline_timer import DeadlineTimer
-    from workflows.decision_handlers import with_decision_handlers
+    from workflows.decision_handlers import show_one_raw_argument, with_decision_handlers
     from workflows.messages import read_decision
     from workflows.metrics import CaseMetrics
     from workflows.notice_dispatch import NoticeDispatch
     from workflows.publisher import CasePublisher
     from workflows.refusals import refusal_error
     from workflows.signatures import judge_signed, remember_stamp
+    from workflows.signed_start import decoded, start_payload, start_refusal
 
 POLICY_TIMEOUT = timedelta(seconds=10)
 UNKNOWN_SIGNAL = "(unknown)"
@@ -52,19 +54,28 @@ class CaseReviewWorkflow:
     @workflow.init
     def __init__(self, *args: Any) -> None:
         # The start input is read here, whatever arrived, so that no input can fail a workflow
-        # task: the SDK passes any number of arguments, decoded without type hints, and a bad
-        # start fails the case cleanly in run(), naming the problem (see domain.starting).
+        # task: one input arrives undecoded (RawValue, see show_one_raw_argument), any other
+        # count decoded without type hints, and a bad start fails the case cleanly in run(),
+        # naming the problem (see domain.starting).
         self._ready = False
+        info = workflow.info()
+        continued = info.continued_run_id is not None
         # Patch "signed-decisions": every case started since requires signed decisions; cases
         # recorded before it replay (and run on) as they were, until they continue as new.
         self._behaviours = Behaviours()
         self._signed = self._behaviours.has(SIGNED_DECISIONS)
+        # Patch "signed-starts": a new case opens only under a valid stamp (signed_start);
+        # a continued run's carried input is the case's own.
+        self._start_payload = start_payload(args)
+        self._verify_start = self._behaviours.has(SIGNED_STARTS) and not continued
+        args = decoded(args, workflow.payload_converter())
         self._metrics = CaseMetrics()
         self._notices = NoticeDispatch(self._metrics, self._behaviours)
         self._timer = DeadlineTimer()
         self._publisher = CasePublisher(self._metrics)
-        info = workflow.info()
-        started = read_start(args, info.workflow_id, continued=info.continued_run_id is not None)
+        if self._verify_start and envelope_problem(args, info.workflow_id, continued=False):
+            self._verify_start = False  # unreadable at all: it fails at once, nothing to verify
+        started = read_start(args, info.workflow_id, continued=continued)
         if isinstance(started, str):
             self._invalid: str | None = started
             return
@@ -74,16 +85,29 @@ class CaseReviewWorkflow:
             info.workflow_id, started.submission, workflow.now()
         )
 
+    show_one_raw_argument(__init__)
+
     @workflow.run
     async def run(self, *args: Any) -> CaseStatus:
+        opening: Opening | None = None
+        if self._verify_start:
+            # Judged once the directory is captured, before the content: an unsigned start
+            # learns nothing about its input, and no notice leaves for it.
+            opening = await self._opening()
+            refused = start_refusal(self._start_payload, opening.staff, workflow.now())
+            if refused is not None:
+                case_log("security.start_refused", reason=refused)
+                raise ApplicationError(refused, type=INVALID_SUBMISSION, non_retryable=True)
         if self._invalid is not None:
-            raise ApplicationError(self._invalid, type="InvalidSubmission", non_retryable=True)
+            raise ApplicationError(self._invalid, type=INVALID_SUBMISSION, non_retryable=True)
         case = self._case
         # Patch "one-step-per-task": the loop acts once per workflow task, after every decision
         # of the task, and a complete SRO inquiry does not hold SRO_INTAKE for its
         # acknowledgment. Cases recorded before it replay as they ran.
         self._one_step = self._behaviours.has(ONE_STEP_PER_TASK)
-        if not self._carried:
+        if opening is not None:
+            self._open_with(case, opening)
+        elif not self._carried:
             await self._open(case)
         else:
             case_log("case.continued", stage=case.stage, history=len(case.history))
@@ -113,23 +137,34 @@ class CaseReviewWorkflow:
         case_log("case.closed", closure_reason=reason, finding=finding)
         return case.status()
 
+    show_one_raw_argument(run)
+
+    async def _opening(self) -> Opening:
+        """The worker's policy and directory, and whether the case id was used before."""
+        info = workflow.info()
+        opening: Opening = await workflow.execute_local_activity(
+            "open_case",
+            args=[info.workflow_id, info.run_id],
+            result_type=Opening,
+            start_to_close_timeout=POLICY_TIMEOUT,
+        )
+        return opening
+
+    def _open_with(self, case: CaseFile, opening: Opening) -> None:
+        """Refuse a reused case id, then take the policy and directory and set the deadlines."""
+        if opening.earlier_runs:
+            raise ApplicationError(
+                "this case id was used before; a case is started once (starter.py submit)",
+                type=INVALID_SUBMISSION,
+                non_retryable=True,
+            )
+        case.staff = opening.staff
+        self._opened(case, opening.policy)
+
     async def _open(self, case: CaseFile) -> None:
         """Capture the worker's policy and directory, then set the first deadlines."""
         if self._behaviours.has(ONE_OPENING_ACTIVITY):
-            info = workflow.info()
-            opening = await workflow.execute_local_activity(
-                "open_case",
-                args=[info.workflow_id, info.run_id],
-                result_type=Opening,
-                start_to_close_timeout=POLICY_TIMEOUT,
-            )
-            if opening.earlier_runs:
-                raise ApplicationError(
-                    "this case id was used before; a case is started once (starter.py submit)",
-                    type="InvalidSubmission",
-                    non_retryable=True,
-                )
-            policy, case.staff = opening.policy, opening.staff
+            self._open_with(case, await self._opening())
         else:  # cases opened before the patch recorded two local activities
             policy = await workflow.execute_local_activity(
                 "load_deadline_policy",
@@ -137,6 +172,9 @@ class CaseReviewWorkflow:
                 start_to_close_timeout=POLICY_TIMEOUT,
             )
             case.staff = await self._load_staff()
+            self._opened(case, policy)
+
+    def _opened(self, case: CaseFile, policy: DeadlinePolicy) -> None:
         case.apply_policy(policy)
         entry, office = case.submission.entry, case.submission.field_office
         self._metrics.opened(entry, office)

@@ -63,7 +63,7 @@ def _install(cls: type, rule: DecisionRule) -> None:
 
     for fn, kind in ((on_signal, "signal"), (on_update, "update"), (validate, "validate")):
         fn.__name__ = fn.__qualname__ = f"{kind}_{name}"
-        _show_one_raw_argument(fn)
+        show_one_raw_argument(fn)
     update = workflow.update(name=name, description=rule.description)(on_update)
     update.validator(validate)
     setattr(
@@ -72,7 +72,7 @@ def _install(cls: type, rule: DecisionRule) -> None:
     setattr(cls, f"update_{name}", update)
 
 
-def _show_one_raw_argument(fn: Callable[..., Any]) -> None:
+def show_one_raw_argument(fn: Callable[..., Any]) -> None:
     """Let the SDK see one optional ``RawValue`` parameter while the function takes any number.
 
     The SDK applies type hints only when the argument count matches them: then the one payload

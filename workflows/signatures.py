@@ -46,15 +46,36 @@ def _refuse(reason: str, kind: str = UNSIGNED) -> Refusal:
     return Refusal(reason, None, kind)
 
 
+SEND_SIGNED = (
+    "it did not come through the codec server "
+    "(send it from the Web UI, or with --codec-endpoint and your staff token)"
+)
+
+
 def check_stamp(
-    payload: Payload, snapshot: StaffSnapshot | None, seen: SeenStamps, now: datetime
+    payload: Payload,
+    snapshot: StaffSnapshot | None,
+    seen: SeenStamps,
+    now: datetime,
+    what: str = "decision",
+    how: str = SEND_SIGNED,
 ) -> tuple[StaffMember, stamp.Stamp] | Refusal:
-    """The stamped principal, or why the decision is not signed well enough to count."""
+    """The stamped principal, or why the ``what`` (a decision, a submission) is not signed
+    well enough to count; ``how`` tells an unsigned sender how to sign."""
+    checked = _check_stamp(payload, snapshot, seen, now, how)
+    if isinstance(checked, Refusal) and what != "decision":
+        reason = checked.reason.replace("the decision", f"the {what}")
+        return Refusal(reason, None, checked.kind)
+    return checked
+
+
+def _check_stamp(
+    payload: Payload, snapshot: StaffSnapshot | None, seen: SeenStamps, now: datetime, how: str
+) -> tuple[StaffMember, stamp.Stamp] | Refusal:
     if SEALED not in payload.metadata:
-        return _refuse(
-            "the decision is not signed: it did not come through the codec server "
-            "(send it from the Web UI, or with --codec-endpoint and your staff token)"
-        )
+        return _refuse(f"the decision is not signed: {how}")
+    if stamp.SIGNATURE not in payload.metadata:
+        return _refuse(f"the decision is not signed: {how}")
     if snapshot is None:
         return _refuse("the decision cannot be verified: the worker has no staff directory")
     try:

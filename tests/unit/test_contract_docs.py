@@ -17,6 +17,7 @@ from domain.decisions import DECISIONS
 from domain.notices import NOTICES
 from domain.roles import Role
 from domain.stage import ENTRY_STAGE, OPEN_STAGES, ClosureReason, Entry, Finding, Stage
+from domain.starting import INVALID_SUBMISSION
 from domain.status import CaseStatus
 from domain.tasks import TaskKind
 from settings import Settings
@@ -192,7 +193,11 @@ def test_the_workflow_its_query_and_failure_types_are_named() -> None:
         assert f"query `{query}`" in TEXT
     assert f"`{Settings.model_fields['task_queue'].default}`" in TEXT
     source = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "workflows").glob("*.py"))
-    failure_types = {REFUSAL_ERROR_TYPE, *re.findall(r'type="([A-Za-z]+)"', source)}
+    failure_types = {
+        REFUSAL_ERROR_TYPE,
+        INVALID_SUBMISSION,
+        *re.findall(r'type="([A-Za-z]+)"', source),
+    }
     assert failure_types == {"DecisionRejected", "InvalidSubmission"}
     for failure_type in failure_types:
         assert f"`{failure_type}`" in TEXT

@@ -1,0 +1,174 @@
+"""Who started the case is proven too: a start without a valid stamp of a principal who may
+start cases fails the case at once (nothing sent, nothing of the input repeated), and the id it
+took stays free for the real submitter; on the real dev server, from a raw client."""
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from temporalio.api.common.v1 import Payload
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.common import RawValue
+from temporalio.exceptions import ApplicationError
+
+from clients import DATA_CONVERTER
+from domain.case_id import case_id_for_request, new_case_id
+from domain.inquiry import Submission
+from intake import submit
+from security import stamp
+from security.codec import EncryptionCodec
+from settings import Settings
+from tests.conftest import SERVICE_KEYS
+from tests.support import PII, MailSink, history_event_types, submission, wait_stage
+from worker import Workers
+
+
+async def raw_client(client: Client) -> Client:
+    """What an outsider with network access to Temporal has: no key, no token."""
+    return await Client.connect(
+        client.service_client.config.target_host, data_converter=DATA_CONVERTER
+    )
+
+
+def sealed_start(
+    settings: Settings, body: dict[str, Any], signer: str, at: datetime | None = None
+) -> Payload:
+    """A submission sealed with the payload key and stamped with the codec server's key."""
+    keys, ring = settings.stamp_keys(), settings.keyring()
+    assert keys is not None and ring is not None
+    plain = Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(body).encode())
+    signed = stamp.sign(plain, signer, keys.current, keys.keys[keys.current], now=at)
+    return EncryptionCodec(ring).encrypt(signed)
+
+
+async def refused_at_once(
+    client: Client, handle: WorkflowHandle[Any, Any], mail: MailSink, reason: str
+) -> str:
+    """The start failed as an InvalidSubmission naming ``reason``, with nothing sent."""
+    with pytest.raises(WorkflowFailureError) as failed:
+        await asyncio.wait_for(client.get_workflow_handle(handle.id).result(), 20)
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidSubmission"
+    assert reason in str(cause), cause
+    assert not any(p in str(cause) for p in PII), "nothing of the input is repeated"
+    events = await history_event_types(client, handle.id)
+    assert "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED" not in events, "no notice leaves"
+    assert "EVENT_TYPE_WORKFLOW_TASK_FAILED" not in events
+    await asyncio.sleep(0.5)
+    assert mail.for_case(handle.id) == []
+    return str(cause)
+
+
+async def test_an_unsigned_start_fails_at_once_and_the_real_submitter_then_starts(
+    client: Client, settings: Settings, worker: Workers, mail: MailSink
+) -> None:
+    """The squatting attack: a raw client takes the request's case id with text of its own."""
+    raw = await raw_client(client)
+    request_id = f"squat-{new_case_id()}"
+    case_id = case_id_for_request(request_id)
+    squat = await raw.start_workflow(
+        "CaseReviewWorkflow",
+        submission(request_id=request_id, grounds="Text of the sender's choosing."),
+        id=case_id,
+        task_queue=settings.task_queue,
+    )
+    await refused_at_once(client, squat, mail, "the submission is not signed")
+    real = Submission.model_validate(submission(request_id=request_id))
+    started = await submit(client, real, settings)
+    assert started.created and started.case_id == case_id
+    handle = client.get_workflow_handle(case_id)
+    await wait_stage(handle, "LOCAL_REVIEW")
+    again = await submit(client, real, settings)  # a harmless repeat finds the real case
+    assert (again.created, again.run_id) == (False, started.run_id)
+
+
+async def test_a_squatter_still_running_is_waited_out(
+    client: Client, settings: Settings, worker: Workers
+) -> None:
+    raw = await raw_client(client)
+    request_id = f"race-{new_case_id()}"
+    await raw.start_workflow(
+        "CaseReviewWorkflow",
+        submission(request_id=request_id),
+        id=case_id_for_request(request_id),
+        task_queue=settings.task_queue,
+    )
+    started = await submit(client, Submission.model_validate(submission()), settings)
+    real = await submit(
+        client, Submission.model_validate(submission(request_id=request_id)), settings
+    )
+    assert real.created and started.created
+    await wait_stage(client.get_workflow_handle(real.case_id), "LOCAL_REVIEW")
+
+
+@pytest.mark.parametrize(
+    ("signer", "age", "reason"),
+    [
+        ("sro.one", timedelta(0), "the submission's signer may not start cases"),
+        ("intake.one", timedelta(days=30), "the submission's signature has expired"),
+        ("intake.one", timedelta(hours=-2), "the submission's signature is dated in the future"),
+        ("nobody.known", timedelta(0), "not signed by anyone in the staff directory"),
+    ],
+    ids=["not-a-starter", "stale", "future", "unknown"],
+)
+async def test_a_start_signed_by_the_wrong_principal_or_at_the_wrong_time_fails(
+    client: Client,
+    settings: Settings,
+    worker: Workers,
+    mail: MailSink,
+    signer: str,
+    age: timedelta,
+    reason: str,
+) -> None:
+    raw = await raw_client(client)
+    payload = sealed_start(settings, submission(), signer, datetime.now(UTC) - age)
+    handle = await raw.start_workflow(
+        "CaseReviewWorkflow", RawValue(payload), id=new_case_id(), task_queue=settings.task_queue
+    )
+    await refused_at_once(client, handle, mail, reason)
+
+
+async def test_sealed_but_unstamped_and_tampered_starts_fail(
+    client: Client, settings: Settings, worker: Workers, mail: MailSink
+) -> None:
+    """A key holder's encryption alone proves no one; a stamp over other content proves
+    nothing either."""
+    ring = settings.keyring()
+    assert ring is not None
+    raw = await raw_client(client)
+    plain = Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(submission()).encode())
+    signed = stamp.sign(
+        plain,
+        "svc.mailroom",
+        SERVICE_KEYS["svc.mailroom"].key_id,
+        SERVICE_KEYS["svc.mailroom"].key,
+    )
+    signed.data = signed.data.replace(b"NEW_YORK_CITY", b"BOSTON")
+    for payload, reason in (
+        (EncryptionCodec(ring).encrypt(plain), "the submission is not signed"),
+        (EncryptionCodec(ring).encrypt(signed), "does not match its content"),
+    ):
+        handle = await raw.start_workflow(
+            "CaseReviewWorkflow",
+            RawValue(payload),
+            id=new_case_id(),
+            task_queue=settings.task_queue,
+        )
+        await refused_at_once(client, handle, mail, reason)
+
+
+async def test_a_service_identity_that_opens_cases_may_start_one(
+    client: Client, settings: Settings, worker: Workers
+) -> None:
+    """The mail gateway's own key (it holds INTAKE), as the gateway starts inquiries."""
+    ring = settings.keyring()
+    assert ring is not None
+    raw = await raw_client(client)
+    plain = Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(submission()).encode())
+    payload = EncryptionCodec(ring).encrypt(SERVICE_KEYS["svc.mailroom"].sign(plain))
+    handle = await raw.start_workflow(
+        "CaseReviewWorkflow", RawValue(payload), id=new_case_id(), task_queue=settings.task_queue
+    )
+    await wait_stage(client.get_workflow_handle(handle.id), "LOCAL_REVIEW")
