@@ -147,8 +147,13 @@ class DecisionRule:
     purpose: str
 
     @property
+    def sent_example(self) -> dict[str, Any]:
+        """The example as a signed sender sends it: the case takes ``actor`` from the stamp."""
+        return {k: v for k, v in self.example.items() if k != "actor"}
+
+    @property
     def example_json(self) -> str:
-        return json.dumps(self.example)
+        return json.dumps(self.sent_example)
 
     @property
     def description(self) -> str:

@@ -2,7 +2,6 @@
 no workflow task ever fails, every refusal names the problem, and the case then completes."""
 
 import contextlib
-import json
 from typing import Any
 
 import pytest
@@ -54,7 +53,7 @@ json_values = st.recursive(
 def near_valid(draw: st.DrawFn) -> dict[str, Any]:
     """A valid example payload with one field dropped, replaced or added."""
     rule = DECISIONS[draw(st.sampled_from(sorted(DECISIONS)))]
-    payload: dict[str, Any] = json.loads(rule.example_json)
+    payload: dict[str, Any] = dict(rule.example)
     key = draw(st.sampled_from([*payload, "actor", "extra"]))
     if draw(st.booleans()) and key in payload:
         del payload[key]

@@ -188,7 +188,9 @@ def main() -> None:
         subprocess.run(
             [sys.executable, "starter.py", "setup"], cwd=ROOT, env=env, check=True, timeout=60
         )
-        start("worker", [sys.executable, "worker.py"])
+        # The worker's scheduled reminder rounds are signed as their own service identity.
+        env.setdefault("ICR_SCHEDULE_ACTOR", "svc.reminders")
+        start("worker", [sys.executable, "worker.py"], "svc.reminders")
         gateway = start("mail-gateway", [sys.executable, "-m", "mailroom.gateway"], "svc.mailroom")
         _wait_for_port(inbound_port, "mail gateway", gateway)
         mailbox = env.get("ICR_INQUIRY_MAILBOX", "sro-inquiries@icr.example")

@@ -40,8 +40,28 @@ def schemas() -> dict[str, dict[str, Any]]:
         )
     }
     for rule in DECISIONS.values():
-        table[f"decisions/{rule.name}.json"] = _schema(rule.model, rule.description, [rule.example])
+        schema = _schema(rule.model, rule.description, [rule.sent_example])
+        table[f"decisions/{rule.name}.json"] = _signed(schema)
     return table
+
+
+def _signed(schema: dict[str, Any]) -> dict[str, Any]:
+    """A decision as sent for a signed case: ``actor`` is the signer, so it may be left out."""
+    schema["required"] = [name for name in schema.get("required", []) if name != "actor"]
+    if not schema["required"]:
+        del schema["required"]
+    schema["properties"]["actor"] = {
+        **schema["properties"]["actor"],
+        "description": SIGNER,
+    }
+    return schema
+
+
+SIGNER = (
+    "The signer, taken from the stamp: may be left out (the role is inferred when the signer "
+    "holds exactly one role the decision allows); if given it must name the signer. Cases "
+    "started before signed decisions require it."
+)
 
 
 def rendered() -> dict[Path, str]:
