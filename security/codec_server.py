@@ -19,9 +19,14 @@ import structlog
 from aiohttp import web
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
+from temporalio.client import Client
 
 import logs
+from domain.access import may_read_case
+from domain.field_office import FieldOffice
+from domain.staff import StaffMember
 from security.codec import EncryptionCodec, UndecryptablePayload
+from security.decode_scope import CaseOffices, DecodeScope, named_case
 from security.directory import DirectoryError, FileStaffDirectory, StaffDirectory
 from security.document_reading import DocumentReading
 from security.keys import KeyRing
@@ -79,8 +84,10 @@ def make_app(
     sessions: Sessions | None = None,
     secure_cookie: bool = False,
     documents: DocumentReading | None = None,
+    offices: CaseOffices | None = None,
 ) -> web.Application:
     codec = EncryptionCodec(keys)
+    scope = DecodeScope(codec, offices)
     sessions = sessions or Sessions()
 
     async def who(request: web.Request) -> str | None:
@@ -90,14 +97,18 @@ def make_app(
         cookie = request.cookies.get(COOKIE)
         return sessions.staff_id(cookie) if cookie else None
 
-    def known(staff_id: str) -> bool:
-        if directory is None:
-            return True
+    def member_of(staff_id: str) -> StaffMember | None:
         try:
-            member = directory.members().get(staff_id)
+            return directory.members().get(staff_id) if directory is not None else None
         except DirectoryError:
-            return False
-        return member is not None and not member.service
+            return None
+
+    def known(staff_id: str) -> bool:
+        member = member_of(staff_id)
+        return directory is None or (member is not None and not member.service)
+
+    def may_read(staff_id: str, office: FieldOffice) -> bool:
+        return directory is None or may_read_case(member_of(staff_id), office)
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -163,7 +174,8 @@ def make_app(
             return payloads
         staff_id = request[STAFF]
         stamped = [stamp_keys.sign(p, staff_id) for p in payloads.payloads]
-        result = Payloads(payloads=await codec.encode(stamped))
+        # A body naming its case (every decision does) is bound to that case (security.codec).
+        result = Payloads(payloads=[codec.encrypt(p, named_case(p)) for p in stamped])
         log.info("codec.encoded", staff_id=staff_id, payloads=len(stamped))
         return web.json_response(json_format.MessageToDict(result))
 
@@ -171,17 +183,14 @@ def make_app(
         payloads = await read_payloads(request)
         if isinstance(payloads, web.Response):
             return payloads
-        try:
-            result = Payloads(payloads=await codec.decode(payloads.payloads))
+        staff_id = request[STAFF]
+        try:  # per payload, as the person may read its case (security.decode_scope)
+            decoded = await scope.decode(
+                staff_id, member_of(staff_id), payloads.payloads, unrestricted=directory is None
+            )
         except UndecryptablePayload as exc:
             return _error(str(exc), 400)
-        log.info(
-            "codec.decoded",
-            staff_id=request[STAFF],
-            namespace=request.headers.get("X-Namespace", "")[:64],
-            payloads=len(payloads.payloads),
-        )
-        return web.json_response(json_format.MessageToDict(result))
+        return web.json_response(json_format.MessageToDict(Payloads(payloads=decoded)))
 
     async def sign_in_page(_: web.Request) -> web.StreamResponse:
         return web.Response(text=SIGN_IN_PAGE.format(note=""), content_type="text/html")
@@ -229,7 +238,8 @@ def make_app(
     async def document(request: web.Request) -> web.StreamResponse:
         if documents is None:
             return _error("documents are not served here", 404)
-        return await documents.serve(request, request[STAFF])
+        staff_id = request[STAFF]
+        return await documents.serve(request, staff_id, lambda office: may_read(staff_id, office))
 
     async def health(_: web.Request) -> web.StreamResponse:
         return web.json_response({"ok": True})
@@ -288,7 +298,14 @@ def app_from_settings(settings: Settings) -> web.Application:
         Sessions(settings.codec_session_secret),
         settings.codec_cookie_secure,
         _documents(settings),
+        CaseOffices(lambda: _temporal(settings)),
     )
+
+
+async def _temporal(settings: Settings) -> Client:
+    from clients import connect  # the codec server starts without Temporal: connect on use
+
+    return await connect(settings)
 
 
 def _documents(settings: Settings) -> DocumentReading | None:

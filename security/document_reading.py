@@ -10,12 +10,14 @@ as a download the browser must not render or sniff.
 """
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import structlog
 from aiohttp import web
 from temporalio.client import Client
 
+from domain.field_office import FieldOffice
 from domain.status import CaseStatus
 from mailroom.desk import CaseDesk, CaseUnavailable, DecisionRefused, NoSuchCase
 from settings import Settings
@@ -57,7 +59,11 @@ class DocumentReading:
             self._store = await Store.open(self._settings)
         return self._store
 
-    async def serve(self, request: web.Request, reader: str) -> web.StreamResponse:
+    async def serve(
+        self, request: web.Request, reader: str, may_read: Callable[[FieldOffice], bool]
+    ) -> web.StreamResponse:
+        """``may_read``: whether the reader may read a case of that field office
+        (``domain.access``); a case they may not read has, for them, no such document."""
         case_id = request.match_info["case_id"]
         document_id = request.match_info["document_id"]
         if not (_CASE.fullmatch(case_id) and _DOCUMENT.fullmatch(document_id)):
@@ -69,6 +75,9 @@ class DocumentReading:
         except CaseUnavailable:
             return _error(503, "the case cannot be reached now; try again")
         listed = CaseStatus.model_validate(status)
+        if not may_read(listed.field_office):
+            log.warning("security.document_refused", case_id=case_id, reader=reader)
+            return _error(404, "no such document")
         ref = next((d for d in listed.documents if d.document_id == document_id), None)
         if ref is None:
             return _error(404, "no such document")

@@ -9,9 +9,10 @@ reason; the case's own readers refuse it like any other bad input.
 
 import json
 from collections.abc import Sequence
+from typing import Self
 
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import PayloadCodec
+from temporalio.converter import PayloadCodec, SerializationContext, WithSerializationContext
 
 from domain.starting import UNREADABLE_FIELD
 
@@ -52,11 +53,18 @@ def why_unreadable(payload: Payload) -> str | None:
     return None
 
 
-class ReadableCodec(PayloadCodec):
+class ReadableCodec(PayloadCodec, WithSerializationContext):
     """Wraps the worker's codec (encryption, or none): decoding never raises."""
 
     def __init__(self, inner: PayloadCodec | None) -> None:
         self._inner = inner
+
+    def with_context(self, context: SerializationContext) -> Self:
+        """The inner codec bound to the context's case (``security.codec``)."""
+        inner = self._inner
+        if isinstance(inner, WithSerializationContext):
+            return type(self)(inner.with_context(context))
+        return self
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return list(payloads) if self._inner is None else await self._inner.encode(payloads)

@@ -106,10 +106,16 @@ def codec_port() -> int:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def codec_server(settings: Settings, ui_port: int, codec_port: int) -> AsyncIterator[str]:
-    """The codec server the UI is pointed at, on loopback."""
+async def codec_server(
+    settings: Settings, ui_port: int, codec_port: int, env: WorkflowEnvironment
+) -> AsyncIterator[str]:
+    """The codec server the UI is pointed at, on loopback; it reads each case's field office
+    from the dev server."""
+    address = env.client.service_client.config.target_host
     app = app_from_settings(
-        settings.model_copy(update={"codec_ui_origin": f"http://localhost:{ui_port}"})
+        settings.model_copy(
+            update={"codec_ui_origin": f"http://localhost:{ui_port}", "temporal_address": address}
+        )
     )
     runner = web.AppRunner(app)
     await runner.setup()

@@ -292,7 +292,7 @@ async def documents_url(gateway: Gateway, client: Client) -> AsyncIterator[str]:
     reading = DocumentReading(as_service(s, "svc.codec"), client)
     app = make_app(
         keys,
-        StaticTokens.parse(f"sro.one:{TOKENS['sro.one']}"),
+        StaticTokens.parse(f"sro.one:{TOKENS['sro.one']},fo.boston:{TOKENS['fo.boston']}"),
         "http://ui",
         stamp_keys,
         FileStaffDirectory(s.staff_directory),
@@ -339,6 +339,10 @@ async def test_a_reply_with_a_pdf_files_a_document_staff_can_read(
     async with aiohttp.ClientSession() as http:
         async with http.get(url) as anonymous:
             assert anonymous.status == 401
+        # Field-office staff of another office: for them the case has no such document.
+        boston = {"Authorization": f"Bearer {TOKENS['fo.boston']}"}
+        async with http.get(url, headers=boston) as other_office:
+            assert other_office.status == 404
         async with http.get(url, headers=SRO_SIGNED_IN) as got:
             assert got.status == 200, await got.text()
             body = await got.read()
