@@ -111,9 +111,10 @@ class Stack:
         )
         plain = await connected(settings)
         await register_search_attributes(plain)
-        # Staff sign every decision (the workers verify the stamps): the tests' staff desk.
+        # Staff sign every decision (the workers verify the stamps): the tests' staff desk; a
+        # submission is signed as the directory's intake clerk (starting needs INTAKE).
         config = plain.config()
-        config["data_converter"] = staff_converter(settings)
+        config["data_converter"] = staff_converter(settings, default_signer="intake.clerk1")
         client = Client(**config)
         self.start_worker(self.env(settings, smtp_port))
         return settings, client

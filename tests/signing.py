@@ -39,35 +39,42 @@ def stamp_key_file(folder: Path) -> Path:
     return path
 
 
-def _signer_and_body(payload: Payload) -> tuple[str, dict[str, Any] | None]:
+def _signer_and_body(payload: Payload, default: str) -> tuple[str, dict[str, Any] | None]:
     try:
         value = json.loads(payload.data)
     except ValueError:
-        return DEFAULT_SIGNER, None
+        return default, None
     if isinstance(value, dict) and isinstance(value.get("actor"), dict):
         actor_id = value["actor"].get("id")
-        return (actor_id if isinstance(actor_id, str) and actor_id else DEFAULT_SIGNER), value
-    return DEFAULT_SIGNER, None
+        return (actor_id if isinstance(actor_id, str) and actor_id else default), value
+    return default, None
 
 
 class DeskCodec(PayloadCodec, WithSerializationContext):
     def __init__(
-        self, encryption: EncryptionCodec, keys: StampKeys, clock: Clock, case_id: str | None = None
+        self,
+        encryption: EncryptionCodec,
+        keys: StampKeys,
+        clock: Clock,
+        case_id: str | None = None,
+        default_signer: str = DEFAULT_SIGNER,
     ) -> None:
         self._encryption = encryption
         self._keys = keys
         self._clock = clock
         self._case_id = case_id
+        self._default = default_signer
 
     def with_context(self, context: SerializationContext) -> Self:
         case_id = context.workflow_id if isinstance(context, WorkflowSerializationContext) else None
-        return type(self)(self._encryption, self._keys, self._clock, case_id)
+        encryption = self._encryption.with_context(context)
+        return type(self)(encryption, self._keys, self._clock, case_id, self._default)
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         now = await self._clock()
         out = []
         for payload in payloads:
-            signer, body = _signer_and_body(payload)
+            signer, body = _signer_and_body(payload, self._default)
             if body is not None and "case_id" not in body and self._case_id:
                 body["case_id"] = self._case_id
                 payload = Payload(metadata=dict(payload.metadata), data=json.dumps(body).encode())
@@ -80,12 +87,17 @@ class DeskCodec(PayloadCodec, WithSerializationContext):
         return await self._encryption.decode(payloads)
 
 
-def staff_converter(settings: Settings, clock: Clock = wall_clock) -> DataConverter:
-    """The converter of a test client that acts as staff (and as the integrating system)."""
+def staff_converter(
+    settings: Settings, clock: Clock = wall_clock, default_signer: str = DEFAULT_SIGNER
+) -> DataConverter:
+    """The converter of a test client that acts as staff (and as the integrating system);
+    a body without an actor (a submission) is signed as ``default_signer``."""
     keys, stamp_keys = settings.keyring(), settings.stamp_keys()
     assert keys is not None and stamp_keys is not None, "tests run with keys"
     return dataclasses.replace(
         DATA_CONVERTER,
-        payload_codec=DeskCodec(EncryptionCodec(keys), stamp_keys, clock),
+        payload_codec=DeskCodec(
+            EncryptionCodec(keys), stamp_keys, clock, default_signer=default_signer
+        ),
         failure_converter_class=EncryptedStaffFailureConverter,
     )
