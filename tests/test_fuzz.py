@@ -1,7 +1,9 @@
 """Random and adversarial input at every signal, update and the start input (Hypothesis):
 no workflow task ever fails, every refusal names the problem, and the case then completes."""
 
+import asyncio
 import contextlib
+import json
 from typing import Any
 
 import pytest
@@ -20,18 +22,29 @@ from temporalio.client import (
 )
 from temporalio.common import RawValue
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
 
+from domain.case_id import new_case_id
 from domain.decisions import DECISIONS
 from domain.errors import describe
 from domain.inquiry import Submission
 from intake import submit
-from security.codec import ENCODING, KEY_ID
+from security import stamp
+from security.codec import CASE_ID, ENCODING, KEY_ID, SEALED
 from security.readable import UNREADABLE
 from settings import Settings
-from tests.support import actor, history_event_types, represented, status_of, wait_stage
+from tests.support import (
+    PII,
+    actor,
+    history_event_types,
+    represented,
+    status_of,
+    wait_stage,
+)
 
 pytestmark = [pytest.mark.usefixtures("worker"), pytest.mark.slow]
 
+STAMP_KEYS = [stamp.SIGNER, stamp.SIGNED_AT, stamp.NONCE, stamp.KEY_ID, stamp.SIGNATURE]
 FIELDS = sorted({f for rule in DECISIONS.values() for f in rule.model.model_fields} | {"x", ""})
 text = st.one_of(
     st.text(max_size=40),
@@ -92,7 +105,9 @@ async def test_any_payload_is_applied_or_refused_by_name(
 envelopes = st.builds(
     lambda metadata, data: RawValue(Payload(metadata=metadata, data=data)),
     st.dictionaries(
-        st.sampled_from(["encoding", KEY_ID, UNREADABLE, "messageType", "x"]),
+        st.sampled_from(
+            ["encoding", KEY_ID, UNREADABLE, "messageType", "x", CASE_ID, SEALED, *STAMP_KEYS]
+        ),
         st.one_of(
             st.sampled_from(
                 [ENCODING, b"json/plain", b"binary/null", b"json/protobuf", b"test1", b"nokey"]
@@ -197,3 +212,31 @@ async def test_a_workflow_started_with_junk_fails_cleanly(
     assert "invalid submission: field_office" in str(failed.value.cause)
     events = await history_event_types(client, handle.id)
     assert "EVENT_TYPE_WORKFLOW_TASK_FAILED" not in events
+
+
+PLAIN_START = RawValue(
+    Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(represented()).encode())
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(args=st.lists(st.one_of(envelopes, json_values, st.just(PLAIN_START)), max_size=3))
+async def test_any_start_envelope_from_an_outsider_fails_at_once_in_words(
+    client: Client, settings: Settings, args: list[Any]
+) -> None:
+    """Any metadata (forged stamps, seal marks, case bindings), encoding and count of inputs:
+    without the keys no start opens a case, none fails a task, none sends a notice, and the
+    reason repeats nothing of the input."""
+    config = client.config()
+    config["data_converter"] = pydantic_data_converter  # no codec: sent exactly as built
+    started = await Client(**config).start_workflow(
+        "CaseReviewWorkflow", args=args, id=new_case_id(), task_queue=settings.task_queue
+    )
+    with pytest.raises(WorkflowFailureError) as failed:
+        await asyncio.wait_for(client.get_workflow_handle(started.id).result(), 30)
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidSubmission", cause
+    assert cause.message and not any(p in cause.message for p in PII), cause.message
+    events = await history_event_types(client, started.id)
+    assert "EVENT_TYPE_WORKFLOW_TASK_FAILED" not in events
+    assert "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED" not in events
