@@ -23,7 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from clients import register_search_attributes
 from domain.status import CaseStatus
 from settings import Settings
-from tests.signing import staff_converter
+from tests.signing import DEFAULT_SIGNER, staff_converter
 from worker import build_worker
 
 PII = (
@@ -262,10 +262,12 @@ async def run_starter(env: dict[str, str], *args: str, stdin: str | None = None)
 
 
 @asynccontextmanager
-async def time_skipping_cases(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
+async def time_skipping_cases(
+    settings: Settings, default_signer: str = DEFAULT_SIGNER
+) -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server, its search attributes registered (it has no flag for
     them), and a case worker on it. Staff stamps carry the test server's skipped time, as a
-    desk's would carry the real one."""
+    desk's would carry the real one; a submission is signed as ``default_signer``."""
     skipping: list[WorkflowEnvironment] = []
 
     async def server_time() -> datetime:
@@ -273,7 +275,7 @@ async def time_skipping_cases(settings: Settings) -> AsyncIterator[WorkflowEnvir
 
     async with await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN / "temporal-test-server"),
-        data_converter=staff_converter(settings, clock=server_time),
+        data_converter=staff_converter(settings, server_time, default_signer),
     ) as env:
         skipping.append(env)
         await register_search_attributes(env.client)

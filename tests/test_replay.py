@@ -100,3 +100,11 @@ def test_new_histories_carry_the_patch_marker() -> None:
         b"withdrawal-notice" in d for d in patch_ids(HISTORIES / "incomplete_then_withdrawn.json")
     )
     assert patch_ids(OLD_WITHDRAWAL) == []
+
+
+def test_signed_start_histories_carry_their_marker() -> None:
+    """The path of a case whose start was verified (patch ``signed-starts``) is recorded."""
+    files = sorted(HISTORIES.glob("signed_starts.*.json"))
+    assert len(files) == 5
+    for path in files:
+        assert any(b'"signed-starts"' in d for d in patch_ids(path)), path.name

@@ -46,6 +46,8 @@ FO = {
     "message": "Reviewed.",
 }
 SRO = {"id": "sro.reviewer1", "role": "SRO"}
+STARTER = "intake.clerk1"
+"""Submissions are signed as the development directory's intake clerk (starting needs INTAKE)."""
 
 
 def settings(sink: MailSink, folder: Path) -> Settings:
@@ -173,14 +175,14 @@ async def main() -> None:
     async with (
         await WorkflowEnvironment.start_local(
             dev_server_existing_path=str(BIN / "temporal"),
-            data_converter=staff_converter(s),
+            data_converter=staff_converter(s, default_signer=STARTER),
             search_attributes=search.ALL_KEYS,
         ) as env,
         build_worker(env.client, s),
     ):
         for path in (local_to_determination, incomplete_then_withdrawn, broken_signals_then_closed):
             await save(env.client, await path(env.client, s), path.__name__)
-    async with time_skipping_cases(s) as env:  # the deadline paths
+    async with time_skipping_cases(s, STARTER) as env:  # the deadline paths
         for timed in (reminders_then_not_escalated, information_deadline_incomplete):
             await save(env.client, await timed(env, s), timed.__name__)
     sink.stop()
