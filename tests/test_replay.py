@@ -102,9 +102,9 @@ def test_new_histories_carry_the_patch_marker() -> None:
     assert patch_ids(OLD_WITHDRAWAL) == []
 
 
-def test_signed_start_histories_carry_their_marker() -> None:
-    """The path of a case whose start was verified (patch ``signed-starts``) is recorded."""
-    files = sorted(HISTORIES.glob("signed_starts.*.json"))
+def test_a_settled_case_records_one_patch_marker_for_every_behaviour() -> None:
+    """A new case asks the settlement alone: one marker, not one per patch."""
+    files = sorted(HISTORIES.glob("settled.*.json"))
     assert len(files) == 5
     for path in files:
-        assert any(b'"signed-starts"' in d for d in patch_ids(path)), path.name
+        assert [json.loads(d)["id"] for d in patch_ids(path)] == ["settled-2026-11"], path.name

@@ -19,8 +19,7 @@ WITHDRAWAL_NOTICE = "withdrawal-notice"
 ONE_STEP_PER_TASK = "one-step-per-task"
 UNKNOWN_SIGNALS_REFUSED = "unknown-signals-refused"  # came with the settlement: has_new()
 SIGNED_STARTS = "signed-starts"
-"""Asked on its own (not yet settled), in the workflow's init: a new case opens only under a
-valid stamp."""
+"""Asked in the workflow's init: a new case opens only under a valid stamp."""
 
 SETTLED = "settled-2026-11"
 SETTLED_PATCHES = frozenset(
@@ -32,6 +31,7 @@ SETTLED_PATCHES = frozenset(
         WITHDRAWAL_NOTICE,
         ONE_STEP_PER_TASK,
         UNKNOWN_SIGNALS_REFUSED,
+        SIGNED_STARTS,
     }
 )
 
