@@ -20,7 +20,16 @@ from domain.notices import NoticeKind
 from intake import submit
 from settings import Settings, plain
 from tests.signing import staff_converter
-from tests.support import ROOT, MailSink, actor, eventually, free_port, status_of, submission
+from tests.support import (
+    ROOT,
+    MailSink,
+    actor,
+    eventually,
+    free_port,
+    pollers,
+    status_of,
+    submission,
+)
 from tools.devserver import dev_server_command
 
 pytestmark = pytest.mark.slow
@@ -109,6 +118,9 @@ async def cluster(
     c.start_server()
     client = await connect_when_up(own)
     c.start_worker()
+    # A kill before the worker first reached the server would leave no worker at all: one
+    # that cannot reach Temporal at start-up exits (an orchestrator restarts it; the test not).
+    await eventually(lambda: pollers(client, own.task_queue), bool, timeout=60)
     try:
         yield c, sink, client
     finally:

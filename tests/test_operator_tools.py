@@ -17,10 +17,6 @@ import pytest
 import pytest_asyncio
 from temporalio import workflow
 from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import (
-    DescribeTaskQueueRequest,
-)
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
@@ -33,7 +29,14 @@ from caseload.schedules import ensure_schedules
 from domain.inquiry import Submission
 from intake import submit
 from settings import Settings, plain
-from tests.support import eventually, free_port, own_namespace, run_starter, submission
+from tests.support import (
+    eventually,
+    free_port,
+    own_namespace,
+    pollers,
+    run_starter,
+    submission,
+)
 from worker import build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -246,10 +249,10 @@ async def test_two_workers_on_one_host_and_a_clear_error_for_a_taken_port(
                 "status": "serving",
                 "server": True,
             }
-        pollers = await eventually(
-            lambda: _pollers(client, "side-by-side"), lambda p: len(p) == 2, timeout=20
+        polling = await eventually(
+            lambda: pollers(client, "side-by-side"), lambda p: len(p) == 2, timeout=20
         )
-        assert {int(identity.split("@")[0]) for identity in pollers} == {w.pid for w in workers}
+        assert {int(p.identity.split("@")[0]) for p in polling} == {w.pid for w in workers}
         with socket.socket() as taken:
             taken.bind(("127.0.0.1", 0))
             address = f"127.0.0.1:{taken.getsockname()[1]}"
@@ -280,34 +283,17 @@ async def _health_or_none(port: int) -> dict[str, Any] | None:
         return None
 
 
-async def _pollers(client: Client, queue: str) -> list[str]:
-    answer = await client.workflow_service.describe_task_queue(
-        DescribeTaskQueueRequest(
-            namespace=client.namespace,
-            task_queue=TaskQueue(name=queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        )
-    )
-    return [p.identity for p in answer.pollers]
-
-
 async def test_the_server_holds_notices_to_the_relay_quota(
     trouble: tuple[Client, Settings, WorkflowHandle[Any, Any]],
 ) -> None:
     """The notice queue's pollers carry ICR_SMTP_RATE_PER_SECOND to the server, which then
     dispatches at most that many notice activities a second to all of them together."""
     client, settings, _ = trouble
-    answer = await eventually(
-        lambda: client.workflow_service.describe_task_queue(
-            DescribeTaskQueueRequest(
-                namespace=client.namespace,
-                task_queue=TaskQueue(name=settings.notice_task_queue),
-                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-            )
-        ),
-        lambda a: len(a.pollers) > 0,
+    found = await eventually(
+        lambda: pollers(client, settings.notice_task_queue, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
+        bool,
     )
-    assert {p.rate_per_second for p in answer.pollers} == {3.0}
+    assert {p.rate_per_second for p in found} == {3.0}
 
 
 async def test_setup_creates_the_schedules_once_and_they_run(
