@@ -13,6 +13,7 @@ another case's history no longer decrypts there. Payloads sealed before (no ``CA
 decrypting as they were.
 """
 
+import copy
 import os
 from collections.abc import Callable, Sequence
 from typing import Self
@@ -86,7 +87,11 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         self._case_id = case_id
 
     def with_context(self, context: SerializationContext) -> Self:
-        return type(self)(self._keys, self._sign, case_of(context))
+        """The same keys and ciphers, bound to the context's case: the SDK asks for one per
+        payload it converts, so nothing is rebuilt here."""
+        bound = copy.copy(self)
+        bound._case_id = case_of(context)
+        return bound
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         sign = self._sign
