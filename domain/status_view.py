@@ -23,11 +23,25 @@ def waiting_for(case: "CaseFile") -> str:
     return "; ".join(parts) or "a decision"
 
 
+def summary_of(status: CaseStatus) -> CaseStatus:
+    """The summary status: every field, the lists cut to what the UI's details, the search
+    attributes and an update's caller need (the last decision and refusal, failed notices), so
+    its size does not grow with the case. The ``status`` query has them all."""
+    return status.model_copy(
+        update={
+            "history": status.history[-1:],
+            "rejected": status.rejected[-1:],
+            "notices": [n for n in status.notices if n.outcome == "FAILED"],
+            "disclosures": [],
+            "documents": [],
+            "document_reads": [],
+        }
+    )
+
+
 def status_of(case: "CaseFile", *, summary: bool = False) -> CaseStatus:
-    """The status query's answer. ``summary`` cuts the lists to what the UI's details and the
-    search attributes need (the last decision and refusal, failed notices): cheap on every
-    change of a case with thousands of entries."""
-    return CaseStatus(
+    """The status query's answer, or with ``summary`` the summary status (``summary_of``)."""
+    full = CaseStatus(
         case_id=case.case_id,
         entry=case.submission.entry,
         stage=case.stage,
@@ -56,15 +70,16 @@ def status_of(case: "CaseFile", *, summary: bool = False) -> CaseStatus:
             )
             for c in case.consultations
         ],
-        history=case.history[-1:] if summary else list(case.history),
-        rejected=case.rejected[-1:] if summary else list(case.rejected),
-        notices=[n for n in case.notices if n.outcome == "FAILED"] if summary else case.notices[:],
-        disclosures=[] if summary else list(case.disclosures),
+        history=list(case.history),
+        rejected=list(case.rejected),
+        notices=case.notices[:],
+        disclosures=list(case.disclosures),
         next_decisions=next_decisions(case),
         history_dropped=case.history_dropped,
         rejected_dropped=case.rejected_dropped,
         notices_dropped=case.notices_dropped,
-        documents=[] if summary else list(case.documents),
-        document_reads=[] if summary else list(case.document_reads),
+        documents=list(case.documents),
+        document_reads=list(case.document_reads),
         document_reads_dropped=case.document_reads_dropped,
     )
+    return summary_of(full) if summary else full

@@ -223,3 +223,22 @@ async def test_signals_during_activities_are_not_lost(client: Client, settings: 
     )
     result = await handle.result()
     assert result["closure_reason"] == "DETERMINATION_ISSUED"
+
+
+async def test_an_update_answers_with_the_summary_status(
+    client: Client, settings: Settings
+) -> None:
+    """Its size does not grow with the case: the newest decision, the query has them all."""
+    handle = await start_case(client, settings, submission())
+    await wait_stage(handle, "LOCAL_REVIEW")
+    for i in range(3):
+        await handle.signal("add_note", {"actor": actor("SRO"), "text": f"note {i}"})
+    answer = await handle.execute_update("record_local_response", LOCAL)
+    status = await status_of(handle)
+    assert answer["stage"] == status.stage == "AWAITING_ESCALATION"
+    assert [h["name"] for h in answer["history"]] == ["record_local_response"]
+    assert answer["history_dropped"] == status.history_dropped == 0
+    assert [h.name for h in status.history] == ["add_note"] * 3 + ["record_local_response"]
+    assert answer["disclosures"] == [] and status.disclosures != []
+    assert answer["next_decisions"] == [d.model_dump(mode="json") for d in status.next_decisions]
+    await handle.terminate("test done")

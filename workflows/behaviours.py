@@ -18,6 +18,7 @@ DAILY_REMINDER_ROUNDS = "daily-reminder-rounds"
 WITHDRAWAL_NOTICE = "withdrawal-notice"
 ONE_STEP_PER_TASK = "one-step-per-task"
 UNKNOWN_SIGNALS_REFUSED = "unknown-signals-refused"  # came with the settlement: has_new()
+SUMMARY_RESULTS = "summary-update-results"  # came with the settlement: has_new()
 SIGNED_STARTS = "signed-starts"
 """Asked in the workflow's init: a new case opens only under a valid stamp."""
 
@@ -32,6 +33,7 @@ SETTLED_PATCHES = frozenset(
         ONE_STEP_PER_TASK,
         UNKNOWN_SIGNALS_REFUSED,
         SIGNED_STARTS,
+        SUMMARY_RESULTS,
     }
 )
 

@@ -23,12 +23,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.stage import Stage
     from domain.starting import INVALID_SUBMISSION, envelope_problem, read_start
     from domain.status import CaseStatus
+    from domain.status_view import summary_of
     from workflows.behaviours import (
         DAILY_REMINDER_ROUNDS,
         ONE_OPENING_ACTIVITY,
         ONE_STEP_PER_TASK,
         SIGNED_DECISIONS,
         SIGNED_STARTS,
+        SUMMARY_RESULTS,
         UNKNOWN_SIGNALS_REFUSED,
         Behaviours,
     )
@@ -255,10 +257,8 @@ class CaseReviewWorkflow:
                 remember_stamp(self._case, args, workflow.now())
 
     async def on_unknown_signal(self) -> None:
-        """A signal under a name no decision has. Unhandled, the SDK would keep it unread in
-        memory and the case would never wake for it, so a flood grew the history to the
-        server's limit without the case ever continuing as new. Recorded like any refusal,
-        its name left out: the sender chose it."""
+        """A signal under a name no decision has: recorded like any refusal (its name left
+        out: the sender chose it), so it wakes the case instead of staying unread."""
         if not self._behaviours.has_new(UNKNOWN_SIGNALS_REFUSED):
             return
         await workflow.wait_condition(lambda: self._ready)
@@ -287,8 +287,8 @@ class CaseReviewWorkflow:
         status = self._accept(name, "update", verdict)
         if self._signed:
             remember_stamp(self._case, args, workflow.now())
-        assert status is not None  # an update always gets its result
-        return status
+        assert status is not None  # an update always gets its result; its size not the case's
+        return summary_of(status) if self._behaviours.has_new(SUMMARY_RESULTS) else status
 
     # ----- the run loop's steps ------------------------------------------------------------
 

@@ -146,3 +146,25 @@ def test_every_desk_body_once_written_is_a_valid_decision(stage_case: str) -> No
         assert body["case_id"] == case.case_id and "actor" not in body
         actor = {"id": "someone", "role": item.roles[0]}  # the signer, bound by the worker
         DECISIONS[item.name].model.model_validate({**body, "actor": actor})
+
+
+def test_the_summary_status_keeps_every_field_and_cuts_only_the_growing_lists() -> None:
+    from domain.status_view import summary_of
+
+    case = in_review()
+    for i in range(3):
+        decide(case, "add_note", Role.SRO, T0 + days(1), text=f"n{i}")
+    full = case.status()
+    summary = summary_of(full)
+    assert case.status(summary=True) == summary
+    assert summary.history == full.history[-1:] and len(full.history) > 1
+    assert not (summary.disclosures or summary.documents or summary.document_reads)
+    kept = set(type(full).model_fields) - {
+        "history",
+        "rejected",
+        "notices",
+        "disclosures",
+        "documents",
+        "document_reads",
+    }
+    assert {k: getattr(summary, k) for k in kept} == {k: getattr(full, k) for k in kept}
