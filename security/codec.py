@@ -10,7 +10,9 @@ Bound to its case: given a serialization context whose workflow id is a case id,
 names the case in the outer metadata (``CASE_ID``) and binds it as associated data, so the
 codec server can tell whose payload it is without trusting the UI, and a payload copied into
 another case's history no longer decrypts there. Payloads sealed before (no ``CASE_ID``) keep
-decrypting as they were.
+decrypting as they were. A decrypted bound payload carries the ``BOUND_TO`` mark (its case), so
+a new case can refuse a start sealed for no case or another; like ``SEALED``, a sender's own
+mark is stripped.
 """
 
 import copy
@@ -35,6 +37,9 @@ from security.keys import KeyRing
 from security.stamp import PREFIX
 
 SEALED = PREFIX + "sealed"
+BOUND_TO = PREFIX + "bound-case"
+"""Set by decryption only: the case the payload was authenticated as bound to."""
+_MARKS = (SEALED, BOUND_TO)
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -42,6 +47,8 @@ CASE_ID = "encryption-case-id"
 """The case a payload is bound to (associated data, version ``case-v1``); absent on payloads
 sealed before binding."""
 _BOUND = b"icr-case-v1\n"
+CASE_HEADER = "X-Case-Id"
+"""The codec server's ``/encode`` header naming the case (workflow id) a client encodes for."""
 
 
 def bound_case(payload: Payload) -> str | None:
@@ -114,11 +121,11 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
 
     def decrypt(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
-            if SEALED not in payload.metadata:
+            if not any(mark in payload.metadata for mark in _MARKS):
                 return payload
             plain = Payload()
             plain.CopyFrom(payload)
-            del plain.metadata[SEALED]  # a sender cannot claim what only decryption proves
+            _strip_marks(plain)  # a sender cannot claim what only decryption proves
             return plain
         key_id = payload.metadata.get(KEY_ID, b"").decode("utf-8", "replace")
         cipher = self._ciphers.get(key_id)
@@ -137,5 +144,14 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
             inner.ParseFromString(cipher.decrypt(payload.data[:12], payload.data[12:], associated))
         except (InvalidTag, DecodeError):
             raise UndecryptablePayload(f"payload does not decrypt under key {key_id!r}") from None
+        _strip_marks(inner)  # a key holder's inner metadata claims nothing either
         inner.metadata[SEALED] = key_id.encode()
+        if case_id is not None:
+            inner.metadata[BOUND_TO] = case_id.encode()
         return inner
+
+
+def _strip_marks(payload: Payload) -> None:
+    for mark in _MARKS:
+        if mark in payload.metadata:
+            del payload.metadata[mark]

@@ -5,7 +5,9 @@
 its person by ``Authorization: Bearer TOKEN`` (a static ``staff_id:token`` pair or an OIDC access
 token) or by the session cookie that POST ``/sign-in`` sets (HttpOnly, SameSite=Strict, this
 host only): no token ever travels in a URL. ``/encode`` stamps every payload with the person's
-Ed25519-signed stamp before sealing it; each ``/decode`` is logged (who, how many, never content).
+Ed25519-signed stamp before sealing it, bound to the case the body names (``case_id``) or the
+``X-Case-Id`` header names (a starter's workflow id; both must agree); each ``/decode`` is logged
+(who, how many, never content).
 """
 
 import argparse
@@ -23,9 +25,10 @@ from temporalio.client import Client
 
 import logs
 from domain.access import may_read_case
+from domain.case_id import is_case_id
 from domain.field_office import FieldOffice
 from domain.staff import StaffMember
-from security.codec import EncryptionCodec, UndecryptablePayload
+from security.codec import CASE_HEADER, EncryptionCodec, UndecryptablePayload
 from security.decode_scope import CaseOffices, DecodeScope, named_case
 from security.directory import DirectoryError, FileStaffDirectory, StaffDirectory
 from security.document_reading import DocumentReading
@@ -173,9 +176,19 @@ def make_app(
         if isinstance(payloads, web.Response):
             return payloads
         staff_id = request[STAFF]
+        case_id = request.headers.get(CASE_HEADER)
+        if case_id is not None and not is_case_id(case_id):
+            return _error(f"{CASE_HEADER} must be a case id", 400)
+        named = [named_case(p) for p in payloads.payloads]
+        if case_id is not None and any(n is not None and n != case_id for n in named):
+            return _error(f"a payload's case_id disagrees with {CASE_HEADER}", 400)
         stamped = [stamp_keys.sign(p, staff_id) for p in payloads.payloads]
-        # A body naming its case (every decision does) is bound to that case (security.codec).
-        result = Payloads(payloads=[codec.encrypt(p, named_case(p)) for p in stamped])
+        # Bound to the case the header or body names (every decision's body does; a start has
+        # only its workflow id), so it counts in that case only (security.codec).
+        cases = [case_id or n for n in named]
+        result = Payloads(
+            payloads=[codec.encrypt(p, c) for p, c in zip(stamped, cases, strict=True)]
+        )
         log.info("codec.encoded", staff_id=staff_id, payloads=len(stamped))
         return web.json_response(json_format.MessageToDict(result))
 

@@ -18,8 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from structlog.testing import capture_logs
 from temporalio.api.common.v1 import Payload
 
+from domain.case_id import new_case_id
 from security import stamp
-from security.codec import SEALED, EncryptionCodec
+from security.codec import BOUND_TO, CASE_HEADER, SEALED, EncryptionCodec, bound_case
 from security.codec_server import make_app
 from security.directory import FileStaffDirectory
 from security.keys import KeyRing
@@ -154,6 +155,36 @@ async def test_a_stamp_the_sender_brings_is_replaced(server: tuple[str, StampKey
     )
     inner = (await EncryptionCodec(RING).decode([from_json(encoded["payloads"][0])]))[0]
     assert stamp.read(inner)[0].signer == "fo.1"
+
+
+async def test_encode_binds_to_the_case_the_header_names(
+    server: tuple[str, StampKeys, Idp],
+) -> None:
+    """A start names no case in its body: the starter's workflow id binds it; a body's own
+    case_id must agree; anything but a case id is refused in words."""
+    base, _, _ = server
+    case, other = new_case_id(), new_case_id()
+    start = {"payloads": [as_json(PLAIN)]}
+    status, encoded = await post(
+        f"{base}/encode", start, **bearer(TOKENS["fo.1"]), **{CASE_HEADER: case}
+    )
+    assert status == 200
+    sealed = from_json(encoded["payloads"][0])
+    assert bound_case(sealed) == case
+    assert (await EncryptionCodec(RING).decode([sealed]))[0].metadata[BOUND_TO] == case.encode()
+    _, unbound = await post(f"{base}/encode", start, **bearer(TOKENS["fo.1"]))
+    assert bound_case(from_json(unbound["payloads"][0])) is None, "no header, no named case"
+    named = Payload(metadata=PLAIN.metadata, data=json.dumps({"case_id": case}).encode())
+    body = {"payloads": [as_json(named)]}
+    status, agreed = await post(
+        f"{base}/encode", body, **bearer(TOKENS["fo.1"]), **{CASE_HEADER: case}
+    )
+    assert status == 200 and bound_case(from_json(agreed["payloads"][0])) == case
+    for header, problem in ((other, "disagrees"), ("../etc", "must be a case id")):
+        status, answer = await post(
+            f"{base}/encode", body, **bearer(TOKENS["fo.1"]), **{CASE_HEADER: header}
+        )
+        assert status == 400 and problem in answer["error"], answer
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ from domain.errors import describe
 from domain.inquiry import Submission
 from intake import submit
 from security import stamp
-from security.codec import CASE_ID, ENCODING, KEY_ID, SEALED
+from security.codec import BOUND_TO, CASE_ID, ENCODING, KEY_ID, SEALED
 from security.readable import UNREADABLE
 from settings import Settings
 from tests.support import (
@@ -106,7 +106,17 @@ envelopes = st.builds(
     lambda metadata, data: RawValue(Payload(metadata=metadata, data=data)),
     st.dictionaries(
         st.sampled_from(
-            ["encoding", KEY_ID, UNREADABLE, "messageType", "x", CASE_ID, SEALED, *STAMP_KEYS]
+            [
+                "encoding",
+                KEY_ID,
+                UNREADABLE,
+                "messageType",
+                "x",
+                CASE_ID,
+                SEALED,
+                BOUND_TO,
+                *STAMP_KEYS,
+            ]
         ),
         st.one_of(
             st.sampled_from(

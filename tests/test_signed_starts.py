@@ -1,8 +1,10 @@
 """Who started the case is proven too: a start without a valid stamp of a principal who may
 start cases fails the case at once (nothing sent, nothing of the input repeated), and the id it
-took stays free for the real submitter; on the real dev server, from a raw client."""
+took stays free for the real submitter; a start opens only the case it is sealed for; on the
+real dev server, from a raw client."""
 
 import asyncio
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,9 +20,10 @@ from domain.case_id import case_id_for_request, new_case_id
 from domain.inquiry import Submission
 from intake import submit
 from security import stamp
-from security.codec import EncryptionCodec
+from security.codec import BOUND_TO, EncryptionCodec, bound_case
+from security.remote_codec import RemoteCodec
 from settings import Settings
-from tests.conftest import SERVICE_KEYS
+from tests.conftest import SERVICE_KEYS, TOKENS
 from tests.support import PII, MailSink, history_event_types, submission, wait_stage
 from worker import Workers
 
@@ -33,14 +36,22 @@ async def raw_client(client: Client) -> Client:
 
 
 def sealed_start(
-    settings: Settings, body: dict[str, Any], signer: str, at: datetime | None = None
+    settings: Settings,
+    body: dict[str, Any],
+    signer: str,
+    at: datetime | None = None,
+    case_id: str | None = None,
+    claims: dict[str, bytes] | None = None,
 ) -> Payload:
-    """A submission sealed with the payload key and stamped with the codec server's key."""
+    """A submission sealed with the payload key (for ``case_id``, or for no case, as the codec
+    server sealed a staff start before it named its case) and stamped with the codec server's
+    key; ``claims``: metadata the sender adds before the stamp."""
     keys, ring = settings.stamp_keys(), settings.keyring()
     assert keys is not None and ring is not None
-    plain = Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(body).encode())
+    metadata = {"encoding": b"json/plain", **(claims or {})}
+    plain = Payload(metadata=metadata, data=json.dumps(body).encode())
     signed = stamp.sign(plain, signer, keys.current, keys.keys[keys.current], now=at)
-    return EncryptionCodec(ring).encrypt(signed)
+    return EncryptionCodec(ring).encrypt(signed, case_id)
 
 
 async def refused_at_once(
@@ -123,11 +134,55 @@ async def test_a_start_signed_by_the_wrong_principal_or_at_the_wrong_time_fails(
     reason: str,
 ) -> None:
     raw = await raw_client(client)
-    payload = sealed_start(settings, submission(), signer, datetime.now(UTC) - age)
+    case_id = new_case_id()
+    payload = sealed_start(settings, submission(), signer, datetime.now(UTC) - age, case_id)
     handle = await raw.start_workflow(
-        "CaseReviewWorkflow", RawValue(payload), id=new_case_id(), task_queue=settings.task_queue
+        "CaseReviewWorkflow", RawValue(payload), id=case_id, task_queue=settings.task_queue
     )
     await refused_at_once(client, handle, mail, reason)
+
+
+async def test_a_staff_start_opens_its_case_and_no_copy_opens_another(
+    client: Client, settings: Settings, worker: Workers, mail: MailSink, codec_server: str
+) -> None:
+    """The replay attack: a clerk's signed start copied out of one case's history into new
+    case ids by a raw client (no key). Sealed for its case, the copy does not decrypt in
+    another; sealed for none (as /encode sealed a start before), it is refused as unbound; a
+    bound mark the sender writes into the payload gains nothing."""
+    staff = await Client.connect(
+        client.service_client.config.target_host,
+        data_converter=dataclasses.replace(
+            DATA_CONVERTER, payload_codec=RemoteCodec(codec_server, TOKENS["intake.one"])
+        ),
+    )
+    started = await submit(staff, Submission.model_validate(submission()), settings)
+    assert started.created
+    await wait_stage(client.get_workflow_handle(started.case_id), "LOCAL_REVIEW")
+    history = await client.get_workflow_handle(started.case_id).fetch_history()
+    [copied] = history.events[0].workflow_execution_started_event_attributes.input.payloads
+    assert bound_case(copied) == started.case_id, "the codec server sealed it for its case"
+    raw = await raw_client(client)
+    again = await raw.start_workflow(
+        "CaseReviewWorkflow", RawValue(copied), id=new_case_id(), task_queue=settings.task_queue
+    )
+    await refused_at_once(client, again, mail, "the payload could not be decrypted")
+    unbound = sealed_start(settings, submission(), "intake.one")
+    for _ in range(2):  # the same signed start, into two new cases
+        handle = await raw.start_workflow(
+            "CaseReviewWorkflow",
+            RawValue(unbound),
+            id=new_case_id(),
+            task_queue=settings.task_queue,
+        )
+        await refused_at_once(client, handle, mail, "the submission is not bound to this case")
+    case_id = new_case_id()
+    claiming = sealed_start(
+        settings, submission(), "intake.one", claims={BOUND_TO: case_id.encode()}
+    )
+    handle = await raw.start_workflow(
+        "CaseReviewWorkflow", RawValue(claiming), id=case_id, task_queue=settings.task_queue
+    )
+    await refused_at_once(client, handle, mail, "the submission is not bound to this case")
 
 
 async def test_sealed_but_unstamped_and_tampered_starts_fail(
@@ -167,8 +222,9 @@ async def test_a_service_identity_that_opens_cases_may_start_one(
     assert ring is not None
     raw = await raw_client(client)
     plain = Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(submission()).encode())
-    payload = EncryptionCodec(ring).encrypt(SERVICE_KEYS["svc.mailroom"].sign(plain))
+    case_id = new_case_id()
+    payload = EncryptionCodec(ring).encrypt(SERVICE_KEYS["svc.mailroom"].sign(plain), case_id)
     handle = await raw.start_workflow(
-        "CaseReviewWorkflow", RawValue(payload), id=new_case_id(), task_queue=settings.task_queue
+        "CaseReviewWorkflow", RawValue(payload), id=case_id, task_queue=settings.task_queue
     )
     await wait_stage(client.get_workflow_handle(handle.id), "LOCAL_REVIEW")

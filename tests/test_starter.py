@@ -10,6 +10,7 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.service import RPCError
 
 from domain.case_id import case_id_for_request
+from security.codec import bound_case
 from settings import Settings, plain
 from tests.conftest import SERVICE_KEYS, TOKENS
 from tests.support import Proc, wait_stage
@@ -137,4 +138,27 @@ async def test_submit_status_decide_list(
         helped = await run_starter(client, settings, command, "--help")
         assert helped.returncode == 0, helped
         assert "usage: starter.py " + command in helped.stdout, helped
+    await handle.terminate("test done")
+
+
+async def test_staff_submit_through_the_codec_server_opens_a_case_bound_to_it(
+    client: Client, settings: Settings, codec_server: str
+) -> None:
+    """An intake clerk's start, signed through the codec server with a staff token: sealed for
+    the case it opens (the starter names it to /encode), so the case opens."""
+    data: dict[str, Any] = json.loads((ROOT / "examples/local-review.json").read_text())
+    data["request_id"] = f"staff-cli-{os.getpid()}-{id(data)}"
+    as_clerk = {
+        "ICR_CODEC_ENDPOINT": codec_server,
+        "ICR_STAFF_TOKEN": TOKENS["intake.one"],
+        "ICR_SERVICE_KEY": "",
+    }
+    proc = await run_starter(client, settings, "submit", "-", stdin=json.dumps(data), env=as_clerk)
+    assert proc.returncode == 0, proc.stderr
+    case_id = json.loads(proc.stdout)["case_id"]
+    handle = client.get_workflow_handle(case_id)
+    await wait_stage(handle, "LOCAL_REVIEW")
+    history = await handle.fetch_history()
+    [start] = history.events[0].workflow_execution_started_event_attributes.input.payloads
+    assert bound_case(start) == case_id
     await handle.terminate("test done")

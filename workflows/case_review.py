@@ -96,7 +96,9 @@ class CaseReviewWorkflow:
             # Judged once the directory is captured, before the content: an unsigned start
             # learns nothing about its input, and no notice leaves for it.
             opening = await self._opening()
-            refused = start_refusal(self._start_payload, opening.staff, workflow.now())
+            refused = start_refusal(
+                self._start_payload, opening.staff, workflow.now(), workflow.info().workflow_id
+            )
             if refused is not None:
                 case_log("security.start_refused", reason=refused)
                 raise ApplicationError(refused, type=INVALID_SUBMISSION, non_retryable=True)

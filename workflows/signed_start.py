@@ -6,7 +6,9 @@ decodes the value itself. After the opening local activity has captured the dire
 stamp is judged by the rules of decisions (sealed by a key holder, a principal of that
 directory, a key the workers accept, fresh) and the principal must hold ``INTAKE``: intake
 staff, and the service identities that open cases (an integrating system's starter, the mail
-gateway). A continued run's carried input is the case's own and is not stamped.
+gateway). The payload must also be bound to this case (the worker codec's ``BOUND_TO`` mark,
+which only decryption sets): a signed start copied out of one case's history opens no other. A
+continued run's carried input is the case's own and is not stamped.
 
 Deterministic: the directory comes from the case's own snapshot, time from ``workflow.now()``.
 Cases started before the patch ``signed-starts`` replay as they were.
@@ -24,6 +26,7 @@ from domain.roles import Role
 from domain.staff import StaffSnapshot
 from domain.stamps import SeenStamps
 from domain.starting import UNREADABLE_FIELD
+from security.codec import BOUND_TO
 from workflows.signatures import check_stamp
 
 STARTER_ROLE = Role.INTAKE
@@ -53,8 +56,14 @@ def start_payload(args: tuple[Any, ...]) -> Payload | None:
     return args[0].payload if len(args) == 1 and isinstance(args[0], RawValue) else None
 
 
+BIND_THE_START = (
+    "the submission is not bound to this case: a start is sealed for the case id it opens "
+    "(starter.py submit binds it), and one copied from another case does not count"
+)
+
+
 def start_refusal(
-    payload: Payload | None, snapshot: StaffSnapshot | None, now: datetime
+    payload: Payload | None, snapshot: StaffSnapshot | None, now: datetime, case_id: str
 ) -> str | None:
     """Why this start does not count (the rule broken, nothing of the input), or None."""
     if payload is None:
@@ -62,6 +71,8 @@ def start_refusal(
     verified = check_stamp(payload, snapshot, SeenStamps(), now, "submission", SIGN_THE_START)
     if isinstance(verified, Refusal):
         return verified.reason
+    if payload.metadata.get(BOUND_TO) != case_id.encode():
+        return BIND_THE_START
     member, _ = verified
     if STARTER_ROLE not in member.roles:
         return f"the submission's signer may not start cases (the {STARTER_ROLE} role may)"
