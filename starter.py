@@ -223,7 +223,12 @@ def _changes(changes: list[Change], as_json: bool) -> int:
 async def cmd_reassign(args: argparse.Namespace, settings: Settings) -> int:
     client = await connect(settings)
     changes = await reassign(
-        client, args.from_reviewer, args.to_reviewer, args.actor, dry_run=args.dry_run
+        client,
+        args.from_reviewer,
+        args.to_reviewer,
+        args.actor,
+        task_queue=settings.task_queue,
+        dry_run=args.dry_run,
     )
     return _changes(changes, args.json)
 
@@ -231,7 +236,12 @@ async def cmd_reassign(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
     client = await connect(settings)
     changes = await reminder_round(
-        client, _filter(args), args.actor, round_id=args.round, dry_run=args.dry_run
+        client,
+        _filter(args),
+        args.actor,
+        task_queue=settings.task_queue,
+        round_id=args.round,
+        dry_run=args.dry_run,
     )
     return _changes(changes, args.json)
 

@@ -49,7 +49,11 @@ def notice_activities(settings: Settings) -> Sequence[Callable[..., Any]]:
 def activities_for(settings: Settings, client: Client | None = None) -> list[Callable[..., Any]]:
     directory = FileStaffDirectory(settings.staff_directory) if settings.staff_directory else None
     policy = PolicyActivities(settings, directory)
-    jobs = CaseloadJobs(client, settings.schedule_actor).all() if client is not None else []
+    jobs = (
+        CaseloadJobs(client, settings.schedule_actor, settings.task_queue).all()
+        if client is not None
+        else []
+    )
     # Notices stay here too: a case started before the notice queue existed sends them here.
     return [*notice_activities(settings), *policy.all(), *jobs]
 

@@ -14,14 +14,20 @@ from logs import activity_logger
 
 
 class CaseloadJobs:
-    def __init__(self, client: Client, actor: str) -> None:
+    def __init__(self, client: Client, actor: str, task_queue: str) -> None:
         self._client = client
         self._actor = actor
+        self._task_queue = task_queue
 
     @activity.defn(name="run_reminder_round")
     async def run_reminder_round(self, round_id: str) -> dict[str, int]:
         changes = await reminder_round(
-            self._client, CaseFilter(), self._actor, round_id=round_id, dry_run=False
+            self._client,
+            CaseFilter(),
+            self._actor,
+            task_queue=self._task_queue,
+            round_id=round_id,
+            dry_run=False,
         )
         outcomes = dict(Counter(c.outcome for c in changes))
         activity_logger("icr.jobs").info("reminders.round", round_id=round_id, **outcomes)

@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowExecution, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.service import RPCError
 
 from caseload.queries import CaseFilter, find_cases, row
 from domain.decisions import DECISIONS
@@ -36,8 +43,11 @@ async def _act(
     *,
     skip_because: str | None,
     dry_run: bool,
+    answer_within: timedelta = ANSWER_WITHIN,
 ) -> Change:
-    """One case of a bulk action: skipped, planned, or sent as a normal decision (update)."""
+    """One case of a bulk action: skipped, planned, or sent as a normal decision (update).
+    Whatever goes wrong with one case (no answer by its deadline, an RPC error) is that case's
+    refusal, never the end of the whole action."""
     if skip_because is not None:
         return Change(case_id=case_id, action=action, outcome="skipped", detail=skip_because)
     if dry_run:
@@ -46,14 +56,18 @@ async def _act(
     update = client.get_workflow_handle(case_id).execute_update(
         name,
         {**payload, "case_id": case_id},  # each decision names its case: signed for it only
+        rpc_timeout=answer_within,
     )
     try:
-        await asyncio.wait_for(update, ANSWER_WITHIN.total_seconds())
+        await asyncio.wait_for(update, answer_within.total_seconds())
     except WorkflowUpdateFailedError as exc:
         detail = str(getattr(exc.cause, "message", exc.cause))
         return Change(case_id=case_id, action=action, outcome="rejected", detail=detail)
-    except TimeoutError:
-        detail = f"no answer within {ANSWER_WITHIN.seconds}s (is its workflow task failing?)"
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        detail = f"no answer within {answer_within.seconds}s (is its workflow task failing?)"
+        return Change(case_id=case_id, action=action, outcome="rejected", detail=detail)
+    except RPCError as exc:
+        detail = f"the server refused the update: {exc.message}"
         return Change(case_id=case_id, action=action, outcome="rejected", detail=detail)
     return Change(case_id=case_id, action=action, outcome="applied")
 
@@ -64,11 +78,18 @@ def _stuck(wf: WorkflowExecution) -> str | None:
 
 
 async def reassign(
-    client: Client, from_id: str, to_id: str, actor_id: str, *, dry_run: bool
+    client: Client,
+    from_id: str,
+    to_id: str,
+    actor_id: str,
+    *,
+    task_queue: str,
+    dry_run: bool,
 ) -> list[Change]:
-    """Move every open case of one reviewer to another."""
+    """Move every open case of one reviewer (on the workers' ``task_queue``) to another."""
     changes = []
-    for wf in await find_cases(client, CaseFilter(reviewer=from_id, running_only=True), None):
+    mine = CaseFilter(reviewer=from_id, running_only=True, task_queue=task_queue)
+    for wf in await find_cases(client, mine, None):
         if _stuck(wf):
             changes.append(
                 Change(
@@ -79,7 +100,16 @@ async def reassign(
                 )
             )
             continue
-        status = await client.get_workflow_handle(wf.id).query("status", result_type=CaseStatus)
+        try:
+            status = await client.get_workflow_handle(wf.id).query(
+                "status", result_type=CaseStatus, rpc_timeout=ANSWER_WITHIN
+            )
+        except (RPCError, WorkflowQueryFailedError) as exc:
+            detail = f"its status could not be read: {exc}"
+            changes.append(
+                Change(case_id=wf.id, action="assign_reviewer", outcome="rejected", detail=detail)
+            )
+            continue
         payload = {
             "actor": _actor(actor_id),
             "reviewer_id": to_id,
@@ -104,15 +134,17 @@ async def reminder_round(
     case_filter: CaseFilter,
     actor_id: str,
     *,
+    task_queue: str,
     round_id: str | None = None,
     dry_run: bool,
 ) -> list[Change]:
-    """Remind whoever each selected open case waits for; one round per ``round_id`` (default:
-    today's date), so running it twice the same day sends nothing more."""
+    """Remind whoever each selected open case (on the workers' ``task_queue``) waits for; one
+    round per ``round_id`` (default: today's date), so running it twice the same day sends
+    nothing more."""
     round_id = round_id or datetime.now(UTC).strftime("%Y-%m-%d")
     payload = {"actor": _actor(actor_id), "decision_id": f"reminders:{round_id}"}
     changes = []
-    open_cases = dataclasses.replace(case_filter, running_only=True)
+    open_cases = dataclasses.replace(case_filter, running_only=True, task_queue=task_queue)
     for wf in await find_cases(client, open_cases, None):
         stage = wf.typed_search_attributes.get(search.CASE_STAGE)
         idle = stage not in DECISIONS["send_reminders"].stages

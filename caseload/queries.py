@@ -43,6 +43,9 @@ class CaseFilter:
     """Any of these keys: the A-number's hash under the current and the previous secrets."""
     running_only: bool = False
     problems: bool = False
+    task_queue: str | None = None
+    """Only runs on this task queue: bulk jobs act on the worker's cases, never on a run a raw
+    client started under the case type on a queue nobody (or only an attacker) polls."""
 
     def query(self, now: datetime | None = None) -> str:
         clauses = [WORKFLOW_TYPE]
@@ -70,6 +73,10 @@ class CaseFilter:
             clauses.append(f"{search.SUBJECT_KEY.name} IN ({listed})")
         if self.problems:
             clauses.append(f"{PROBLEMS} IS NOT NULL")
+        if self.task_queue is not None:
+            if not self.task_queue or not all(c.isalnum() or c in "-_." for c in self.task_queue):
+                raise ValueError("task queue must be letters, digits, '-', '_' or '.'")
+            clauses.append(f"TaskQueue = '{self.task_queue}'")
         if self.running_only and not self.overdue:
             clauses.append(RUNNING)
         return " AND ".join(clauses)

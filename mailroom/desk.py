@@ -8,6 +8,7 @@ nothing leaves here unsigned; each body names its case (``case_id``), so a stamp
 another case is refused there.
 """
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from clients import data_converter
 from domain.inquiry import Submission
 from domain.roles import Actor, Role
 from intake import Submitted, submit
+from security.sealed_answers import SealedAnswers, UnsealedAnswer
 from settings import Settings
 
 GATEWAY_IDENTITY = "svc.mailroom"
@@ -59,6 +61,7 @@ class CaseDesk:
         self._settings = settings
         self._connect = connect
         self._client: Client | None = None
+        self._answers: Client | None = None
         self.actor = actor
 
     @classmethod
@@ -90,6 +93,19 @@ class CaseDesk:
             except (RuntimeError, OSError, RPCError) as exc:
                 raise CaseUnavailable(f"Temporal unreachable ({type(exc).__name__})") from None
         return self._client
+
+    async def answering(self) -> Client:
+        """The same connection, believing only answers sealed for the case asked
+        (``security.sealed_answers``): a run an outsider started under a case id, answering
+        from a worker of its own, is no case to this desk."""
+        if self._answers is None:
+            config = (await self.client()).config()
+            converter = config["data_converter"]
+            config["data_converter"] = dataclasses.replace(
+                converter, payload_codec=SealedAnswers(converter.payload_codec)
+            )
+            self._answers = Client(**config)
+        return self._answers
 
     async def start_case(self, submission: Submission) -> Submitted:
         """Idempotent on the submission's request_id (the mail's Message-ID)."""
@@ -128,11 +144,12 @@ class CaseDesk:
             raise self._translate(exc) from None
 
     async def status(self, case_id: str) -> object:
-        """The case's status query (no personal data), as plain JSON."""
-        handle = (await self.client()).get_workflow_handle(case_id)
+        """The case's status query (no personal data), as plain JSON; only an answer sealed
+        for this case (else ``NoSuchCase``)."""
+        handle = (await self.answering()).get_workflow_handle(case_id)
         try:
             return await handle.query("status")
-        except WorkflowQueryFailedError:
+        except (WorkflowQueryFailedError, UnsealedAnswer):
             raise NoSuchCase("the case cannot answer") from None
         except RPCError as exc:
             raise self._translate(exc) from None
@@ -143,10 +160,10 @@ class CaseDesk:
         Asked of the case itself through the encrypted payload path: the gateway keeps no list
         of addresses, and a query leaves nothing in the history.
         """
-        handle = (await self.client()).get_workflow_handle(case_id)
+        handle = (await self.answering()).get_workflow_handle(case_id)
         try:
             role: str | None = await handle.query("whose_address", address)
-        except WorkflowQueryFailedError:
+        except (WorkflowQueryFailedError, UnsealedAnswer):
             raise NoSuchCase("the case cannot answer") from None
         except RPCError as exc:
             raise self._translate(exc) from None

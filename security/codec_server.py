@@ -311,7 +311,7 @@ def app_from_settings(settings: Settings) -> web.Application:
         Sessions(settings.codec_session_secret),
         settings.codec_cookie_secure,
         _documents(settings),
-        CaseOffices(lambda: _temporal(settings)),
+        CaseOffices(lambda: _temporal(settings), settings.task_queue),
     )
 
 

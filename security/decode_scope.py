@@ -3,9 +3,12 @@
 The case id comes from the payload's own metadata, authenticated as associated data
 (``security.codec``), never from the UI; the case's field office from its ``FieldOffice``
 search attribute, read once per case through the Temporal client and cached (a case never
-changes office; a run that failed is not trusted for it: an outsider's refused start may have
-named any office). A payload the person may not read goes back as it came, still encrypted:
-the UI shows it as encoded, and the answer reveals nothing. Each request logs, per case, who
+changes office). Only a run a raw client could not have faked is trusted for it: of type
+``CaseReviewWorkflow``, on the workers' case task queue, and not failed (an outsider's refused
+start fails at once, whatever office it named); any other latest run under the id leaves the
+office unknown, so its payloads go back still encrypted. A payload the person may not read
+goes back as it came, still encrypted: the UI shows it as encoded, and the answer reveals
+nothing. Each request logs, per case, who
 asked, how many payloads and whether they were read; never content.
 """
 
@@ -26,6 +29,7 @@ from workflows import search_attributes as search
 
 log = structlog.get_logger("icr.codec")
 Connect = Callable[[], Awaitable[Client]]
+CASE_WORKFLOW = "CaseReviewWorkflow"
 MAX_CASES_PER_REQUEST = 50
 """The UI decodes one case at a time; a request naming more cases than this is not served past
 them (each unknown case costs a lookup at Temporal)."""
@@ -34,8 +38,9 @@ them (each unknown case costs a lookup at Temporal)."""
 class CaseOffices:
     """Each case's field office, as its workflow publishes it; at most ``limit`` kept."""
 
-    def __init__(self, connect: Connect, limit: int = 10_000) -> None:
+    def __init__(self, connect: Connect, task_queue: str, limit: int = 10_000) -> None:
         self._connect = connect
+        self._task_queue = task_queue
         self._client: Client | None = None
         self._limit = limit
         self._known: OrderedDict[str, FieldOffice] = OrderedDict()
@@ -51,8 +56,14 @@ class CaseOffices:
         except Exception:  # unknown case or Temporal unreachable: the office stays unknown
             log.warning("codec.case_office_unknown", case_id=case_id)
             return None
-        if described.status is WorkflowExecutionStatus.FAILED:
-            return None  # never opened, or failed: its start's attributes prove nothing
+        if (
+            described.workflow_type != CASE_WORKFLOW
+            or described.task_queue != self._task_queue
+            or described.status is WorkflowExecutionStatus.FAILED
+        ):
+            # another type, another queue's worker, or a refused start: proves nothing
+            log.warning("security.case_run_untrusted", case_id=case_id)
+            return None
         try:
             office = FieldOffice(described.typed_search_attributes.get(search.FIELD_OFFICE, ""))
         except ValueError:

@@ -1,12 +1,14 @@
 """Staff read a case's documents through the codec server: ``GET /documents/{case}/{doc}``.
 
-Only a document the case lists, only for a member of staff signed in to the codec server (the
-same session or token as ``/decode``), and only once the read is recorded: always in the store's
-access log (``store.reads``, who, which case, which document, when), and first, in an open case,
-in the case itself (signed by the codec server's own service identity: a read the case refuses
-is not served). A closed case takes no decisions, so its reads are in the log alone. The bytes come
-from the document store, checked against the hash the case holds, and go out
-as a download the browser must not render or sniff.
+Only a document the store filed to that case (``document_refs``) and the case lists, only for
+a member of staff signed in to the codec server (the same session or token as ``/decode``), and
+only once the read is recorded: always in the store's access log (``store.reads``, who, which
+case, which document, when), and first, in an open case, in the case itself (signed by the codec
+server's own service identity: a read the case refuses is not served). A closed case takes no
+decisions, so its reads are in the log alone. The case's answers count only when sealed for it
+(``security.sealed_answers``): a run an outsider started under a case id is no case here. The
+bytes come from the document store, checked against the hash the case holds, and go out as a
+download the browser must not render or sniff.
 """
 
 import re
@@ -82,6 +84,9 @@ class DocumentReading:
         if ref is None:
             return _error(404, "no such document")
         store = await self.store()
+        if not await store.documents.filed_to(case_id, document_id):
+            log.warning("security.document_not_filed", case_id=case_id, document_id=document_id)
+            return _error(404, "no such document")
         found = await store.documents.read(document_id)
         if found is None or found[0].sha256 != ref.sha256:
             return _error(404, "no such document")

@@ -133,6 +133,17 @@ class DocumentStore:
                 case_id,
             )
 
+    async def filed_to(self, case_id: str, document_id: str) -> bool:
+        """Whether the store handed this document to this case: what a case's own answer
+        lists proves nothing when the answer may come from a run an outsider started."""
+        found = await fetch_one(
+            self._db,
+            "SELECT 1 FROM document_refs WHERE document_id = $1 AND case_id = $2",
+            document_id,
+            case_id,
+        )
+        return found is not None
+
     async def delete_unreferenced(self, document_id: str) -> bool:
         """Delete the document unless a case refers to it (or may, stored before references
         were noted); True when it was deleted."""

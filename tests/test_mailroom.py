@@ -17,7 +17,9 @@ import pytest_asyncio
 import structlog
 from aiohttp import web
 from pydantic import SecretStr
+from temporalio import workflow
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.worker import Worker
 
 from clients import data_converter
 from domain.bounds import MAX_DOCUMENT_READS, MAX_DOCUMENTS
@@ -26,7 +28,13 @@ from domain.inquiry import Submission
 from intake import Submitted, submit
 from logs import redact
 from mailroom.answers import Answers
-from mailroom.desk import GATEWAY_IDENTITY, CaseDesk, DecisionRefused, ServiceKeyMissing
+from mailroom.desk import (
+    GATEWAY_IDENTITY,
+    CaseDesk,
+    DecisionRefused,
+    NoSuchCase,
+    ServiceKeyMissing,
+)
 from mailroom.example import example_inquiry
 from mailroom.gateway import Gateway
 from mailroom.letter import message_key
@@ -696,3 +704,74 @@ async def test_the_documents_endpoint_refuses_odd_ids_and_cookies_and_logs_nothi
         async with http.get(f"{documents_url}/{result.case_id}/{doc}", headers=forged) as got:
             assert got.status == 401
     assert await store_of(gateway).reads.of_case(result.case_id) == []
+
+
+@workflow.defn(name="CaseReviewWorkflow", sandboxed=False)
+class FakeCase:
+    """An outsider's run under a case id, on a queue of its own: it answers whatever it likes,
+    in plaintext (it holds no key)."""
+
+    def __init__(self) -> None:
+        self._answer: dict[str, Any] = {}
+
+    @workflow.run
+    async def run(self, answer: dict[str, Any]) -> None:
+        self._answer = answer
+        await workflow.wait_condition(lambda: False)
+
+    @workflow.query
+    def status(self) -> dict[str, Any]:
+        return self._answer
+
+    @workflow.query
+    def whose_address(self, _address: str) -> str:
+        return "REQUESTOR"
+
+
+async def test_a_document_is_served_only_to_the_case_the_store_filed_it_to(
+    gateway: Gateway, client: Client, settings: Settings, documents_url: str
+) -> None:
+    """The case's own answer listing a document is not enough: the store must have filed it
+    there; and a fake run answering in plaintext gets neither documents nor a logged read."""
+    result, handle = await in_review(client, settings)
+    pdf = pdf_bytes()
+    stored = await store_of(gateway).documents.put(pdf, "application/pdf")
+    desk = CaseDesk.for_service(
+        gateway.settings, lambda: asyncio.sleep(0, client), GATEWAY_IDENTITY
+    )
+    ref = {
+        "document_id": stored.document_id,
+        "kind": "OTHER",
+        "content_type": "application/pdf",
+        "size": len(pdf),
+        "sha256": stored.sha256,
+        "received_at": "2026-11-01T00:00:00+00:00",
+        "source": "REQUESTOR",
+    }
+    await desk.receive_documents(result.case_id, "REQUESTOR", [ref], "test-unfiled-1")
+    url = f"{documents_url}/{result.case_id}/{stored.document_id}"
+    async with aiohttp.ClientSession() as http, http.get(url, headers=SRO_SIGNED_IN) as got:
+        assert got.status == 404, "listed by the case, never filed to it by the store"
+    await store_of(gateway).documents.refer(result.case_id, [stored.document_id])
+    async with aiohttp.ClientSession() as http, http.get(url, headers=SRO_SIGNED_IN) as got:
+        assert got.status == 200, await got.text()
+
+    # The outsider: a run of its own under another case id, claiming the same document.
+    fake_id = "ICR-0000FAKE0001"
+    claim = (await status_of(handle)).model_dump(mode="json")
+    claim.update(case_id=fake_id, field_office="ST_PAUL", closed_at="2026-11-01T00:00:00Z")
+    raw = await Client.connect(client.service_client.config.target_host)
+    async with Worker(raw, task_queue="outsider", workflows=[FakeCase]):
+        fake = await raw.start_workflow(FakeCase.run, claim, id=fake_id, task_queue="outsider")
+        assert (await fake.query(FakeCase.status))["field_office"] == "ST_PAUL"
+        await store_of(gateway).documents.refer(fake_id, [stored.document_id])  # even so
+        stolen = f"{documents_url}/{fake_id}/{stored.document_id}"
+        async with aiohttp.ClientSession() as http, http.get(stolen, headers=SRO_SIGNED_IN) as got:
+            assert got.status == 404, await got.text()
+        with pytest.raises(NoSuchCase):
+            await desk.correspondent(fake_id, REQUESTOR)
+        with pytest.raises(NoSuchCase):
+            await desk.status(fake_id)
+        await fake.terminate("done")
+    assert await store_of(gateway).reads.of_case(fake_id) == [], "no read logged for it"
+    assert await desk.correspondent(result.case_id, REQUESTOR) == "REQUESTOR"

@@ -194,14 +194,20 @@ async def test_ops_filters_find_counts_and_bulk(ops: tuple[Client, Settings]) ->
     assert sent and not any(b"555123456" in r or b"555-123-456" in r for r in sent)
 
     # Bulk reassign: dry run, for real, and again (nothing changes the second time).
-    plan = await reassign(client, "r1", "r2", "sup.lead1", dry_run=True)
+    plan = await reassign(
+        client, "r1", "r2", "sup.lead1", task_queue=settings.task_queue, dry_run=True
+    )
     assert sorted((c.case_id, c.outcome) for c in plan) == sorted(
         [(review_d.id, "planned"), (review_e.id, "planned")]
     )
     assert (await status_of(review_d)).assigned_reviewer == "r1"
-    done = await reassign(client, "r1", "r2", "sup.lead1", dry_run=False)
+    done = await reassign(
+        client, "r1", "r2", "sup.lead1", task_queue=settings.task_queue, dry_run=False
+    )
     assert {c.outcome for c in done} == {"applied"}
-    again = await reassign(client, "r1", "r2", "sup.lead1", dry_run=False)
+    again = await reassign(
+        client, "r1", "r2", "sup.lead1", task_queue=settings.task_queue, dry_run=False
+    )
     assert {c.outcome for c in again} <= {"skipped"}
     for h in (review_d, review_e):
         status = await status_of(h)
@@ -210,12 +216,22 @@ async def test_ops_filters_find_counts_and_bulk(ops: tuple[Client, Settings]) ->
 
     # A reminder round, twice with the same round id: one reminder per open staff task.
     plan = await reminder_round(
-        client, CaseFilter(office=FieldOffice.DALLAS), "sup.lead1", round_id="t1", dry_run=True
+        client,
+        CaseFilter(office=FieldOffice.DALLAS),
+        "sup.lead1",
+        task_queue=settings.task_queue,
+        round_id="t1",
+        dry_run=True,
     )
     assert [(c.case_id, c.outcome) for c in plan] == [(review_d.id, "planned")]
     for _ in range(2):
         await reminder_round(
-            client, CaseFilter(office=FieldOffice.DALLAS), "sup.lead1", round_id="t1", dry_run=False
+            client,
+            CaseFilter(office=FieldOffice.DALLAS),
+            "sup.lead1",
+            task_queue=settings.task_queue,
+            round_id="t1",
+            dry_run=False,
         )
     status = await eventually(
         lambda: status_of(review_d), lambda s: any("round" in n.event_key for n in s.notices)

@@ -214,3 +214,11 @@ async def test_retention_keeps_documents_stored_before_references_were_noted(
     assert not await store.documents.delete_unreferenced(older.document_id)
     assert await store.documents.delete_unreferenced(newer.document_id)
     assert await store.documents.read(older.document_id) is not None
+
+
+async def test_a_document_is_filed_to_the_cases_it_was_handed_to_only(store: Store) -> None:
+    doc = await store.documents.put(pdf_bytes(), "application/pdf")
+    assert not await store.documents.filed_to("ICR-0000000000AB", doc.document_id)
+    await store.documents.refer("ICR-0000000000AB", [doc.document_id])
+    assert await store.documents.filed_to("ICR-0000000000AB", doc.document_id)
+    assert not await store.documents.filed_to("ICR-0000000000AC", doc.document_id)

@@ -8,6 +8,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 JOB_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=30), backoff_coefficient=2, maximum_attempts=6
@@ -42,10 +43,24 @@ SCHEDULES = (
 )
 
 
+def only_under_its_schedule(workflow_type: str) -> None:
+    """A Schedule starts its workflow as ``<schedule id>-<scheduled time>``; any other id (a
+    raw client's start under a case id, to stand in for the case) fails the run at once."""
+    [job] = [j for j in SCHEDULES if j.workflow_type == workflow_type]
+    workflow_id = workflow.info().workflow_id
+    if not workflow_id.startswith(f"{job.schedule_id}-"):
+        raise ApplicationError(
+            f"{workflow_type} runs only when Schedule {job.schedule_id} starts it",
+            type="NotScheduled",
+            non_retryable=True,
+        )
+
+
 @workflow.defn(name="ReminderRoundWorkflow")
 class ReminderRoundWorkflow:
     @workflow.run
     async def run(self) -> dict[str, int]:
+        only_under_its_schedule("ReminderRoundWorkflow")
         # The round is named by the day it was scheduled for, so a retry or a second start that
         # day sends nothing more (each case keeps one reminder per decision_id).
         round_id = workflow.now().strftime("%Y-%m-%d")
@@ -63,6 +78,7 @@ class ReminderRoundWorkflow:
 class BacklogReportWorkflow:
     @workflow.run
     async def run(self) -> dict[str, Any]:
+        only_under_its_schedule("BacklogReportWorkflow")
         report: dict[str, Any] = await workflow.execute_activity(
             "report_backlog",
             start_to_close_timeout=JOB_TIMEOUT,

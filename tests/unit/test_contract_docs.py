@@ -198,7 +198,7 @@ def test_the_workflow_its_query_and_failure_types_are_named() -> None:
         INVALID_SUBMISSION,
         *re.findall(r'type="([A-Za-z]+)"', source),
     }
-    assert failure_types == {"DecisionRejected", "InvalidSubmission"}
+    assert failure_types == {"DecisionRejected", "InvalidSubmission", "NotScheduled"}
     for failure_type in failure_types:
         assert f"`{failure_type}`" in TEXT
 
