@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 
 import logs
+from caseload.arguments import filter_arguments, positive
 from caseload.bulk import Change, reassign, reminder_round
 from caseload.queries import PAGE_LIMIT, CaseFilter, counts, find_cases, row, subject_filter
 from caseload.schedules import ensure_schedules
@@ -255,31 +256,6 @@ async def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _when(value: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO date or time: {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _filters(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--stage", choices=[s.value for s in Stage])
-    p.add_argument("--office", choices=[o.value for o in FieldOffice], metavar="FIELD_OFFICE")
-    p.add_argument("--reviewer", help="assigned reviewer id")
-    p.add_argument("--detained", action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument("--overdue", action="store_true", help="open, NextDeadline in the past")
-    p.add_argument("--closed-since", type=_when, metavar="DATE", help="closed at or after")
-    p.add_argument("--problems", action="store_true", help="only cases whose task keeps failing")
-    p.add_argument("--json", action="store_true", help="JSON instead of a table")
-
-
-def _positive(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"not a positive whole number: {value!r}")
-    return int(value)
-
-
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog=Path(sys.argv[0]).name if sys.argv[0] else "icr",
@@ -298,9 +274,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("payload", help="inline JSON object, a JSON file, or - for standard input")
     p.set_defaults(run=cmd_decide)
     p = sub.add_parser("list", help="list cases by stage, office, reviewer, deadline")
-    _filters(p)
+    filter_arguments(p)
     size = p.add_mutually_exclusive_group()
-    size.add_argument("--limit", type=_positive, default=PAGE_LIMIT, help="at most N (1000)")
+    size.add_argument("--limit", type=positive, default=PAGE_LIMIT, help="at most N (1000)")
     size.add_argument("--all", action="store_true", help="every matching case, page by page")
     p.set_defaults(run=cmd_list)
     p = sub.add_parser("find", help="find cases by A-number (hashed locally, never sent)")
@@ -319,7 +295,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_reassign)
     add_mailbox_commands(sub)
     p = sub.add_parser("remind", help="a reminder round for the selected open cases")
-    _filters(p)
+    filter_arguments(p)
     p.add_argument("--actor", required=True, help="the supervisor's staff id")
     p.add_argument("--round", help="round id (default: today's date): one round per id")
     p.add_argument("--dry-run", action="store_true", help="list what would be sent")

@@ -25,11 +25,10 @@ from temporalio.client import Client
 
 import logs
 from domain.access import may_read_case
-from domain.case_id import is_case_id
 from domain.field_office import FieldOffice
 from domain.staff import StaffMember
 from security.codec import CASE_HEADER, EncryptionCodec, UndecryptablePayload
-from security.decode_scope import CaseOffices, DecodeScope, named_case
+from security.decode_scope import CaseOffices, DecodeScope, encode_cases
 from security.directory import DirectoryError, FileStaffDirectory, StaffDirectory
 from security.document_reading import DocumentReading
 from security.keys import KeyRing
@@ -176,16 +175,10 @@ def make_app(
         if isinstance(payloads, web.Response):
             return payloads
         staff_id = request[STAFF]
-        case_id = request.headers.get(CASE_HEADER)
-        if case_id is not None and not is_case_id(case_id):
-            return _error(f"{CASE_HEADER} must be a case id", 400)
-        named = [named_case(p) for p in payloads.payloads]
-        if case_id is not None and any(n is not None and n != case_id for n in named):
-            return _error(f"a payload's case_id disagrees with {CASE_HEADER}", 400)
+        cases = encode_cases(payloads.payloads, request.headers.get(CASE_HEADER))
+        if isinstance(cases, str):
+            return _error(cases, 400)
         stamped = [stamp_keys.sign(p, staff_id) for p in payloads.payloads]
-        # Bound to the case the header or body names (every decision's body does; a start has
-        # only its workflow id), so it counts in that case only (security.codec).
-        cases = [case_id or n for n in named]
         result = Payloads(
             payloads=[codec.encrypt(p, c) for p, c in zip(stamped, cases, strict=True)]
         )

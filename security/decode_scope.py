@@ -24,7 +24,7 @@ from domain.access import may_read_case, reads_every_case
 from domain.case_id import is_case_id
 from domain.field_office import FieldOffice
 from domain.staff import StaffMember
-from security.codec import ENCODING, EncryptionCodec, bound_case
+from security.codec import CASE_HEADER, ENCODING, EncryptionCodec, bound_case
 from workflows import search_attributes as search
 
 log = structlog.get_logger("icr.codec")
@@ -135,3 +135,15 @@ def named_case(payload: Payload) -> str | None:
         return None
     case_id = body.get("case_id") if isinstance(body, dict) else None
     return case_id if isinstance(case_id, str) and is_case_id(case_id) else None
+
+
+def encode_cases(payloads: Sequence[Payload], header: str | None) -> list[str | None] | str:
+    """The case each payload of an ``/encode`` is sealed for: the one its body names (every
+    decision's does) or the starter's workflow id in ``X-Case-Id`` (a start has only that);
+    both must agree. A str is why the request is refused."""
+    if header is not None and not is_case_id(header):
+        return f"{CASE_HEADER} must be a case id"
+    named = [named_case(p) for p in payloads]
+    if header is not None and any(n is not None and n != header for n in named):
+        return f"a payload's case_id disagrees with {CASE_HEADER}"
+    return [header or n for n in named]

@@ -93,12 +93,10 @@ class CaseReviewWorkflow:
     async def run(self, *args: Any) -> CaseStatus:
         opening: Opening | None = None
         if self._verify_start:
-            # Judged once the directory is captured, before the content: an unsigned start
-            # learns nothing about its input, and no notice leaves for it.
+            # Judged before the content, once the directory is captured: nothing leaks or leaves.
             opening = await self._opening()
-            refused = start_refusal(
-                self._start_payload, opening.staff, workflow.now(), workflow.info().workflow_id
-            )
+            case_id = workflow.info().workflow_id
+            refused = start_refusal(self._start_payload, opening.staff, workflow.now(), case_id)
             if refused is not None:
                 case_log("security.start_refused", reason=refused)
                 raise ApplicationError(refused, type=INVALID_SUBMISSION, non_retryable=True)
