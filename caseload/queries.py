@@ -15,7 +15,7 @@ from domain.identity import normalize_a_number, subject_key
 from domain.stage import Stage
 from workflows import search_attributes as search
 
-WORKFLOW_TYPE = "WorkflowType = 'CaseReviewWorkflow'"
+WORKFLOW_TYPE = f"WorkflowType = '{search.CASE_WORKFLOW}'"
 RUNNING = "ExecutionStatus = 'Running'"
 # Temporal sets this system attribute on a run whose workflow tasks keep failing (a frozen case).
 PROBLEMS = "TemporalReportedProblems"

@@ -29,7 +29,6 @@ from workflows import search_attributes as search
 
 log = structlog.get_logger("icr.codec")
 Connect = Callable[[], Awaitable[Client]]
-CASE_WORKFLOW = "CaseReviewWorkflow"
 MAX_CASES_PER_REQUEST = 50
 """The UI decodes one case at a time; a request naming more cases than this is not served past
 them (each unknown case costs a lookup at Temporal)."""
@@ -57,7 +56,7 @@ class CaseOffices:
             log.warning("codec.case_office_unknown", case_id=case_id)
             return None
         if (
-            described.workflow_type != CASE_WORKFLOW
+            described.workflow_type != search.CASE_WORKFLOW
             or described.task_queue != self._task_queue
             or described.status is WorkflowExecutionStatus.FAILED
         ):

@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.notice_dispatch import NoticeDispatch
     from workflows.publisher import CasePublisher
     from workflows.refusals import refusal_error
+    from workflows.search_attributes import CASE_WORKFLOW
     from workflows.signatures import judge_signed, remember_stamp
     from workflows.signed_start import decoded, start_payload, start_refusal
 
@@ -50,7 +51,7 @@ UNKNOWN_SIGNAL = "(unknown)"
 UNKNOWN_SIGNAL_REASON = "no decision has that name; the decisions are listed in the contract"
 
 
-@workflow.defn(name="CaseReviewWorkflow")
+@workflow.defn(name=CASE_WORKFLOW)
 @with_decision_handlers
 class CaseReviewWorkflow:
     @workflow.init
@@ -103,9 +104,8 @@ class CaseReviewWorkflow:
         if self._invalid is not None:
             raise ApplicationError(self._invalid, type=INVALID_SUBMISSION, non_retryable=True)
         case = self._case
-        # Patch "one-step-per-task": the loop acts once per workflow task, after every decision
-        # of the task, and a complete SRO inquiry does not hold SRO_INTAKE for its
-        # acknowledgment. Cases recorded before it replay as they ran.
+        # Patch "one-step-per-task": the loop acts once per task, after all its decisions, and a
+        # complete SRO inquiry does not hold SRO_INTAKE for its acknowledgment.
         self._one_step = self._behaviours.has(ONE_STEP_PER_TASK)
         if opening is not None:
             self._open_with(case, opening)

@@ -6,6 +6,10 @@ the workflow's publisher all derive from ``ALL_KEYS``.
 
 from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
 
+CASE_WORKFLOW = "CaseReviewWorkflow"
+"""A case's workflow type, as the workflow is defined and as visibility lists it: readers that
+trust only a case's own run (bulk jobs, the decode scope) check it."""
+
 CASE_STAGE = SearchAttributeKey.for_keyword("CaseStage")
 FIELD_OFFICE = SearchAttributeKey.for_keyword("FieldOffice")
 CASE_FINDING = SearchAttributeKey.for_keyword("CaseFinding")
