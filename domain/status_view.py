@@ -1,6 +1,7 @@
 """The status view: the case as staff, systems and the UI read it, free of personal data."""
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from domain.desk import next_decisions
 from domain.stage import Stage
@@ -23,25 +24,35 @@ def waiting_for(case: "CaseFile") -> str:
     return "; ".join(parts) or "a decision"
 
 
+_SUMMARY: dict[str, Callable[[list[Any]], list[Any]]] = {
+    "history": lambda entries: entries[-1:],
+    "rejected": lambda entries: entries[-1:],
+    "notices": lambda entries: [n for n in entries if n.outcome == "FAILED"],
+    "disclosures": lambda _: [],
+    "documents": lambda _: [],
+    "document_reads": lambda _: [],
+}
+"""The lists that grow with the case, and how the summary cuts each: to what the UI's details,
+the search attributes and an update's caller need (the last decision and refusal, failed
+notices), so a summary's size does not grow with the case."""
+
+
+def _growing(source: "CaseFile | CaseStatus", summary: bool) -> dict[str, list[Any]]:
+    """The growing lists of a case file or a whole status, whole or cut for the summary."""
+    if summary:
+        return {name: cut(getattr(source, name)) for name, cut in _SUMMARY.items()}
+    return {name: list(getattr(source, name)) for name in _SUMMARY}
+
+
 def summary_of(status: CaseStatus) -> CaseStatus:
-    """The summary status: every field, the lists cut to what the UI's details, the search
-    attributes and an update's caller need (the last decision and refusal, failed notices), so
-    its size does not grow with the case. The ``status`` query has them all."""
-    return status.model_copy(
-        update={
-            "history": status.history[-1:],
-            "rejected": status.rejected[-1:],
-            "notices": [n for n in status.notices if n.outcome == "FAILED"],
-            "disclosures": [],
-            "documents": [],
-            "document_reads": [],
-        }
-    )
+    """The summary status of a whole one (an update's answer); the ``status`` query has all."""
+    return status.model_copy(update=_growing(status, summary=True))
 
 
 def status_of(case: "CaseFile", *, summary: bool = False) -> CaseStatus:
-    """The status query's answer, or with ``summary`` the summary status (``summary_of``)."""
-    full = CaseStatus(
+    """The status query's answer, or with ``summary`` the summary status (``summary_of``), its
+    lists cut before the status is built: the run loop asks for it after every task."""
+    return CaseStatus(
         case_id=case.case_id,
         entry=case.submission.entry,
         stage=case.stage,
@@ -70,16 +81,10 @@ def status_of(case: "CaseFile", *, summary: bool = False) -> CaseStatus:
             )
             for c in case.consultations
         ],
-        history=list(case.history),
-        rejected=list(case.rejected),
-        notices=case.notices[:],
-        disclosures=list(case.disclosures),
         next_decisions=next_decisions(case),
         history_dropped=case.history_dropped,
         rejected_dropped=case.rejected_dropped,
         notices_dropped=case.notices_dropped,
-        documents=list(case.documents),
-        document_reads=list(case.document_reads),
         document_reads_dropped=case.document_reads_dropped,
+        **_growing(case, summary),
     )
-    return summary_of(full) if summary else full
