@@ -21,6 +21,7 @@ from settings import Settings
 from tests.postgres import postgres_server
 from tests.signing import staff_converter, stamp_key_file
 from tests.support import BIN, MailSink, free_port
+from tools.devserver import limit_args
 from worker import Workers, build_worker
 from workflows import search_attributes as search
 
@@ -144,6 +145,7 @@ async def env(
             # A case whose workflow task fails twice running is flagged at once, not after five.
             "--dynamic-config-value",
             "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2",
+            *limit_args(),  # the limits of every stack (workflows.server_limits)
         ],
     ) as environment:
         yield environment
