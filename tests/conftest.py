@@ -18,6 +18,7 @@ from domain.field_office import FieldOffice
 from security.codec_server import app_from_settings
 from security.signing import ServiceKey
 from settings import Settings
+from tests.cluster import cluster  # noqa: F401 (a fixture: a server and a worker of its own)
 from tests.postgres import postgres_server
 from tests.signing import staff_converter, stamp_key_file
 from tests.support import BIN, MailSink, free_port
