@@ -56,6 +56,10 @@ each. Every other refusal carried a sealed payload (only key holders make those)
 with the proven signer, if any."""
 
 
+SECURITY_KINDS = frozenset({"directory", "forged", "replayed"})
+"""Refusals of a sealed payload that break a rule of who may decide: the security log's."""
+
+
 class RefusalTally:
     """Counts refusals while the case judges a slice, then reports them at once: a flood of
     refusals costs a counter increment each, not a metric call and a log line each."""
@@ -69,8 +73,9 @@ class RefusalTally:
         if refusal.kind in QUIET_KINDS:
             return
         actor = refusal.actor
+        security = refusal.kind in SECURITY_KINDS
         case_log(
-            "security.decision_refused",
+            "security.decision_refused" if security else "decision.rejected",
             decision=name,
             via=via,
             staff_id=actor.id if actor else None,
