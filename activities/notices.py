@@ -18,7 +18,6 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.keepalive import kept_alive
 from activities.postbox import Postbox
 from domain.case_id import is_case_id
-from domain.deadlines import DeadlinePolicy
 from domain.notices import Notice, NoticeKind, NoticeOutcome, kinds_by_activity
 from domain.opening import Opening
 from domain.staff import StaffSnapshot
@@ -57,10 +56,6 @@ class PolicyActivities:
         self._settings = settings
         self._directory = directory
 
-    @activity.defn(name="load_deadline_policy")
-    async def load_deadline_policy(self) -> DeadlinePolicy:
-        return self._settings.deadline_policy()
-
     @activity.defn(name="load_staff_directory")
     async def load_staff_directory(self) -> StaffSnapshot | None:
         """None when no directory is configured (development: any actor is accepted)."""
@@ -84,7 +79,7 @@ class PolicyActivities:
         )
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.load_deadline_policy, self.load_staff_directory, self.open_case]
+        return [self.load_staff_directory, self.open_case]
 
 
 async def _other_runs(case_id: str, run_id: str) -> int:

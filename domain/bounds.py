@@ -2,7 +2,7 @@
 
 A case lives for months and anyone may signal it; without bounds a flood of refused signals
 or notes would grow the case file until continue-as-new could no longer carry it (a payload
-is limited to 2 MB). The limits leave room: a full case file is a few hundred kilobytes.
+is limited to 512 KiB here). The limits leave room: a full case file is a few hundred kilobytes.
 """
 
 from typing import TYPE_CHECKING, TypeVar
@@ -23,8 +23,10 @@ MAX_DOCUMENTS = 100
 """Documents one case holds; more are refused (the mail goes to triage, its bytes stay stored)."""
 MAX_DOCUMENT_READS = 100
 """Reads a case keeps (the newest); the store's access log keeps every read."""
-CARRY_LIMIT_BYTES = 1_000_000
-"""Checked before continue-as-new: past it the logs are halved until the file fits."""
+CARRY_LIMIT_BYTES = 384_000
+"""Checked before continue-as-new: past it the logs are halved until the file fits. With the
+submission beside it, the carried input stays under the server's payload limit (512 KiB,
+``workflows.server_limits``)."""
 
 
 def keep_newest(items: list[T], limit: int) -> tuple[list[T], int]:

@@ -86,7 +86,6 @@ class CaseFile(BaseModel):
     notices_dropped: int = 0
     notes_dropped: int = 0
     document_reads_dropped: int = 0
-    daily_reminder_rounds: bool = False
     reminder_rounds: list[str] = []
     seen_stamps: SeenStamps = SeenStamps()
     version: int = 0
@@ -135,17 +134,17 @@ class CaseFile(BaseModel):
         self.history.append(
             HistoryEntry(at=now, name=name, actor=decision.actor, decision_id=decision.decision_id)
         )
-        self.history, dropped = bounds.keep_newest(self.history, bounds.MAX_HISTORY)
-        self.history_dropped += dropped
+        if len(self.history) > bounds.MAX_HISTORY:
+            self.history, dropped = bounds.keep_newest(self.history, bounds.MAX_HISTORY)
+            self.history_dropped += dropped
         self._apply(decision, now)
         self._touch()
         if decision.decision_id is None and not want_result:
             return None
-        status = self.status()
+        status = self.status() if want_result else None
         if decision.decision_id is not None:
-            self.applied[decision.decision_id] = AppliedDecision(
-                name=name, result=StatusSnapshot.of(status)
-            )
+            snapshot = StatusSnapshot.of(status) if status else status_view.snapshot_of(self)
+            self.applied[decision.decision_id] = AppliedDecision(name=name, result=snapshot)
             while len(self.applied) > bounds.MAX_APPLIED:  # the oldest ids are forgotten
                 del self.applied[next(iter(self.applied))]
         return status
@@ -214,8 +213,6 @@ class CaseFile(BaseModel):
     def _reminder_round(self, decision: Decision, now: datetime) -> str | None:
         """The round's key, or None when this round already went out: a round without a
         decision_id is the day's round, so sending it twice a day reminds nobody twice."""
-        if not self.daily_reminder_rounds:  # cases that began rounds before the patch
-            return f"round{len(self.history)}"
         given = decision.decision_id
         key = f"round-{sha256(given.encode()).hexdigest()[:12]}" if given else f"round-{now:%Y%m%d}"
         if key in self.reminder_rounds:
@@ -224,12 +221,16 @@ class CaseFile(BaseModel):
         return key
 
     def record_refused_signal(
-        self, name: str, actor: Actor | None, reason: str, now: datetime
+        self, name: str, actor: Actor | None, reason: str, now: datetime, *, count: int = 1
     ) -> None:
-        """A refused signal is kept, so staff see why nothing happened; the case waits on."""
+        """A refused signal is kept, so staff see why nothing happened; the case waits on.
+        ``count`` alike refused at once keep one entry and count the rest as dropped."""
         refused = RefusedSignal(at=now, name=name, actor=actor, reason=reason[: bounds.MAX_REASON])
-        self.rejected, dropped = bounds.keep_newest([*self.rejected, refused], bounds.MAX_REFUSED)
-        self.rejected_dropped += dropped
+        self.rejected.append(refused)
+        self.rejected_dropped += count - 1
+        if len(self.rejected) > bounds.MAX_REFUSED:
+            self.rejected, dropped = bounds.keep_newest(self.rejected, bounds.MAX_REFUSED)
+            self.rejected_dropped += dropped
         self._touch()
 
     # ----- the SRO's intake ----------------------------------------------------------------

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.desk import next_decisions
 from domain.stage import Stage
-from domain.status import CaseStatus, ConsultationView, TaskView
+from domain.status import CaseStatus, ConsultationView, StatusSnapshot, TaskView
 
 if TYPE_CHECKING:
     from domain.case_file import CaseFile
@@ -87,4 +87,19 @@ def status_of(case: "CaseFile", *, summary: bool = False) -> CaseStatus:
         notices_dropped=case.notices_dropped,
         document_reads_dropped=case.document_reads_dropped,
         **_growing(case, summary),
+    )
+
+
+def snapshot_of(case: "CaseFile") -> StatusSnapshot:
+    """``StatusSnapshot.of(status_of(case))`` without building the whole status: a flood of
+    signals with decision ids costs a summary each, not the growing lists."""
+    return StatusSnapshot.of(status_of(case, summary=True)).model_copy(
+        update={
+            "history_len": case.history_dropped + len(case.history),
+            "rejected_len": case.rejected_dropped + len(case.rejected),
+            "notices_len": case.notices_dropped + len(case.notices),
+            "disclosures_len": len(case.disclosures),
+            "documents_len": len(case.documents),
+            "document_reads_len": case.document_reads_dropped + len(case.document_reads),
+        }
     )

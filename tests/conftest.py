@@ -18,9 +18,11 @@ from domain.field_office import FieldOffice
 from security.codec_server import app_from_settings
 from security.signing import ServiceKey
 from settings import Settings
+from tests.cluster import cluster  # noqa: F401 (a fixture: a server and a worker of its own)
 from tests.postgres import postgres_server
 from tests.signing import staff_converter, stamp_key_file
 from tests.support import BIN, MailSink, free_port
+from tools.devserver import limit_args
 from worker import Workers, build_worker
 from workflows import search_attributes as search
 
@@ -144,6 +146,7 @@ async def env(
             # A case whose workflow task fails twice running is flagged at once, not after five.
             "--dynamic-config-value",
             "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2",
+            *limit_args(),  # the limits of every stack (workflows.server_limits)
         ],
     ) as environment:
         yield environment

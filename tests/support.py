@@ -21,6 +21,7 @@ from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import PollerInfo, TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from clients import register_search_attributes
@@ -336,3 +337,36 @@ async def pollers(
         )
     )
     return list(answer.pollers)
+
+
+def refused_by_server_cap(err: BaseException) -> bool:
+    """The server's answer to a signal past a run's cap (``workflows.server_limits``)."""
+    return isinstance(err, RPCError) and "limit" in str(err).lower() and "signal" in str(err)
+
+
+async def signal_politely(handle: WorkflowHandle[Any, Any], name: str, arg: Any) -> None:
+    """A sender that waits out the server's per-run signal cap: the case continues as new
+    well before the cap, which resets it, so the signal lands a moment later."""
+    for _ in range(600):
+        try:
+            await handle.signal(name, arg)
+            return
+        except RPCError as err:
+            if not refused_by_server_cap(err):
+                raise
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{name}: the case never took the signal")
+
+
+async def longest_workflow_task(client: Client, case_id: str, run_id: str | None = None) -> float:
+    """Seconds from a workflow task's start to its completion, the longest in a run."""
+    from temporalio.api.enums.v1 import EventType
+
+    history = await client.get_workflow_handle(case_id, run_id=run_id).fetch_history()
+    started, longest = None, 0.0
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+            started = event.event_time.ToDatetime()
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED and started:
+            longest = max(longest, (event.event_time.ToDatetime() - started).total_seconds())
+    return longest

@@ -11,7 +11,15 @@ from domain.inquiry import Submission
 from intake import submit
 from settings import Settings
 from tests.conftest import SUGGEST_CONTINUE_AS_NEW_AT
-from tests.support import actor, eventually, history_event_types, represented, status_of, wait_stage
+from tests.support import (
+    actor,
+    eventually,
+    history_event_types,
+    represented,
+    signal_politely,
+    status_of,
+    wait_stage,
+)
 
 pytestmark = [pytest.mark.usefixtures("worker"), pytest.mark.slow]
 
@@ -33,12 +41,15 @@ async def test_thousands_of_notes_and_refusals_cross_runs_and_complete(
 
     async def send(i: int) -> None:
         if i % 4 == 3 and i // 4 < REFUSED:
-            await handle.signal("record_determination", {"actor": actor("INTAKE"), "x": i})
+            await signal_politely(
+                handle, "record_determination", {"actor": actor("INTAKE"), "x": i}
+            )
         else:
-            await handle.signal("add_note", {"actor": actor("SRO"), "text": f"note {i}"})
+            await signal_politely(handle, "add_note", {"actor": actor("SRO"), "text": f"note {i}"})
 
     total = NOTES + REFUSED
     for batch in range(0, total, 100):  # concurrent senders, some signals land mid-handover
+        # (a sender waits out the server's per-run signal cap while the case hands over)
         await asyncio.gather(*(send(i) for i in range(batch, min(batch + 100, total))))
     # An update in flight while runs change hands is answered too.
     again: Any = await handle.execute_update(

@@ -18,16 +18,11 @@ from domain.status import CaseStatus
 from mailroom.gateway import Gateway
 from mailroom.letter import message_key
 from settings import Settings
+from tests.cluster import Cluster, SlowSink, connect_when_up
 from tests.conftest import as_service
 from tests.mail import REQUESTOR, inquiry
 from tests.postgres import postgres_server
 from tests.support import eventually, free_port, status_of
-from tests.test_faults import (  # noqa: F401 (the fixture)
-    Cluster,
-    SlowSink,
-    cluster,
-    connect_when_up,
-)
 
 pytestmark = pytest.mark.slow
 MAILBOX = "sro-inquiries@icr.example"
@@ -35,7 +30,7 @@ MAILBOX = "sro-inquiries@icr.example"
 
 @pytest_asyncio.fixture
 async def gateway(
-    cluster: tuple[Cluster, SlowSink, Client],  # noqa: F811
+    cluster: tuple[Cluster, SlowSink, Client],
     tmp_path: Path,
 ) -> AsyncIterator[Gateway]:
     c = cluster[0]
@@ -54,7 +49,7 @@ async def gateway(
 
 
 async def test_mail_waits_for_temporal_and_is_applied_once(
-    cluster: tuple[Cluster, SlowSink, Client],  # noqa: F811
+    cluster: tuple[Cluster, SlowSink, Client],
     gateway: Gateway,
 ) -> None:
     c, sink, _ = cluster

@@ -26,6 +26,7 @@ from tests.support import (
     actor,
     eventually,
     history_event_types,
+    signal_politely,
     sro_submission,
     start_case,
     status_of,
@@ -182,15 +183,15 @@ async def test_a_flood_of_refused_signals_leaves_the_case_small_and_working(
     handle = await start_case(client, settings, submission())
     await wait_stage(handle, "LOCAL_REVIEW")
     markdown = "# Heading ![img](http://attacker.example/x.png) [link](http://attacker.example)"
-    big = {"actor": actor("SRO"), **{f"{markdown} {i}": i for i in range(15_000)}}
-    for _ in range(4):  # four of about 1.4 MB
-        await handle.signal("add_note", big)
+    big = {"actor": actor("SRO"), **{f"{markdown} {i}": i for i in range(4_000)}}
+    for _ in range(4):  # four of about 380 KB, under the server's payload limit
+        await signal_politely(handle, "add_note", big)
     junk = {"actor": actor("SRO"), **{f"key-{i}-" + "k" * 40: "v" * 20 for i in range(60)}}
     sem = asyncio.Semaphore(10)
 
-    async def one() -> None:
+    async def one() -> None:  # a sender that waits out the server's per-run cap
         async with sem:
-            await handle.signal("withdraw", junk)
+            await signal_politely(handle, "withdraw", junk)
 
     async with asyncio.TaskGroup() as senders:  # a failure cancels the rest, leaving none behind
         for _ in range(1000):

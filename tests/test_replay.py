@@ -13,6 +13,7 @@ from clients import worker_data_converter
 from settings import Settings
 from worker import workflow_runner
 from workflows.case_review import CaseReviewWorkflow
+from workflows.inbox import SLICE
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 KEY = (HISTORIES / "KEY").read_text().strip()
@@ -40,7 +41,7 @@ def test_every_recorded_path_is_there() -> None:
         "local_to_determination",
         "incomplete_then_withdrawn",
         "broken_signals_then_closed",
-        "before_withdrawal_notice.incomplete_then_withdrawn",
+        "a_burst_in_one_task",
         "reminders_then_not_escalated",
         "information_deadline_incomplete",
     }
@@ -69,42 +70,43 @@ async def test_replay_catches_a_breaking_change(monkeypatch: pytest.MonkeyPatch)
     assert result.replay_failure is not None
 
 
-OLD_WITHDRAWAL = HISTORIES / "before_withdrawal_notice.incomplete_then_withdrawn.json"
+def test_the_burst_was_judged_in_slices() -> None:
+    """One task delivered more signals than a slice; the case judged them over several."""
+    events = json.loads((HISTORIES / "a_burst_in_one_task.json").read_text())["events"]
+    kinds = [e["eventType"] for e in events]
+    signals = kinds.count("EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED")
+    assert signals > SLICE and kinds.count("EVENT_TYPE_TIMER_STARTED") >= signals // SLICE
+    assert "EVENT_TYPE_WORKFLOW_TASK_FAILED" not in kinds
 
 
-async def test_the_withdrawal_notice_patch_keeps_old_cases_replaying(
+async def test_a_change_behind_a_patch_keeps_every_recorded_case_replaying(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A case withdrawn before the patch replays (no notice); without the patch guard the same
-    history would break, which is why the change is patched."""
-    history = recorded(OLD_WITHDRAWAL)
-    assert (await replayer().replay_workflow(history)).replay_failure is None
-    monkeypatch.setattr(temporalio.workflow, "patched", lambda patch_id: True)
-    unguarded = await replayer().replay_workflow(history, raise_on_replay_failure=False)
-    assert unguarded.replay_failure is not None
+    """The procedure for the first change after 1.0 (docs/operating.md, "Changing the
+    workflow"), with a throwaway patch: the breaking change of the test above, asked behind
+    ``workflow.patched``, replays every recorded case (they carry no marker, so they take the
+    old path) while a new case takes the new one."""
+    from domain.case_file import CaseFile
+
+    original = CaseFile.apply_policy
+
+    def open_behind_a_patch(self: CaseFile, policy: object) -> None:
+        original(self, policy)  # type: ignore[arg-type]
+        if temporalio.workflow.patched("throwaway-after-1.0"):
+            self.take_notices()
+
+    monkeypatch.setattr(CaseFile, "apply_policy", open_behind_a_patch)
+    for path in FILES:
+        result = await replayer().replay_workflow(recorded(path), raise_on_replay_failure=False)
+        assert result.replay_failure is None, path.name
 
 
-def patch_ids(path: Path) -> list[bytes]:
-    history = recorded(path)
-    return [
-        payload.data
-        for event in history.events
-        if event.marker_recorded_event_attributes.marker_name == "core_patch"
-        for details in event.marker_recorded_event_attributes.details.values()
-        for payload in details.payloads
-    ]
-
-
-def test_new_histories_carry_the_patch_marker() -> None:
-    assert any(
-        b"withdrawal-notice" in d for d in patch_ids(HISTORIES / "incomplete_then_withdrawn.json")
-    )
-    assert patch_ids(OLD_WITHDRAWAL) == []
-
-
-def test_a_settled_case_records_one_patch_marker_for_every_behaviour() -> None:
-    """A new case asks the settlement alone: one marker, not one per patch."""
-    files = sorted(HISTORIES.glob("settled.*.json"))
-    assert len(files) == 5
-    for path in files:
-        assert [json.loads(d)["id"] for d in patch_ids(path)] == ["settled-2026-11"], path.name
+def test_a_1_0_case_records_no_patch_marker() -> None:
+    for path in FILES:
+        events = json.loads(path.read_text())["events"]
+        assert not [
+            e
+            for e in events
+            if "markerRecordedEventAttributes" in e
+            and e["markerRecordedEventAttributes"].get("markerName") == "core_patch"
+        ], path.name

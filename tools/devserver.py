@@ -1,13 +1,15 @@
 """The one command line of the Temporal dev server: `make run`, the bench and the fault tests.
 
-It registers the contract's search attributes and takes the SQLite settings that the bench
-found fastest without losing an acknowledged case to a SIGKILL.
+It registers the contract's search attributes, sets the server's limits on what reaches a case
+(``workflows.server_limits``) and takes the SQLite settings that the bench found fastest
+without losing an acknowledged case to a SIGKILL.
 """
 
 import sys
 from pathlib import Path
 
 from workflows.search_attributes import REGISTRATION
+from workflows.server_limits import DYNAMIC_CONFIG
 
 TEMPORAL = Path(sys.executable).parent / "temporal"
 DURABLE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL")
@@ -43,4 +45,13 @@ def dev_server_command(
         cmd += ["--sqlite-pragma", pragma]
     for name, kind in REGISTRATION.items():
         cmd += ["--search-attribute", f"{name}={kind}"]
-    return cmd
+    return cmd + limit_args()
+
+
+def limit_args() -> list[str]:
+    """The server's limits on what reaches a case (``workflows.server_limits``): every stack."""
+    return [
+        arg
+        for key, value in DYNAMIC_CONFIG.items()
+        for arg in ("--dynamic-config-value", f"{key}={value}")
+    ]

@@ -1,9 +1,9 @@
 """``CaseReviewWorkflow``: one durable case, from the first request to its ending.
 
-Thin by design: handlers read and judge decisions and change the case file at once (they never
-wait on I/O), while the run loop sends notices, keeps one timer on the next deadline and
-publishes what the case shows outside. A decision that arrives while a notice is on its way is
-therefore applied immediately, never queued behind an activity and never lost.
+Thin by design: handlers only take in (``workflows.inbox``), and the run loop judges what
+arrived in bounded slices, in order of arrival, changes the case file, sends notices, keeps one
+timer on the next deadline and publishes what the case shows outside. A decision that arrives
+while a notice is on its way is judged at the next step, never queued behind an activity.
 """
 
 from datetime import timedelta
@@ -16,7 +16,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.bounds import fit_for_carrying
     from domain.case_file import CaseFile
     from domain.correspondence import correspondent_of
-    from domain.deadlines import DeadlinePolicy
     from domain.decisions import Decision, Refusal
     from domain.opening import Opening
     from domain.staff import StaffSnapshot
@@ -24,31 +23,24 @@ with workflow.unsafe.imports_passed_through():
     from domain.starting import INVALID_SUBMISSION, envelope_problem, read_start
     from domain.status import CaseStatus
     from domain.status_view import summary_of
-    from workflows.behaviours import (
-        DAILY_REMINDER_ROUNDS,
-        ONE_OPENING_ACTIVITY,
-        ONE_STEP_PER_TASK,
-        SIGNED_DECISIONS,
-        SIGNED_STARTS,
-        SUMMARY_RESULTS,
-        UNKNOWN_SIGNALS_REFUSED,
-        Behaviours,
-    )
+    from workflows import server_limits
     from workflows.case_log import case_log
     from workflows.deadline_timer import DeadlineTimer
     from workflows.decision_handlers import show_one_raw_argument, with_decision_handlers
-    from workflows.messages import read_decision
+    from workflows.inbox import UNKNOWN, Inbox, Message
     from workflows.metrics import CaseMetrics
     from workflows.notice_dispatch import NoticeDispatch
     from workflows.publisher import CasePublisher
-    from workflows.refusals import refusal_error
+    from workflows.refusals import RefusalTally, refusal_error
     from workflows.search_attributes import CASE_WORKFLOW
     from workflows.signatures import judge_signed, remember_stamp
     from workflows.signed_start import decoded, start_payload, start_refusal
 
 POLICY_TIMEOUT = timedelta(seconds=10)
-UNKNOWN_SIGNAL = "(unknown)"
+NEXT_SLICE = timedelta(milliseconds=1)
+"""A timer this short only ends the task: the inbox's next slice is judged in the next one."""
 UNKNOWN_SIGNAL_REASON = "no decision has that name; the decisions are listed in the contract"
+INBOX_FULL_REASON = "the case's inbox was full (a flood): refused unread"
 
 
 @workflow.defn(name=CASE_WORKFLOW)
@@ -61,19 +53,17 @@ class CaseReviewWorkflow:
         # count decoded without type hints, and a bad start fails the case cleanly in run(),
         # naming the problem (see domain.starting).
         self._ready = False
+        self._inbox = Inbox()
         info = workflow.info()
         continued = info.continued_run_id is not None
-        # Patch "signed-decisions": every case started since requires signed decisions; cases
-        # recorded before it replay (and run on) as they were, until they continue as new.
-        self._behaviours = Behaviours()
-        self._signed = self._behaviours.has(SIGNED_DECISIONS)
-        # Patch "signed-starts": a new case opens only under a valid stamp (signed_start);
-        # a continued run's carried input is the case's own.
+        # A new case opens only under a valid stamp (signed_start); a continued run's carried
+        # input is the case's own.
         self._start_payload = start_payload(args)
-        self._verify_start = self._behaviours.has(SIGNED_STARTS) and not continued
+        self._verify_start = not continued
         args = decoded(args, workflow.payload_converter())
         self._metrics = CaseMetrics()
-        self._notices = NoticeDispatch(self._metrics, self._behaviours)
+        self._tally = RefusalTally(self._metrics)
+        self._notices = NoticeDispatch(self._metrics)
         self._timer = DeadlineTimer()
         self._publisher = CasePublisher(self._metrics)
         if self._verify_start and envelope_problem(args, info.workflow_id, continued=False):
@@ -83,7 +73,6 @@ class CaseReviewWorkflow:
             self._invalid: str | None = started
             return
         self._invalid = None
-        self._carried = started.carried is not None
         self._case = started.carried or CaseFile.from_submission(
             info.workflow_id, started.submission, workflow.now()
         )
@@ -104,20 +93,14 @@ class CaseReviewWorkflow:
         if self._invalid is not None:
             raise ApplicationError(self._invalid, type=INVALID_SUBMISSION, non_retryable=True)
         case = self._case
-        # Patch "one-step-per-task": the loop acts once per task, after all its decisions, and a
-        # complete SRO inquiry does not hold SRO_INTAKE for its acknowledgment.
-        self._one_step = self._behaviours.has(ONE_STEP_PER_TASK)
         if opening is not None:
             self._open_with(case, opening)
-        elif not self._carried:
-            await self._open(case)
         else:
             case_log("case.continued", stage=case.stage, history=len(case.history))
         self._ready = True
         while True:
-            if self._one_step:  # the task's decisions first: one publish and dispatch for all
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                self._pass_complete_intake()
+            await self._take_in()  # what arrived first: one publish and dispatch for all of it
+            self._pass_complete_intake()
             self._notices.dispatch(case)
             seen = case.version
             self._publisher.publish(case.status(summary=True))
@@ -127,13 +110,13 @@ class CaseReviewWorkflow:
                 await self._intake()
                 continue
             await self._refresh_staff()
-            if workflow.info().is_continue_as_new_suggested():
+            if self._time_to_continue():
                 await self._continue_as_new()
             await self._wait_for_change(seen)
         self._timer.cancel()
         await self._notices.drain()
+        await self._settle()
         self._publisher.publish(case.status(summary=True))
-        await workflow.wait_condition(workflow.all_handlers_finished)
         reason, finding = case.closure_reason, case.finding
         self._metrics.closed(str(reason), finding)
         case_log("case.closed", closure_reason=reason, finding=finding)
@@ -161,23 +144,7 @@ class CaseReviewWorkflow:
                 non_retryable=True,
             )
         case.staff = opening.staff
-        self._opened(case, opening.policy)
-
-    async def _open(self, case: CaseFile) -> None:
-        """Capture the worker's policy and directory, then set the first deadlines."""
-        if self._behaviours.has(ONE_OPENING_ACTIVITY):
-            self._open_with(case, await self._opening())
-        else:  # cases opened before the patch recorded two local activities
-            policy = await workflow.execute_local_activity(
-                "load_deadline_policy",
-                result_type=DeadlinePolicy,
-                start_to_close_timeout=POLICY_TIMEOUT,
-            )
-            case.staff = await self._load_staff()
-            self._opened(case, policy)
-
-    def _opened(self, case: CaseFile, policy: DeadlinePolicy) -> None:
-        case.apply_policy(policy)
+        case.apply_policy(opening.policy)
         entry, office = case.submission.entry, case.submission.field_office
         self._metrics.opened(entry, office)
         case_log("case.opened", stage=case.stage, entry=entry)
@@ -206,100 +173,107 @@ class CaseReviewWorkflow:
         kind = correspondent_of(self._case.submission, address)
         return None if kind is None else kind.value
 
-    # ----- decisions: one path for signals and updates (see decision_handlers) -------------
+    # ----- decisions: handlers take in, the run loop judges (see decision_handlers) -------
 
-    def _judge(self, name: str, args: tuple[Any, ...]) -> Decision | Refusal:
-        """Read the arguments and judge the decision: the one path of every decision."""
-        if self._invalid is not None:
-            return Refusal(f"the case did not start: {self._invalid}", kind="state")
-        if self._signed:
-            converter = workflow.payload_converter()
-            return judge_signed(self._case, name, args, converter, workflow.now())
-        decision = read_decision(name, args, workflow.payload_converter())
-        if isinstance(decision, Refusal):
-            return decision
-        return self._case.judge(name, decision) or decision
+    def on_signal(self, name: str, args: tuple[Any, ...]) -> None:
+        """Constant work whatever arrived: judged in order by ``_take_in``."""
+        self._inbox.take_signal(name, args)
 
-    def _refused(self, name: str, via: str, refusal: Refusal) -> None:
-        self._metrics.decision(name, via, "rejected", refusal.kind)
-        case_log("decision.rejected", decision=name, via=via, reason_class=refusal.kind)
-        if refusal.kind in ("directory", "unsigned", "forged", "replayed"):
-            actor = refusal.actor
-            case_log(
-                "security.decision_refused",
-                decision=name,
-                via=via,
-                staff_id=actor.id if actor else None,
-                claimed_role=actor.role if actor else None,
-                reason=refusal.reason,
-            )
-
-    def _accept(self, name: str, via: str, decision: Decision) -> CaseStatus | None:
-        if name == "send_reminders" and not self._case.daily_reminder_rounds:
-            self._case.daily_reminder_rounds = self._behaviours.has(DAILY_REMINDER_ROUNDS)
-        status = self._case.apply(name, decision, workflow.now(), want_result=via == "update")
-        self._metrics.decision(name, via, "accepted")
-        case_log("decision.accepted", decision=name, via=via, role=decision.actor.role)
-        return status
-
-    async def on_signal(self, name: str, args: tuple[Any, ...]) -> None:
-        """Never raises: whatever arrived is applied or recorded as refused."""
-        await workflow.wait_condition(lambda: self._ready)
-        if self._signed:  # judged against a directory no older than the refresh interval
-            await self._refresh_staff()
-        verdict = self._judge(name, args)
-        if isinstance(verdict, Refusal):
-            self._case.record_refused_signal(name, verdict.actor, verdict.reason, workflow.now())
-            self._refused(name, "signal", verdict)
-        else:
-            self._accept(name, "signal", verdict)
-            if self._signed:
-                remember_stamp(self._case, args, workflow.now())
-
-    async def on_unknown_signal(self) -> None:
-        """A signal under a name no decision has: recorded like any refusal (its name left
-        out: the sender chose it), so it wakes the case instead of staying unread."""
-        if not self._behaviours.has_new(UNKNOWN_SIGNALS_REFUSED):
-            return
-        await workflow.wait_condition(lambda: self._ready)
-        refusal = Refusal(UNKNOWN_SIGNAL_REASON)
-        self._case.record_refused_signal(UNKNOWN_SIGNAL, None, refusal.reason, workflow.now())
-        self._refused(UNKNOWN_SIGNAL, "signal", refusal)
+    def on_unknown_signal(self) -> None:
+        """A signal under a name no decision has: refused (its name left out: the sender chose
+        it) in its turn, so it wakes the case instead of staying unread."""
+        self._inbox.take_signal(UNKNOWN, ())
 
     def validate(self, name: str, args: tuple[Any, ...]) -> None:
-        """Update validator: a refusal here writes nothing to the history."""
-        if self._signed and not self._ready:
-            return  # the case is still opening: its handler judges once it is open
+        """Update validator: a refusal here writes nothing to the history. The server holds at
+        most ten updates in flight, so judging here stays cheap."""
+        if not self._ready:
+            return  # the case is still opening: it judges the update in its turn
         verdict = self._judge(name, args)
         if isinstance(verdict, Refusal):
-            self._refused(name, "update", verdict)
+            self._tally.refused(name, "update", verdict)
+            self._tally.flush()
             raise refusal_error(verdict.reason)
 
     async def on_update(self, name: str, args: tuple[Any, ...]) -> CaseStatus:
-        await workflow.wait_condition(lambda: self._ready)
-        if self._signed:
-            await self._refresh_staff()
-        # Judged again: another update validated in the same task may have moved the case.
-        verdict = self._judge(name, args)
+        """Waits in line behind what arrived before it; judged again in its turn."""
+        return await self._inbox.take_update(name, args)
+
+    def _judge(self, name: str, args: tuple[Any, ...]) -> Decision | Refusal:
+        """The one path of every decision: stamp, body, directory, the case's rules."""
+        if self._invalid is not None:
+            return Refusal(f"the case did not start: {self._invalid}", kind="state")
+        converter = workflow.payload_converter()
+        return judge_signed(self._case, name, args, converter, workflow.now())
+
+    async def _take_in(self) -> None:
+        """Judge what arrived, in order, a slice per workflow task."""
+        while self._inbox:
+            await self._refresh_staff()  # judged against a directory no older than its setting
+            for message in self._inbox.slice():
+                self._take(message)
+            unread = self._inbox.take_overflow()
+            if unread:
+                self._case.record_refused_signal(
+                    UNKNOWN, None, INBOX_FULL_REASON, workflow.now(), count=unread
+                )
+                self._tally.unread(unread)
+            self._tally.flush()
+            if self._inbox:
+                await workflow.sleep(NEXT_SLICE, summary="the inbox's next slice")
+
+    def _take(self, message: Message) -> None:
+        name, answer, now = message.name, message.answer, workflow.now()
+        via = "signal" if answer is None else "update"
+        if name == UNKNOWN:
+            verdict: Decision | Refusal = Refusal(UNKNOWN_SIGNAL_REASON, kind="unknown")
+        else:
+            verdict = self._judge(name, message.args)
         if isinstance(verdict, Refusal):
-            self._refused(name, "update", verdict)
-            raise refusal_error(verdict.reason)
-        status = self._accept(name, "update", verdict)
-        if self._signed:
-            remember_stamp(self._case, args, workflow.now())
-        assert status is not None  # an update always gets its result; its size not the case's
-        return summary_of(status) if self._behaviours.has_new(SUMMARY_RESULTS) else status
+            self._tally.refused(name, via, verdict)
+            if answer is None:
+                self._case.record_refused_signal(name, verdict.actor, verdict.reason, now)
+            elif not answer.done():
+                answer.set_exception(refusal_error(verdict.reason))
+            return
+        status = self._case.apply(name, verdict, now, want_result=answer is not None)
+        remember_stamp(self._case, message.args, now)
+        self._metrics.decision(name, via, "accepted")
+        case_log("decision.accepted", decision=name, via=via, role=verdict.actor.role)
+        if answer is not None and not answer.done():
+            assert status is not None  # an update always gets its result (the summary)
+            answer.set_result(summary_of(status))  # its size does not grow with the case
+
+    async def _settle(self) -> None:
+        """Before the case ends: judge what is still in line (the closed case refuses it) until
+        nothing waits and every handler has its answer."""
+        while True:
+            await self._take_in()
+            if workflow.all_handlers_finished():
+                return
+            await workflow.wait_condition(
+                lambda: bool(self._inbox) or workflow.all_handlers_finished()
+            )
+
+    def _time_to_continue(self) -> bool:
+        """The server suggests it, or the run nears its caps on signals or updates."""
+        return (
+            workflow.info().is_continue_as_new_suggested()
+            or self._inbox.signals >= server_limits.SIGNALS_BEFORE_CONTINUING
+            or self._inbox.updates >= server_limits.UPDATES_BEFORE_CONTINUING
+        )
 
     # ----- the run loop's steps ------------------------------------------------------------
 
     async def _continue_as_new(self) -> None:
         """Hand the whole case to a fresh run when the history grows long (the server says
-        when). Nothing is lost: in-flight notices finish first, every handler has finished,
-        and a signal that lands meanwhile makes the server retry this task with it."""
+        when) or the run nears the server's caps. Nothing is lost: in-flight notices finish
+        first, everything in the inbox is judged and answered, and a signal that lands
+        meanwhile makes the server retry this task with it."""
         self._timer.cancel()
-        while True:  # until nothing is in flight and no decision left a notice to send
+        while True:  # until nothing waits or is in flight and no decision left a notice to send
             await self._notices.drain()
-            await workflow.wait_condition(workflow.all_handlers_finished)
+            await self._settle()
             self._notices.dispatch(self._case)
             if not self._notices.in_flight:
                 break
@@ -345,6 +319,8 @@ class CaseReviewWorkflow:
     async def _wait_for_change(self, seen: int) -> None:
         """Sleep until a decision changes the case or the next deadline comes, on one timer."""
         self._timer.aim(self._case.next_wakeup())
-        await workflow.wait_condition(lambda: self._case.version != seen or self._timer.fired)
+        await workflow.wait_condition(
+            lambda: bool(self._inbox) or self._case.version != seen or self._timer.fired
+        )
         if self._timer.take_firing():
             self._case.expire(workflow.now())

@@ -29,12 +29,13 @@ def with_decision_handlers(cls: WorkflowClass) -> WorkflowClass:
 
     Payloads arrive as ``RawValue`` so the SDK never decodes them itself: however broken, a
     payload reaches the case's own reader, which refuses it in words instead of failing the task.
+    Signal handlers are plain functions that only take in: the SDK runs them without a wait.
     """
     for rule in DECISIONS.values():
         _install(cls, rule)
 
-    async def on_unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:  # type: ignore[no-untyped-def]
-        await self.on_unknown_signal()  # the name is the sender's text: it goes no further
+    def on_unknown_signal(self, name: str, args: Sequence[RawValue]) -> None:  # type: ignore[no-untyped-def]
+        self.on_unknown_signal()  # the name is the sender's text: it goes no further
 
     cls.signal_unknown = workflow.signal(  # type: ignore[attr-defined]
         dynamic=True, description=UNKNOWN_SIGNAL_DESCRIPTION
@@ -51,8 +52,8 @@ UNKNOWN_SIGNAL_DESCRIPTION = (
 def _install(cls: type, rule: DecisionRule) -> None:
     name = rule.name
 
-    async def on_signal(self, *args: Any) -> None:  # type: ignore[no-untyped-def]
-        await self.on_signal(name, args)
+    def on_signal(self, *args: Any) -> None:  # type: ignore[no-untyped-def]
+        self.on_signal(name, args)  # takes in only: constant work (workflows.inbox)
 
     async def on_update(self, *args: Any) -> CaseStatus:  # type: ignore[no-untyped-def]
         status: CaseStatus = await self.on_update(name, args)

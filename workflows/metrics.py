@@ -47,9 +47,11 @@ class CaseMetrics:
     def closed(self, reason: str, finding: str | None) -> None:
         self._closed.add(1, {"closure_reason": reason, "finding": finding or "NONE"})
 
-    def decision(self, name: str, via: str, outcome: str, reason_class: str = "none") -> None:
+    def decision(
+        self, name: str, via: str, outcome: str, reason_class: str = "none", count: int = 1
+    ) -> None:
         self._decisions.add(
-            1, {"decision": name, "via": via, "outcome": outcome, "reason_class": reason_class}
+            count, {"decision": name, "via": via, "outcome": outcome, "reason_class": reason_class}
         )
 
     def notice(self, kind: str, outcome: str) -> None:

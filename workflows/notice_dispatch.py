@@ -9,8 +9,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.case_file import CaseFile
-    from domain.notices import NOTICES, Notice, NoticeKind, NoticeOutcome, NoticeRecord
-    from workflows.behaviours import NOTICE_QUEUE, WITHDRAWAL_NOTICE, Behaviours
+    from domain.notices import NOTICES, Notice, NoticeOutcome, NoticeRecord
     from workflows.case_log import case_log
     from workflows.metrics import CaseMetrics
     from workflows.notice_queue import notice_queue
@@ -30,21 +29,13 @@ class NoticeDispatch:
     """Notices leave while the case goes on: a decision that arrives meanwhile is applied at
     once, never queued behind an activity."""
 
-    def __init__(self, metrics: CaseMetrics, behaviours: Behaviours) -> None:
-        """The patch "notice-task-queue" is decided once, when the run begins (a patch asked
-        inside concurrent notice tasks lands at a different point on replay)."""
+    def __init__(self, metrics: CaseMetrics) -> None:
         self._metrics = metrics
-        self._behaviours = behaviours
-        self._own_queue = behaviours.has(NOTICE_QUEUE)
         self._sending: list[asyncio.Task[None]] = []
 
     def dispatch(self, case: CaseFile) -> None:
         """Start an activity for every notice the case posted since the last call."""
         for notice in case.take_notices():
-            # Patch "withdrawal-notice": cases that withdrew before it existed replay without
-            # the notice. Retire it (deprecate_patch, then remove) once no such case is open.
-            if notice.kind is NoticeKind.WITHDRAWN and not self._behaviours.has(WITHDRAWAL_NOTICE):
-                continue
             self.start(case, notice)
 
     def start(self, case: CaseFile, notice: Notice) -> None:
@@ -62,9 +53,8 @@ class NoticeDispatch:
 
     async def send(self, case: CaseFile, notice: Notice) -> None:
         """One notice activity; its outcome, good or bad, goes into the case's notice log."""
-        # Notices go to their own queue, held by the server to the relay's quota; runs begun
-        # before the patch keep the case queue.
-        queue = notice_queue(workflow.info().task_queue) if self._own_queue else None
+        # Notices go to their own queue, held by the server to the relay's quota.
+        queue = notice_queue(workflow.info().task_queue)
         try:
             outcome = await workflow.execute_activity(
                 NOTICES[notice.kind].activity,

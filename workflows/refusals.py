@@ -1,8 +1,16 @@
 """How a refusal travels back to whoever sent the decision: its reason, without a stack trace."""
 
+from collections import Counter
+
+from temporalio import workflow
 from temporalio.api.failure.v1 import Failure
 from temporalio.converter import DefaultFailureConverter, PayloadConverter
 from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.decisions import Refusal
+    from workflows.case_log import case_log
+    from workflows.metrics import CaseMetrics
 
 REFUSAL_ERROR_TYPE = "DecisionRejected"
 """The failure type callers see for a refused update (public: clients match on it)."""
@@ -40,3 +48,54 @@ class EncryptedStaffFailureConverter(StaffFailureConverter):
 
     def __init__(self) -> None:
         super().__init__(encode_common_attributes=True)
+
+
+QUIET_KINDS = frozenset({"unsigned", "malformed", "empty", "unknown", "inbox-full"})
+"""Refusals anyone can cause for nothing: counted, one summary line per slice, never a line
+each. Every other refusal carried a sealed payload (only key holders make those) and is logged
+with the proven signer, if any."""
+
+
+SECURITY_KINDS = frozenset({"directory", "forged", "replayed"})
+"""Refusals of a sealed payload that break a rule of who may decide: the security log's."""
+
+
+class RefusalTally:
+    """Counts refusals while the case judges a slice, then reports them at once: a flood of
+    refusals costs a counter increment each, not a metric call and a log line each."""
+
+    def __init__(self, metrics: CaseMetrics) -> None:
+        self._metrics = metrics
+        self._counts: Counter[tuple[str, str, str]] = Counter()
+
+    def refused(self, name: str, via: str, refusal: Refusal) -> None:
+        self._counts[(name, via, refusal.kind)] += 1
+        if refusal.kind in QUIET_KINDS:
+            return
+        actor = refusal.actor
+        security = refusal.kind in SECURITY_KINDS
+        case_log(
+            "security.decision_refused" if security else "decision.rejected",
+            decision=name,
+            via=via,
+            staff_id=actor.id if actor else None,
+            role=actor.role if actor else None,
+            reason_class=refusal.kind,
+            reason=refusal.reason,
+        )
+
+    def unread(self, count: int) -> None:
+        self._counts[("(unknown)", "signal", "inbox-full")] += count
+
+    def flush(self) -> None:
+        """One metric add per kind and one log line for the slice."""
+        if not self._counts:
+            return
+        for (name, via, kind), count in self._counts.items():
+            self._metrics.decision(name, via, "rejected", kind, count)
+        case_log(
+            "decisions.refused",
+            count=sum(self._counts.values()),
+            by_class=dict(Counter({kind: n for (_, _, kind), n in self._counts.items()})),
+        )
+        self._counts.clear()

@@ -8,14 +8,18 @@ out: the role is inferred when the person holds exactly one role the decision al
 rules that only signed decisions can enforce: a reviewer must hold SRO, and only the assigned
 reviewer or a supervisor records the determination.
 
+A refusal after a valid stamp names its signer (``rejected``'s actor): the attempt has a
+proven who. One without a valid stamp names nobody: whatever its body claims is unproven.
+
 Deterministic: keys and directory come from the case's own snapshot (a local activity in the
-history), time from ``workflow.now()``. Running cases that began before the patch
-``signed-decisions`` replay and continue without it until they continue as new.
+history), time from ``workflow.now()``.
 """
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue
 from temporalio.converter import PayloadConverter
@@ -29,7 +33,7 @@ from domain.decisions import (
     RecordDocumentRead,
     Refusal,
 )
-from domain.roles import Role
+from domain.roles import Actor, Role
 from domain.staff import StaffMember, StaffSnapshot
 from domain.stamps import SeenStamps
 from security import stamp
@@ -96,7 +100,7 @@ def _check_stamp(
             "(unknown or rotated out); send it again"
         )
     try:
-        checked = stamp.verify(payload, stamp.public_key_from_b64(encoded))
+        checked = stamp.verify(payload, _public_key(encoded))
     except (stamp.StampError, ValueError) as exc:
         return _refuse(str(exc) if isinstance(exc, stamp.StampError) else "bad stamp key")
     fresh = timedelta(hours=snapshot.stamp_freshness_hours)
@@ -111,6 +115,28 @@ def _check_stamp(
     if replayed is not None:
         return _refuse(replayed, "replayed")
     return member, checked
+
+
+@lru_cache(maxsize=1024)
+def _public_key(encoded: str) -> Ed25519PublicKey:
+    """A directory's keys parsed once per worker, not once per decision (pure: replay-safe)."""
+    return stamp.public_key_from_b64(encoded)
+
+
+def _signer(member: StaffMember, value: object) -> Actor | None:
+    """Who a valid stamp proves sent the decision: the person, in the role the body claims
+    when they hold it, else their first role."""
+    claimed = value.get("actor") if isinstance(value, dict) else None
+    role = claimed.get("role") if isinstance(claimed, dict) else None
+    roles = [r for r in member.roles if r == role] or list(member.roles)
+    return Actor(id=member.id, role=roles[0]) if roles else None
+
+
+def _named(refusal: Refusal, signer: Actor | None) -> Refusal:
+    """A refusal under a valid stamp names its signer: the refused attempt has a who."""
+    if refusal.actor is not None or signer is None:
+        return refusal
+    return Refusal(refusal.reason, signer, refusal.kind)
 
 
 def _bind_actor(
@@ -195,6 +221,20 @@ def judge_signed(
         value: Any = converter.from_payload(raw.payload)
     except Exception:  # read_decision names the problem below
         value = None
+    signer = _signer(member, value)
+    judged = _judge_body(case, name, args, converter, value, member)
+    return _named(judged, signer) if isinstance(judged, Refusal) else judged
+
+
+def _judge_body(
+    case: CaseFile,
+    name: str,
+    args: tuple[Any, ...],
+    converter: PayloadConverter,
+    value: Any,
+    member: StaffMember,
+) -> Decision | Refusal:
+    """The stamped body: it names this case and its signer, then the directory and the rules."""
     if not isinstance(value, dict):
         return read_decision(name, args, converter)  # names what arrived instead
     bound = _bind_actor(name, value, member, case.case_id)

@@ -28,8 +28,10 @@ from tests.signing import staff_converter, stamp_key_file
 from tests.support import (
     BIN,
     MailSink,
+    eventually,
     represented,
     sro_submission,
+    status_of,
     submission,
     time_skipping_cases,
     wait_stage,
@@ -152,6 +154,31 @@ async def information_deadline_incomplete(env: WorkflowEnvironment, s: Settings)
     return str(h.id)
 
 
+async def a_burst_in_one_task(env: WorkflowEnvironment, s: Settings) -> str:
+    """More signals than one slice reach the case while no worker runs: the task that
+    delivers them takes them in, and the case judges them a slice per task."""
+    async with build_worker(env.client, s):
+        h = await start(env.client, s, sro_submission())
+        await wait_stage(h, "SRO_REVIEW")
+        # Idle before the worker leaves: no task in flight to buffer the burst behind.
+        await eventually(
+            lambda: status_of(h), lambda st: any(n.outcome == "SENT" for n in st.notices)
+        )
+        await asyncio.sleep(1)
+    for i in range(BURST):  # the worker is away: the server keeps them for one task
+        if i % 3 == 0:
+            await h.signal("add_note", {"actor": SRO, "text": f"note {i}"})
+        else:
+            await h.signal("withdraw", {"actor": SRO, "x": i})
+    async with build_worker(env.client, s):
+        await h.execute_update(
+            "withdraw", {"actor": {"id": "sup.lead1", "role": "SUPERVISOR"}, "reason": "r"}
+        )
+        await h.result()
+    return str(h.id)
+
+
+BURST = 450
 PREFIX = f"{sys.argv[1]}." if len(sys.argv) > 1 else ""
 
 
@@ -172,16 +199,16 @@ async def main() -> None:
     sink.start()
     folder = Path(tempfile.mkdtemp())
     s = settings(sink, folder)
-    async with (
-        await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(BIN / "temporal"),
-            data_converter=staff_converter(s, default_signer=STARTER),
-            search_attributes=search.ALL_KEYS,
-        ) as env,
-        build_worker(env.client, s),
-    ):
-        for path in (local_to_determination, incomplete_then_withdrawn, broken_signals_then_closed):
-            await save(env.client, await path(env.client, s), path.__name__)
+    async with await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN / "temporal"),
+        data_converter=staff_converter(s, default_signer=STARTER),
+        search_attributes=search.ALL_KEYS,
+    ) as env:  # without the per-run signal cap: the burst reaches one task whole
+        async with build_worker(env.client, s):
+            paths = (local_to_determination, incomplete_then_withdrawn, broken_signals_then_closed)
+            for path in paths:
+                await save(env.client, await path(env.client, s), path.__name__)
+        await save(env.client, await a_burst_in_one_task(env, s), a_burst_in_one_task.__name__)
     async with time_skipping_cases(s, STARTER) as env:  # the deadline paths
         for timed in (reminders_then_not_escalated, information_deadline_incomplete):
             await save(env.client, await timed(env, s), timed.__name__)

@@ -64,7 +64,6 @@ def test_text_from_input_shows_inert_in_the_details() -> None:
 
 def test_a_reminder_round_without_an_id_is_the_days_round() -> None:
     case = in_review()
-    case.daily_reminder_rounds = True
     case.take_notices()
     decide(case, "send_reminders", Role.SUPERVISOR, T0)
     assert len(case.take_notices()) == 1
