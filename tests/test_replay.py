@@ -77,6 +77,9 @@ def test_the_burst_was_judged_in_slices() -> None:
     signals = kinds.count("EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED")
     assert signals > SLICE and kinds.count("EVENT_TYPE_TIMER_STARTED") >= signals // SLICE
     assert "EVENT_TYPE_WORKFLOW_TASK_FAILED" not in kinds
+    # The update sent after the burst waited its turn: answered once every slice was judged.
+    last_slice = max(i for i, k in enumerate(kinds) if k == "EVENT_TYPE_TIMER_FIRED")
+    assert kinds.index("EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED") > last_slice
 
 
 async def test_a_change_behind_a_patch_keeps_every_recorded_case_replaying(
