@@ -46,7 +46,7 @@ _BODIES: dict[str, list[dict[str, Any]]] = {
 (a finding, a party), so staff pick a line instead of spelling a value. The two that depend on
 the case are built below."""
 
-_BY_SERVICES = frozenset({"receive_documents", "record_document_read"})
+BY_SERVICES = frozenset({"receive_documents", "record_document_read"})
 """Sent by the mail gateway and the codec server, never typed by staff: not on the desk."""
 
 
@@ -60,7 +60,7 @@ def next_decisions(case: "CaseFile") -> list[NextDecision]:
     allowed = [
         name
         for name, rule in DECISIONS.items()
-        if case.stage in rule.stages and name not in _BY_SERVICES
+        if case.stage in rule.stages and name not in BY_SERVICES
     ]
     ordered = sorted(allowed, key=lambda n: firsts.index(n) if n in firsts else len(firsts))
     desk: list[NextDecision] = []

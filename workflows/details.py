@@ -75,9 +75,9 @@ def desk(decisions: list[NextDecision]) -> str:
     """The decisions valid now, the awaited ones first: name, who, and the body to copy into
     *Send an Update*, each body alone in a code block so a triple-click selects exactly it."""
     rows = [
-        "**Decide now:** triple-click a body to select it, copy it; More Actions → Send an "
-        "Update → its name → Data: paste; double-click each `WRITE_…` word and type; click the "
-        "dialog's title, then Submit."
+        "**Decide now:** triple-click a body, Ctrl+C; More Actions → Send an Update → its name "
+        "→ click the Data box, Ctrl+V; double-click each `WRITE_…` word and type your text; "
+        "click the word Data above the box, then Submit."
     ]
     for d in decisions:
         body = json.dumps(d.body, ensure_ascii=False, separators=(", ", ": ")).replace("`", "'")
@@ -89,8 +89,8 @@ def desk(decisions: list[NextDecision]) -> str:
 STATIC_DETAILS = (
     "**How to decide:** *Current Details* (above) lists the decisions valid now, each with a body "
     "to copy: triple-click it, Ctrl+C. More Actions → *Send an Update* → pick that name → click "
-    "Data, Ctrl+V → double-click each `WRITE_…` word and type your text → click the dialog's "
-    "title → Submit. The dialog closes when the decision is applied or says why it was refused; "
+    "the Data box, Ctrl+V → double-click each `WRITE_…` word and type your text → click the word "
+    "Data above the box → Submit. The dialog closes when the decision is applied or says why it was refused; "
     "press R (or reload) to see *Current Details* move on. Sign in to the codec server first: it "
     "signs the decision as you, so never type your own id.\n\n"
     "**Where it stands:** *Current Details*, or the `status` query on the Queries tab."
