@@ -6,7 +6,7 @@ the Data editor (CodeMirror) must let go of the focus before Submit (a click on 
 above it; a click on the dialog's title closes the dialog), or the first click on Submit can be
 lost; a double-click in it selects a run of word
 characters (``WRITE_HERE``, not its quotes); Current Details is markdown rendered in a frame of
-its own (``/render?content=…``), where a triple-click on a code block selects exactly its line;
+its own (``/render?content=…``), where a triple-click selects a paragraph (a desk body is one);
 the page polls, so readiness is the metadata query's response, never network idle.
 """
 
@@ -50,8 +50,10 @@ _WORD_AT = """(prefix) => {
 """Where a person's pointer lands to double-click the first word starting with ``prefix`` in
 the dialog's Data box: on one of its letters."""
 
-_DESK = """() => [...document.querySelectorAll('pre')].map((pre) => [
-  pre.previousElementSibling ? pre.previousElementSibling.textContent : '', pre.textContent])"""
+_DESK = """() => [...document.querySelectorAll('p > code:only-child')].map((code) => {
+  const above = code.parentElement.previousElementSibling;
+  return [above ? above.textContent : '', code.textContent];
+})"""
 """Each body on the desk with the line above it (the decision's name, who, whether awaited)."""
 
 
@@ -78,7 +80,8 @@ class StaffUI:
         await self.page.goto(f"{endpoint}/sign-in")
         await self.page.get_by_label("Staff token").fill(token)
         await self.page.get_by_role("button", name="Sign in").click()
-        await self.page.wait_for_url(f"{self.origin}/**")  # the codec server sends it back
+        # The codec server sends the browser back to the UI; no need to wait for that page.
+        await self.page.wait_for_url(f"{self.origin}/**", wait_until="commit")
         self.endpoint = endpoint
 
     async def use_codec_server(self, endpoint: str, token: str) -> None:
@@ -150,8 +153,11 @@ class StaffUI:
     async def details_frame(self, case_id: str) -> Frame:
         """The User Metadata tab's Current Details frame, once rendered (the UI reads a closed
         case's metadata only when the tab opens, a running one's on loading the page)."""
-        await self.page.goto(f"{self.base}/workflows/{case_id}")
-        await self.page.get_by_text("User Metadata", exact=True).click()
+        async with self.page.expect_response(
+            lambda r: "__temporal_workflow_metadata" in r.url and r.ok, timeout=30_000
+        ):
+            await self.page.goto(f"{self.base}/workflows/{case_id}")
+            await self.page.get_by_text("User Metadata", exact=True).click()
         for _ in range(100):
             for frame in self.page.frames:
                 if "/render?" in frame.url and "Waiting%20for" in frame.url:
@@ -168,9 +174,11 @@ class StaffUI:
         frame = await self.details_frame(case_id)
         offered: list[list[str]] = await frame.evaluate(_DESK)
         for index, (above, text) in enumerate(offered):
+            if not (above.startswith(f"{name} (") and text.startswith("{")):
+                continue
             body = json.loads(text)
-            if above.startswith(f"{name} (") and picked.items() <= body.items():
-                await frame.locator("pre").nth(index).click(click_count=3)
+            if picked.items() <= body.items():
+                await frame.locator("p > code:only-child").nth(index).click(click_count=3)
                 await self.page.keyboard.press("Control+c")
                 if screenshot:
                     await self.screenshot(screenshot)

@@ -73,7 +73,8 @@ CLOSED = (
 
 def desk(decisions: list[NextDecision]) -> str:
     """The decisions valid now, the awaited ones first: name, who, and the body to copy into
-    *Send an Update*, each body alone in a code block so a triple-click selects exactly it."""
+    *Send an Update*, each body a paragraph of its own (inline code, so it wraps in a narrow
+    panel) so that a triple-click selects exactly it."""
     rows = [
         "**Decide now:** triple-click a body, Ctrl+C; More Actions → Send an Update → its name "
         "→ click the Data box, Ctrl+V; double-click each `WRITE_…` word and type your text; "
@@ -82,7 +83,7 @@ def desk(decisions: list[NextDecision]) -> str:
     for d in decisions:
         body = json.dumps(d.body, ensure_ascii=False, separators=(", ", ": ")).replace("`", "'")
         waits = " ← the case waits for this" if d.ends_task else ""
-        rows.append(f"**{d.name}** ({', '.join(d.roles)}){waits}:\n```\n{body}\n```")
+        rows.append(f"**{d.name}** ({', '.join(d.roles)}){waits}:\n\n`{body}`")
     return "\n\n".join(rows)
 
 
@@ -90,9 +91,9 @@ STATIC_DETAILS = (
     "**How to decide:** *Current Details* (above) lists the decisions valid now, each with a body "
     "to copy: triple-click it, Ctrl+C. More Actions → *Send an Update* → pick that name → click "
     "the Data box, Ctrl+V → double-click each `WRITE_…` word and type your text → click the word "
-    "Data above the box → Submit. The dialog closes when the decision is applied or says why it was refused; "
-    "press R (or reload) to see *Current Details* move on. Sign in to the codec server first: it "
-    "signs the decision as you, so never type your own id.\n\n"
+    "Data above the box → Submit. The dialog closes when the decision is applied or says why "
+    "it was refused; press R (or reload) to see *Current Details* move on. Sign in to the codec "
+    "server first: it signs the decision as you, so never type your own id.\n\n"
     "**Where it stands:** *Current Details*, or the `status` query on the Queries tab."
 )
 

@@ -124,9 +124,8 @@ def test_the_desk_asks_for_exactly_the_missing_items() -> None:
 def test_the_details_show_the_desk_and_a_one_line_description_per_decision() -> None:
     details = current_details(local_review().status(summary=True))
     assert "**Decide now:**" in details
-    assert (
-        '**record_local_response** (FIELD_OFFICE) ← the case waits for this:\n```\n{"case_id"'
-        in (details)
+    assert '**record_local_response** (FIELD_OFFICE) ← the case waits for this:\n\n`{"case_id"' in (
+        details
     )
     for rule in DECISIONS.values():
         assert "\n" not in rule.description and len(rule.description) < 160, rule.name
