@@ -192,7 +192,7 @@ async def a_wrong_role_signal_is_refused_naming_its_signer(
 
 async def a_closed_case_offers_nothing(staff: StaffUI, handle: WorkflowHandle[Any, Any]) -> None:
     details = await staff.current_details(handle.id)
-    await staff.screenshot("10-closed-case-details")
+    await staff.screenshot("11-closed-case-details")
     assert "Decide now" not in details and "WRITE_" not in details
     assert "Closed: nothing more can be decided" in details
     # The UI agrees: a completed workflow's More Actions offers no signal and no update.
