@@ -197,6 +197,7 @@ async def a_closed_case_offers_nothing(staff: StaffUI, handle: WorkflowHandle[An
     assert "Closed: nothing more can be decided" in details
     # The UI agrees: a completed workflow's More Actions offers no signal and no update.
     await staff.page.get_by_role("button", name="More Actions").click()
+    await staff.page.get_by_role("menuitem").first.wait_for()  # the menu is open
     offered = [await item.inner_text() for item in await staff.page.get_by_role("menuitem").all()]
     assert offered == ["Start Workflow Like This One"], offered
     await staff.page.keyboard.press("Escape")
