@@ -36,6 +36,7 @@ from domain.status import CaseStatus
 from intake import submit
 from settings import Settings
 from workflows.case_review import CaseReviewWorkflow
+from workflows.inbox import SLICE
 from workflows.server_limits import SIGNALS_BEFORE_CONTINUING
 
 N = int(os.environ.get("BENCH_BURST", "1000"))
@@ -269,7 +270,7 @@ def section(b: dict[str, Any]) -> list[str]:
         "",
         f"Recorded on the bench's stack with the per-run signal cap lifted: per variant one case "
         f"in LOCAL_REVIEW, the worker shut down while the burst was sent, then started again "
-        f"(one workflow task delivered every signal; the case judged them {200} a task, then "
+        f"(one workflow task delivered every signal; the case judged them {SLICE} a task, then "
         f"continued as new). Each first run replayed {b['replays']} times in the worker's sandbox "
         f"with its converter (`temporalio.worker.Replayer`), the variants in turn; CPU of the "
         f"whole process less the baseline's (a case that took no signal) in the same round, "

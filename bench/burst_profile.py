@@ -2,8 +2,9 @@
 
 Replays the histories `python -m bench.burst` left in var/bench-burst/ (the first run of each
 variant, under the run's throwaway key) under cProfile, as the burst bench does, and prints the
-functions with the most CPU of their own and the most CPU in all, in ms per signal of the burst
-(the baseline's replay, a case that took no signal, left out by difference of the totals).
+functions with the most CPU of their own and the most CPU in all, in ms per signal of the burst:
+once for the SDK's main thread (decoding each activation's payloads, the core) and once for the
+workflow code (the activations, which run in the SDK's executor thread).
 """
 
 import asyncio
@@ -12,17 +13,36 @@ import json
 import pstats
 import sys
 import time
+from typing import Any
 
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from bench.burst import SAVED
+from bench.replay_runner import TimedInstance, TimedRunner
 from clients import worker_data_converter
 from settings import Settings
-from worker import workflow_runner
 from workflows.case_review import CaseReviewWorkflow
 
 TOP = 18
+
+
+class ProfiledInstance(TimedInstance):
+    """Each activation under its own thread's profiler: cProfile sees one thread only."""
+
+    workflow_code = cProfile.Profile()
+
+    def activate(self, act: Any) -> Any:
+        self.workflow_code.enable()
+        try:
+            return super().activate(act)
+        finally:
+            self.workflow_code.disable()
+
+
+class ProfiledRunner(TimedRunner):
+    def create_instance(self, det: Any) -> Any:
+        return ProfiledInstance(self._inner.create_instance(det), self.seen, self._shortcut)
 
 
 def load(variant: str) -> WorkflowHistory:
@@ -45,21 +65,27 @@ async def profile(variant: str, replayer: Replayer) -> None:
     began = time.process_time()
     await replayer.replay_workflow(baseline)
     base = time.process_time() - began
-    profiler = cProfile.Profile()
+    main_thread = cProfile.Profile()
+    ProfiledInstance.workflow_code = cProfile.Profile()
     began = time.process_time()
-    profiler.enable()
+    main_thread.enable()
     await replayer.replay_workflow(history, raise_on_replay_failure=True)
-    profiler.disable()
+    main_thread.disable()
     total = time.process_time() - began
     per = 1000 / max(signals, 1)
     print(
         f"\n== {variant}: {signals} signals; replay {total:.3f} s CPU under cProfile "
         f"(baseline {base:.3f} s without): {(total - base) * per:.3f} ms a signal"
     )
+    top("main thread", main_thread, per, signals)
+    top("workflow code", ProfiledInstance.workflow_code, per, signals)
+
+
+def top(thread: str, profiler: cProfile.Profile, per: float, signals: int) -> None:
     stats = pstats.Stats(profiler)
     rows = stats.stats  # type: ignore[attr-defined]
     for title, index in (("own time", 2), ("cumulative", 3)):
-        print(f"-- top by {title}, ms per signal (calls per signal)")
+        print(f"-- {thread}: top by {title}, ms per signal (calls per signal)")
         ranked = sorted(rows.items(), key=lambda kv: kv[1][index], reverse=True)[:TOP]
         for func, (_cc, nc, tt, ct, _callers) in ranked:
             value = tt if index == 2 else ct
@@ -71,7 +97,7 @@ async def main(variants: list[str]) -> None:
     replayer = Replayer(
         workflows=[CaseReviewWorkflow],
         data_converter=worker_data_converter(Settings(payload_keys=key)),
-        workflow_runner=workflow_runner(),
+        workflow_runner=ProfiledRunner(),
     )
     await replayer.replay_workflow(load("baseline"))  # warm
     for variant in variants:
