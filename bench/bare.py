@@ -21,7 +21,7 @@ from temporalio.common import SearchAttributePair, SearchAttributeUpdate, TypedS
 with workflow.unsafe.imports_passed_through():  # as the case's modules are: once per process
     import aiosmtplib
 
-    from activities.ledger import NoticeLedger
+    from store.ledger import NoticeLedger
     from workflows import search_attributes as search
 
 UPDATES_PER_CASE = 6
