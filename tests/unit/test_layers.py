@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCT = ["domain", "workflows", "activities", "security", "caseload", "tools"]
+PRODUCT = ["domain", "workflows", "activities", "security", "caseload", "tools", "records"]
 TOP_LEVEL = ["worker.py", "starter.py", "intake.py", "clients.py", "settings.py", "logs.py"]
 
 
