@@ -174,7 +174,7 @@ def _actor(role: Role, staff_id: str) -> dict[str, str]:
     return {"id": staff_id, "role": role.value}
 
 
-_ALL_ROLES = frozenset(Role) - {Role.RECORDS}  # records officers release, never decide
+_ALL_ROLES = frozenset(Role)
 
 DECISIONS: dict[str, DecisionRule] = {
     rule.name: rule
