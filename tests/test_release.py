@@ -140,7 +140,9 @@ async def test_a_walked_case_is_released_and_still_after_its_workflow_is_deleted
     assert f"Maria Lopez Garcia, {REQUESTOR} (REQUESTOR)" in listed.stdout
     assert f"Dana Advocate, {REP} (REPRESENTATIVE)" in listed.stdout
 
-    _, pages = await release(as_records, case_id, tmp_path / "first.pdf")
+    released, pages = await release(as_records, case_id, tmp_path / "first.pdf")
+    assert "records.released" in released.stderr and "staff_id=records.one" in released.stderr
+    assert REQUESTOR not in released.stderr and "Maria" not in released.stderr, "no PII logged"
     text = "\n".join(pages)
     for n, page in enumerate(pages, start=1):
         assert bates(case_id, n) in page, f"page {n} has its Bates number"
