@@ -4,6 +4,7 @@
 
 import argparse
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ from records.who import records_officer
 from settings import Settings
 from store.disclosures import Recipient
 from store.shared import Store
+
+MAX_FIELD = 200
+STAFF_ID = re.compile(r"[A-Za-z0-9._@:-]{1,128}")
 
 
 def _case(case_id: str, command: str) -> str:
@@ -70,7 +74,7 @@ async def cmd_disclosures(args: argparse.Namespace, settings: Settings) -> int:
     print(f"ACCOUNTING OF DISCLOSURES  {case_id}  ({len(entries)})")
     for e in entries:
         print(
-            f"{e.disclosed_at:%Y-%m-%d %H:%M} UTC  {e.nature}\n"
+            f"{e.disclosed_at:%Y-%m-%d %H:%M:%S} UTC  {e.nature}\n"
             f"    purpose:   {e.purpose}\n"
             f"    recipient: {e.recipient.name}, {e.recipient.address} ({e.recipient.kind})"
         )
@@ -89,8 +93,22 @@ async def _own_files(store: Store, status: CaseStatus) -> dict[str, bytes]:
     return files
 
 
+def _bounded(args: argparse.Namespace) -> None:
+    """What the officer types goes into a letter: printable, one line, of a letter's size."""
+    for option in ("officer_name", "officer_title", "to_name", "to_address"):
+        value = getattr(args, option)
+        if value is None:
+            continue
+        if not value.strip() or len(value) > MAX_FIELD or not value.isprintable():
+            flag = "--" + option.replace("_", "-")
+            raise InputError(f"release: {flag} must be 1 to {MAX_FIELD} printable characters")
+    if args.own_data_of is not None and not STAFF_ID.fullmatch(args.own_data_of):
+        raise InputError("release: --own-data-of must be a staff id (letters, digits, ._@:-)")
+
+
 async def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
     case_id = _case(args.case_id, "release")
+    _bounded(args)
     officer_id = await records_officer(settings, case_id)  # refused here: nothing is read
     status = await status_of(settings, case_id)
     store = await Store.open(settings)

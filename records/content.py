@@ -83,7 +83,7 @@ class Release:
 
 
 def _when(at: datetime | None) -> str:
-    return f"{at:%Y-%m-%d %H:%M} UTC" if at else "-"
+    return f"{at:%Y-%m-%d %H:%M:%S} UTC" if at else "-"
 
 
 def _staff(staff_id: str, own: str | None) -> Cell:

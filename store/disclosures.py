@@ -7,6 +7,10 @@ sealed under the payload keys like every personal value at rest; the date, natur
 are the agency's own words. A row is kept until ``keep_until`` (five years at least, (c)(2)).
 Its id is the caller's (a letter's Message-ID, a release's hash), so a retried activity writes
 it once.
+
+Reads of a case's documents are not rows here: only staff read them, through the codec server,
+inside ICE ((b)(1), need to know); each read is in the access log (``store.reads``), and a
+field-office member of another office is refused the document outright.
 """
 
 import json

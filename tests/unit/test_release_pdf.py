@@ -168,3 +168,31 @@ def test_the_same_record_draws_the_same_package_and_a_missing_font_is_named(tmp_
             assemble(_status(), [], {}, Request(Officer("A", "B"), None), date.today()),
             tmp_path / "none.ttf",
         )
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("officer_name", " "),
+        ("officer_title", "x" * 201),
+        ("to_name", "a\nb"),
+        ("own_data_of", "a b"),
+    ],
+)
+def test_what_the_officer_types_is_bounded_and_named_when_wrong(option: str, value: str) -> None:
+    from argparse import Namespace
+
+    from cli_exits import InputError
+    from records.commands import _bounded
+
+    args = Namespace(
+        officer_name="Ana",
+        officer_title="FOIA Officer",
+        to_name=None,
+        to_address=None,
+        own_data_of=None,
+    )
+    _bounded(args)
+    setattr(args, option, value)
+    with pytest.raises(InputError, match="--" + option.replace("_", "-")):
+        _bounded(args)
