@@ -22,16 +22,17 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 import logs
 from activities.case_records import CaseRecordActivities
 from activities.caseload_jobs import CaseloadJobs
-from activities.ledger import NoticeLedger
 from activities.notices import NoticeActivities, PolicyActivities
 from activities.postbox import Postbox
 from caseload.gauges import BacklogGauges
 from clients import Unreachable, connect, for_worker, worker_runtime
+from security import configured
 from security.directory import FileStaffDirectory
 from settings import Settings, get_settings
 from store.case_records import CaseRecords
 from store.database import Database
 from store.disclosures import DisclosureLog
+from store.ledger import NoticeLedger
 from store.sealing import Sealer
 from store.shared import accounting, database_for
 from worker_health import HealthServer
@@ -51,7 +52,7 @@ class StartupError(Exception):
 def records_of(settings: Settings, db: Database) -> tuple[DisclosureLog | None, CaseRecords]:
     """The accounting and the closed cases' records; without payload keys (development with
     no key file) nothing can be sealed, so neither is written (and the worker says so)."""
-    keys = settings.keyring()
+    keys = configured.keyring(settings)
     sealer = Sealer(keys) if keys is not None else None
     if sealer is None:
         log.warning("records.not_kept", reason="no payload keys: nothing can be sealed")

@@ -10,7 +10,6 @@ import aiosmtplib
 from temporalio.exceptions import ApplicationError
 
 from activities.accounting import letter_disclosure
-from activities.ledger import NoticeLedger
 from activities.letters import Letter, correspondent_letter, staff_letter
 from activities.relay import send_via_relay
 from domain.consultation import Party
@@ -19,6 +18,7 @@ from domain.tasks import TaskKind
 from logs import PII_KEY, activity_logger
 from settings import Settings
 from store.disclosures import DisclosureLog, Recipient
+from store.ledger import NoticeLedger
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import structlog
 
 from cli_exits import Refused
 from clients import staff_token
+from codec_server.app import authenticator_from_settings
 from domain.roles import Role
-from security.codec_server import authenticator_from_settings
 from security.directory import FileStaffDirectory
 from settings import Settings
 
