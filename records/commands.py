@@ -20,6 +20,7 @@ from records.package import Request, assemble, requestor_of
 from records.pdf import FontMissing, render
 from records.release_log import record_release
 from records.who import records_officer
+from security import configured
 from settings import Settings
 from store.disclosures import Recipient
 from store.shared import Store
@@ -35,7 +36,10 @@ def _case(case_id: str, command: str) -> str:
 
 
 async def recorded_status(settings: Settings, case_id: str) -> CaseStatus | None:
-    """The closed case's record from the store (None: no record, the case never closed here)."""
+    """The closed case's record from the store (None: no record, the case never closed here,
+    or no payload keys on this machine to open one with)."""
+    if configured.keyring(settings) is None:
+        return None
     store = await Store.open(settings)
     try:
         return await store.records.read(case_id)
