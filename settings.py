@@ -64,6 +64,18 @@ class Settings(BaseSettings):
     )
     database_url: SecretStr | None = Field(None, validation_alias=_env("ICR_DATABASE_URL"))
     documents_dir: Path = Field(Path("var/documents"), validation_alias=_env("ICR_DOCUMENTS_DIR"))
+    # Privacy Act records: the accounting of disclosures (5 years at least, 552a(c)(2)) and the
+    # closed case's record (the records schedule); the accounting lives as long as the record.
+    disclosure_retention_years: float = Field(
+        5, ge=5, validation_alias=_env("ICR_DISCLOSURE_RETENTION_YEARS")
+    )
+    case_record_retention_years: float = Field(
+        7, gt=0, validation_alias=_env("ICR_CASE_RECORD_RETENTION_YEARS")
+    )
+    release_font: Path = Field(
+        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+        validation_alias=_env("ICR_RELEASE_FONT"),
+    )
 
     inbound_smtp_host: str = Field("127.0.0.1", validation_alias=_env("ICR_INBOUND_SMTP_HOST"))
     inbound_smtp_port: int = Field(2525, validation_alias=_env("ICR_INBOUND_SMTP_PORT"))
