@@ -113,7 +113,8 @@ class ClientCredentials:
         if status != 200:
             error = str(answer.get("error", "unknown_error"))[:80]
             detail = str(answer.get("error_description", ""))[:160]
-            hint = " (check the client id and secret)" if error == "invalid_client" else ""
+            bad_client = error in ("invalid_client", "unauthorized_client")
+            hint = " (check the client id and secret)" if bad_client else ""
             line = f"HTTP {status} {error}" + (f": {detail}" if detail else "") + hint
             raise self._refused(line)
         value, lifetime = answer.get("access_token"), answer.get("expires_in")

@@ -120,7 +120,7 @@ async def test_every_call_carries_the_current_token_and_the_worker_shares_it(
     )
     client = await connect(own)
     worker_client = for_worker(client, own)
-    first = client.rpc_metadata["authorization"]
+    first = str(client.rpc_metadata["authorization"])
     assert first.startswith("Bearer ")
     assert verified(provider, first.removeprefix("Bearer "))["sub"] == "icr-worker"
     await client.workflow_service.get_system_info(GetSystemInfoRequest())
@@ -128,7 +128,7 @@ async def test_every_call_carries_the_current_token_and_the_worker_shares_it(
     while client.rpc_metadata["authorization"] == first and time.monotonic() < deadline:
         await client.workflow_service.get_system_info(GetSystemInfoRequest())
         await asyncio.sleep(0.2)
-    second = client.rpc_metadata["authorization"]
+    second = str(client.rpc_metadata["authorization"])
     assert second != first, "the token was not renewed on the connection"
     assert verified(provider, second.removeprefix("Bearer "))["sub"] == "icr-worker"
     assert worker_client.rpc_metadata["authorization"] == second
