@@ -66,7 +66,7 @@ def _provider(compose: dict[str, Any]) -> str:
         for n, s in compose["services"].items()
         if str(s.get("image", "")).startswith("quay.io/keycloak/keycloak:")
     )
-    return name
+    return str(name)
 
 
 def _backchannel(compose: dict[str, Any], realm: dict[str, Any]) -> str:
