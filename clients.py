@@ -4,6 +4,7 @@ import asyncio
 import dataclasses
 import logging
 import re
+import weakref
 from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -152,9 +153,18 @@ async def connect(
             raise
         raise Unreachable(config["target_host"], _reason(str(exc))) from None
     if credentials is not None and token is not None:
+        # The connection is shared by every Client made from this one (the worker's): renew
+        # the header on it for as long as any of them lives, then stop.
+        connection = weakref.ref(client.service_client)
 
-        def apply(fresh: AccessToken) -> None:
-            client.rpc_metadata = {**client.rpc_metadata, "authorization": bearer(fresh)}
+        def apply(fresh: AccessToken) -> bool:
+            live = connection()
+            if live is None:
+                return False
+            metadata = {**live.config.rpc_metadata, "authorization": bearer(fresh)}
+            live.update_rpc_metadata(metadata)
+            live.config.rpc_metadata = metadata
+            return True
 
         task = asyncio.create_task(Refresher(credentials, apply).run(token))
         _REFRESHERS.add(task)

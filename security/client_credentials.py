@@ -137,12 +137,12 @@ def bearer(token: AccessToken) -> str:
 
 
 class Refresher:
-    """Keeps a connected client's ``authorization`` header current: each new token replaces
-    the header on the client's shared connection (``Client.rpc_metadata``), which every Client
-    made from it (the worker's) uses. A failed refresh is retried while the old token lasts."""
+    """Keeps a connection's ``authorization`` header current: ``apply`` puts each new token on
+    it and answers False once the connection is gone, which ends the loop. A failed refresh is
+    retried while the old token lasts."""
 
     def __init__(
-        self, credentials: ClientCredentials, apply: Callable[[AccessToken], None]
+        self, credentials: ClientCredentials, apply: Callable[[AccessToken], bool]
     ) -> None:
         self._credentials = credentials
         self._apply = apply
@@ -162,6 +162,7 @@ class Refresher:
                 await asyncio.sleep(wait)
                 continue
             attempt = 0
-            self._apply(current)
+            if not self._apply(current):
+                return  # the connection is gone
             self.refreshed += 1
             log.info("temporal.token_refreshed", client_id=self._credentials.client_id)

@@ -5,6 +5,7 @@ codec server accepting the same provider's tokens."""
 
 import asyncio
 import base64
+import gc
 import json
 import secrets
 import time
@@ -20,6 +21,7 @@ from pydantic import SecretStr
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.testing import WorkflowEnvironment
 
+import clients
 from clients import connect, for_worker
 from security.client_credentials import ClientCredentials, TokenRefused
 from security.codec_server import app_from_settings
@@ -133,6 +135,16 @@ async def test_every_call_carries_the_current_token_and_the_worker_shares_it(
     assert verified(provider, second.removeprefix("Bearer "))["sub"] == "icr-worker"
     assert worker_client.rpc_metadata["authorization"] == second
     await worker_client.workflow_service.get_system_info(GetSystemInfoRequest())
+    # Once nothing uses the connection, its renewals stop (no task left behind per connect).
+    renewing = set(clients._REFRESHERS)
+    assert renewing
+    del client, worker_client
+    gc.collect()
+    deadline = time.monotonic() + TTL * 3
+    while not all(task.done() for task in renewing) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    assert all(task.done() for task in renewing), "renewal outlived its connection"
+    assert all(task.exception() is None for task in renewing)
 
     refused = own.model_copy(update={"temporal_client_secret": SecretStr("wrong-" + SECRET)})
     with pytest.raises(TokenRefused, match="invalid_client"):
