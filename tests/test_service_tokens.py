@@ -7,7 +7,10 @@ import asyncio
 import base64
 import gc
 import json
+import os
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -194,3 +197,25 @@ async def test_the_codec_server_accepts_the_providers_tokens(
         assert (await encode(staff.value[:-4] + "AAAA"))[0] == 401  # a forged signature
     finally:
         await runner.cleanup()
+
+
+def test_a_refused_service_stops_with_one_line(provider: Provider) -> None:
+    """The CLI (and so an integrating system's starter) ends with one line and status 6."""
+    env = {
+        **os.environ,
+        "ICR_TEMPORAL_TOKEN_URL": provider.token_url,
+        "ICR_TEMPORAL_CLIENT_ID": "icr-worker",
+        "ICR_TEMPORAL_CLIENT_SECRET": "wrong-" + SECRET,
+    }
+    done = subprocess.run(
+        [sys.executable, "starter.py", "list"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 6, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert "gave client 'icr-worker' no token: HTTP 401 invalid_client" in line
+    assert SECRET not in done.stderr + done.stdout
