@@ -1,4 +1,4 @@
-"""Settings from the environment, as the contract and the README name them."""
+"""Settings from the environment, as the contract's settings table names them."""
 
 from functools import lru_cache
 from pathlib import Path

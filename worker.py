@@ -1,6 +1,7 @@
 """The case-review worker: ``python worker.py`` (or ``icr-worker``). Settings come from the
-environment (README). Any number of workers may run on one host, each with its own
-``ICR_METRICS_ADDRESS`` and ``ICR_HEALTH_ADDRESS``; a taken port is a one-line start-up error."""
+environment (docs/contract.md, "Settings"). Any number of workers may run on one host, each
+with its own ``ICR_METRICS_ADDRESS`` and ``ICR_HEALTH_ADDRESS``; a taken port is a one-line
+start-up error."""
 
 import asyncio
 import contextlib
