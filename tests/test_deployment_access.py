@@ -215,14 +215,11 @@ def test_one_issuer_for_the_ui_the_codec_server_and_the_frontend(
     (ui_client,) = (c for c in realm["clients"] if c["clientId"] == ui["TEMPORAL_AUTH_CLIENT_ID"])
     assert ui_client["standardFlowEnabled"] and not ui_client.get("directAccessGrantsEnabled")
     assert ui["TEMPORAL_AUTH_CALLBACK_URL"] in ui_client["redirectUris"]
-    scopes = {s["name"]: s for s in realm["clientScopes"]}
+    # Mappers on the clients themselves: a realm file naming client scopes would replace
+    # Keycloak's default ones (profile: preferred_username; basic: sub) on import.
+    assert "clientScopes" not in realm
     for client in [ui_client, *_service_clients(realm).values()]:
-        mappers = [
-            m
-            for s in client["defaultClientScopes"]
-            if s in scopes
-            for m in scopes[s]["protocolMappers"]
-        ]
+        mappers = client["protocolMappers"]
         audiences = {m["config"].get("included.custom.audience") for m in mappers}
         assert codec["ICR_OIDC_AUDIENCE"] in audiences, client["clientId"]
         claims = {m["config"].get("claim.name") for m in mappers}
