@@ -92,6 +92,10 @@ def make_app(
     scope = DecodeScope(codec, offices)
     sessions = sessions or Sessions()
 
+    def scheme(request: web.Request) -> str:
+        """Secure cookies mean a TLS proxy in front (the stack's Caddy): browsers see https."""
+        return "https" if secure_cookie else request.scheme
+
     async def who(request: web.Request) -> str | None:
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
@@ -115,7 +119,7 @@ def make_app(
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         origin = request.headers.get("Origin")
-        own = f"{request.scheme}://{request.host}"  # its own sign-in form posts from here
+        own = f"{scheme(request)}://{request.host}"  # its own sign-in form posts from here
         if origin == own and request.path in ("/sign-in", "/sign-out"):
             origin = None
         if origin is not None and origin != ui_origin:
@@ -164,7 +168,7 @@ def make_app(
         payloads = await read_payloads(request)
         if isinstance(payloads, web.Response):
             return payloads
-        sign_in_url = f"{request.scheme}://{request.host}/sign-in"
+        sign_in_url = f"{scheme(request)}://{request.host}/sign-in"
         notice = json.dumps(f"Signed out of the ICR codec server: sign in again at {sign_in_url}")
         plain = Payload(metadata={"encoding": b"json/plain"}, data=notice.encode())
         result = Payloads(payloads=[plain for _ in payloads.payloads])

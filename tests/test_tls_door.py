@@ -142,6 +142,19 @@ async def test_staff_reach_the_codec_server_over_https_with_the_providers_token(
                     assert answer.headers["Access-Control-Allow-Origin"] == headers["Origin"]
                     sealed = await answer.json()
                 assert sealed["payloads"][0]["metadata"]["encoding"] != plain
+                # Its own sign-in form, posted from its https origin behind the proxy.
+                form = {**headers, "Origin": f"https://{host}:{port}"}
+                del form["Authorization"], form["Content-Type"]
+                async with http.post(
+                    f"https://127.0.0.1:{port}/sign-in",
+                    data={"token": token},
+                    headers=form,
+                    ssl=trusted,
+                    server_hostname=host,
+                    allow_redirects=False,
+                ) as answer:
+                    assert answer.status == 303, await answer.text()
+                    assert "Secure" in answer.headers["Set-Cookie"]
                 # Only a certificate for the name staff use: another name is not served.
                 with pytest.raises(aiohttp.ClientConnectorError):
                     await http.post(
