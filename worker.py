@@ -21,7 +21,6 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 import logs
 from activities.caseload_jobs import CaseloadJobs
-from activities.ledger import NoticeLedger
 from activities.notices import NoticeActivities, PolicyActivities
 from activities.postbox import Postbox
 from caseload.gauges import BacklogGauges
@@ -29,6 +28,7 @@ from clients import Unreachable, connect, for_worker, worker_runtime
 from security.client_credentials import TokenRefused
 from security.directory import FileStaffDirectory
 from settings import Settings, get_settings
+from store.ledger import NoticeLedger
 from store.shared import database_for
 from worker_health import HealthServer
 from workflows.case_review import CaseReviewWorkflow

@@ -26,8 +26,8 @@ from temporalio.testing import WorkflowEnvironment
 
 import clients
 from clients import connect, for_worker
+from codec_server.app import app_from_settings
 from security.client_credentials import ClientCredentials, TokenRefused
-from security.codec_server import app_from_settings
 from settings import Settings
 from tests.identity import AUDIENCE, Provider, oidc_provider
 from tests.support import free_port

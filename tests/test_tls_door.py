@@ -18,8 +18,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from codec_server.app import app_from_settings
 from security.client_credentials import ClientCredentials
-from security.codec_server import app_from_settings
 from settings import Settings
 from tests.identity import AUDIENCE, oidc_provider
 from tests.support import free_port
