@@ -48,7 +48,7 @@ CLIENTS = [
         "preferred_username": "not.in.directory",
     },
 ]
-TTL = 4  # seconds: renewed at three quarters of it (security/client_credentials.py)
+TTL = 4  # seconds: a token this short is renewed at half its life (security/client_credentials.py)
 
 
 @pytest.fixture(scope="module")
