@@ -4,8 +4,8 @@ grant (RFC 6749 §4.4) against the identity provider's token endpoint.
 The frontend checks every call's JWT (its default authorizer), so a worker, the codec server,
 the mail gateway or an integrating system's starter fetches a token with its client id and
 secret, sends it as ``authorization: Bearer …`` with every call, and fetches the next one before
-the current one expires: at three quarters of its lifetime, and never later than a minute
-before its end. A refused request is one line naming the endpoint, the client and the
+the current one expires: at three quarters of its lifetime, never later than a minute before
+its end, and at half of a lifetime too short for both. A refused request is one line naming the endpoint, the client and the
 provider's own error, never a traceback and never the secret.
 """
 
