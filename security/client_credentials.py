@@ -5,8 +5,8 @@ The frontend checks every call's JWT (its default authorizer), so a worker, the 
 the mail gateway or an integrating system's starter fetches a token with its client id and
 secret, sends it as ``authorization: Bearer …`` with every call, and fetches the next one before
 the current one expires: at three quarters of its lifetime, never later than a minute before
-its end, and at half of a lifetime too short for both. A refused request is one line naming the endpoint, the client and the
-provider's own error, never a traceback and never the secret.
+its end, and at half of a lifetime too short for both. A refused request is one line naming
+the endpoint, the client and the provider's own error, never a traceback and never the secret.
 """
 
 import asyncio
@@ -97,7 +97,11 @@ class ClientCredentials:
                 aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout)) as http,
                 http.post(self.token_url, data=form, headers=auth) as response,
             ):
-                body = await response.content.read(MAX_RESPONSE_BYTES)
+                body = b""  # the whole answer, read chunk by chunk, never more than the cap
+                while chunk := await response.content.read(MAX_RESPONSE_BYTES + 1 - len(body)):
+                    body += chunk
+                    if len(body) > MAX_RESPONSE_BYTES:
+                        raise self._refused(f"an answer over {MAX_RESPONSE_BYTES} bytes")
                 status = response.status
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise self._refused(f"cannot reach it ({type(exc).__name__})") from None

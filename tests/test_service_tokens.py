@@ -219,3 +219,27 @@ def test_a_refused_service_stops_with_one_line(provider: Provider) -> None:
     (line,) = done.stderr.splitlines()
     assert "gave client 'icr-worker' no token: HTTP 401 invalid_client" in line
     assert SECRET not in done.stderr + done.stdout
+
+
+async def test_an_endless_answer_is_read_only_to_its_cap() -> None:
+    """Whatever answers at the token URL (a wrong URL, a hostile proxy), a service reads at most
+    64 KiB of it and says so."""
+
+    async def flood(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        for _ in range(64):
+            await response.write(b" " * 16384)
+        return response
+
+    app = web.Application()
+    app.router.add_post("/token", flood)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        with pytest.raises(TokenRefused, match="an answer over 65536 bytes"):
+            await ClientCredentials(f"http://127.0.0.1:{port}/token", "icr-worker", SECRET).token()
+    finally:
+        await runner.cleanup()
