@@ -45,6 +45,19 @@ class Settings(BaseSettings):
     temporal_namespace: str = Field("default", validation_alias=_env("TEMPORAL_NAMESPACE"))
     temporal_api_key: SecretStr | None = Field(None, validation_alias=_env("TEMPORAL_API_KEY"))
     task_queue: str = Field("case-review", validation_alias=_env("ICR_TASK_QUEUE"))
+    # A frontend that checks JWTs: this service's client at the identity provider (client
+    # credentials grant, security/client_credentials.py). Unset: no token is sent.
+    temporal_token_url: str | None = Field(None, validation_alias=_env("ICR_TEMPORAL_TOKEN_URL"))
+    temporal_client_id: str | None = Field(None, validation_alias=_env("ICR_TEMPORAL_CLIENT_ID"))
+    temporal_client_secret: SecretStr | None = Field(
+        None, validation_alias=_env("ICR_TEMPORAL_CLIENT_SECRET")
+    )
+    temporal_token_scope: str | None = Field(
+        None, validation_alias=_env("ICR_TEMPORAL_TOKEN_SCOPE")
+    )
+    temporal_token_resource: str | None = Field(
+        None, validation_alias=_env("ICR_TEMPORAL_TOKEN_RESOURCE")
+    )
 
     smtp_host: str = Field("localhost", validation_alias=_env("SMTP_HOST"))
     smtp_port: int = Field(1025, validation_alias=_env("SMTP_PORT"))

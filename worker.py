@@ -27,6 +27,7 @@ from activities.postbox import Postbox
 from caseload.gauges import BacklogGauges
 from clients import Unreachable, connect, for_worker, worker_runtime
 from security import configured
+from security.client_credentials import TokenRefused
 from security.directory import FileStaffDirectory
 from settings import Settings, get_settings
 from store.case_records import CaseRecords
@@ -224,7 +225,7 @@ def main() -> None:
     except StartupError as exc:
         print(f"worker: {exc}", file=sys.stderr)
         exit_now(EXIT_STARTUP)
-    except Unreachable as exc:
+    except (Unreachable, TokenRefused) as exc:
         print(f"worker: {exc}", file=sys.stderr)
         exit_now(EXIT_UNREACHABLE)
     exit_now(0)
