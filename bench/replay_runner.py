@@ -17,7 +17,7 @@ from temporalio.converter import SerializationContext, WorkflowSerializationCont
 from temporalio.worker import WorkflowInstance, WorkflowRunner
 from temporalio.worker._workflow_instance import WorkflowInstanceDetails
 
-from worker import workflow_runner
+from sandbox import workflow_runner
 
 
 class TimedInstance(WorkflowInstance):
