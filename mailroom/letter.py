@@ -16,6 +16,8 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 
+from mailroom.html_text import html_to_text
+
 MAX_PARTS = 200
 MAX_ATTACHMENTS = 20
 MAX_DEPTH = 12
@@ -147,17 +149,11 @@ def _address(value: str) -> str | None:
 
 
 def _decoded_text(part: Message, data: bytes) -> str:
-    charset = part.get_content_charset() or "utf-8"
     try:
+        charset = part.get_content_charset() or "utf-8"
         return data.decode(charset, errors="replace")
-    except LookupError:  # an unknown charset name
-        return data.decode("utf-8", errors="replace")
-
-
-def _html_to_text(html: str) -> str:
-    html = re.sub(r"(?is)<(script|style).*?</\1>", "", html)
-    html = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</tr>", "\n", html)
-    return re.sub(r"<[^>]{0,2000}>", "", html)
+    except (LookupError, UnicodeError, ValueError, TypeError):  # unknown, or a codec such as
+        return data.decode("utf-8", errors="replace")  # idna that takes no error handler
 
 
 def _sniff_ok(content_type: str, data: bytes) -> bool:
@@ -235,7 +231,7 @@ def _walk(part: Message, letter: Letter, texts: list[str], depth: int, seen: lis
     data = data if isinstance(data, bytes) else b""
     if is_body and content_type in ("text/plain", "text/html"):
         text = _decoded_text(part, data)
-        texts.append(_html_to_text(text) if content_type == "text/html" else text)
+        texts.append(html_to_text(text) if content_type == "text/html" else text)
         return
     if content_type == "message/rfc822" or content_type.startswith("multipart/"):
         return  # an attached mail is not opened: it is not an allowed type either

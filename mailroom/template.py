@@ -42,7 +42,7 @@ REPRESENTATIVE = (
 FORM_LABEL = "Authorization form"
 LABELS = (*REQUIRED, *REPRESENTATIVE, FORM_LABEL)
 _BY_KEY = {re.sub(r"[^a-z]", "", label.lower()): label for label in LABELS}
-_LINE = re.compile(r"^\s*\**\s*([A-Za-z][A-Za-z \-]{1,40}?)\s*\**\s*:\s*(.*)$")
+_LABEL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz -")
 FORM_ITEM = "the Form G-28 or ICE Form 60-001 of the representative, attached as PDF or image"
 
 
@@ -54,12 +54,12 @@ def read_fields(text: str) -> dict[str, str]:
         if line.lstrip().startswith(">"):
             current = None
             continue
-        match = _LINE.match(line)
-        label = _BY_KEY.get(re.sub(r"[^a-z]", "", match.group(1).lower())) if match else None
-        if match and label:
+        labelled = _labelled(line)
+        label = _BY_KEY.get(re.sub(r"[^a-z]", "", labelled[0].lower())) if labelled else None
+        if labelled and label:
             current = label
             if label not in fields:  # the first occurrence wins
-                fields[label] = match.group(2).strip()[:10000]
+                fields[label] = labelled[1].strip()[:10000]
             else:
                 current = None
         elif not line.strip() or line.strip() == "--":
@@ -67,6 +67,20 @@ def read_fields(text: str) -> dict[str, str]:
         elif current is not None and len(fields[current]) < 10000:
             fields[current] = (fields[current] + "\n" + line.strip()).strip()
     return {k: v for k, v in fields.items() if v}
+
+
+def _labelled(line: str) -> tuple[str, str] | None:
+    """``Label: value`` (the label optionally in ``**``) split, or None; one pass, no pattern
+    that could backtrack over a long line."""
+    head, colon, value = line.partition(":")
+    if not colon or len(head) > 200:
+        return None
+    name = head.strip().strip("*").strip()
+    if not 2 <= len(name) <= 41 or not (name[0].isascii() and name[0].isalpha()):
+        return None
+    if not _LABEL_CHARS.issuperset(name):
+        return None
+    return name, value
 
 
 def form_of(fields: dict[str, str], filename: str) -> AuthorizationForm:

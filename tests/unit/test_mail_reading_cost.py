@@ -1,0 +1,40 @@
+"""Reading a mail is linear in its size whatever its text (issue 21, finding 1): the hostile
+shapes of ``bench.mail_reading`` and random mixes of the characters parsers trip on, each at n
+and 10n, compared by CPU-time ratio in one run (never a wall-clock threshold)."""
+
+import random
+
+import pytest
+
+from bench.mail_reading import SHAPES, TARGET, _mail, ratio
+from mailroom.html_text import html_to_text
+from mailroom.template import read_fields
+
+N = 50_000
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_each_hostile_shape_costs_time_linear_in_its_size(name: str) -> None:
+    _, _, r = ratio(SHAPES[name], N, repeats=3)
+    assert r <= TARGET, f"{name}: 10x the input took {r:.1f}x the time"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_mixes_of_markup_and_labels_are_linear(seed: int) -> None:
+    pieces = ["<", ">", "<script", "</script", "<!--", "-->", " ", "*", ":", "\n", "&#", "a"]
+    unit = "".join(random.Random(seed).choices(pieces, k=400))
+    for content_type in ("text/html", "text/plain"):
+        _, _, r = ratio(lambda n, ct=content_type: _mail(unit * (n // len(unit)), ct), N, 3)
+        assert r <= TARGET, f"seed {seed} {content_type}: x{r:.1f}"
+
+
+def test_html_becomes_its_text() -> None:
+    html = "<p>Hello<br>A-Number: A1<script>x()</script> &amp; y<!-- c -->z</p><style>s</style>"
+    assert html_to_text(html) == "\nHello\nA-Number: A1 & yz\n"
+    assert html_to_text("before <script>never closed") == "before "
+    assert html_to_text("a <b") == "a "
+
+
+def test_template_lines_keep_their_meaning() -> None:
+    text = "**A-Number**: A123\n  Given name : Maria\n> Phone: 1\n" + " " * 5000 + "\n*:*"
+    assert read_fields(text) == {"A-Number": "A123", "Given name": "Maria"}
