@@ -120,9 +120,27 @@ async def test_a_burst_of_sessions_never_passes_the_rate(limited: Gateway) -> No
         *(send(limited, note(burst), burst) for _ in range(12)), return_exceptions=True
     )
     ok = [r for r in results if not isinstance(r, BaseException)]
-    refused = [r for r in results if isinstance(r, aiosmtplib.SMTPSenderRefused)]
+    # at MAIL FROM when the window is already full, else at the end of DATA (nothing stored)
+    refused = [
+        r for r in results if isinstance(r, aiosmtplib.SMTPSenderRefused | aiosmtplib.SMTPDataError)
+    ]
     assert len(ok) == RATE and len(refused) == 12 - RATE, results
     assert all(r.code == 451 for r in refused)
+
+
+async def test_mail_from_without_a_message_costs_the_sender_nothing(limited: Gateway) -> None:
+    """Finding: 32 x ``MAIL FROM:<victim>`` + ``RSET`` locked the victim out; only accepted
+    messages count now, per sender and per client address."""
+    victim = f"victim-{uuid.uuid4().hex[:6]}@example.net"
+    await a_fresh_window()
+    smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=limited.port)
+    await smtp.connect()
+    for _ in range(3 * RATE):
+        await smtp.mail(victim)
+        await smtp.rset()
+    await smtp.quit()
+    for _ in range(RATE):
+        await send(limited, note(victim), victim)  # the victim's own mail still goes through
 
 
 async def test_triage_older_than_the_retention_is_purged_by_the_gateway(

@@ -595,6 +595,7 @@ async def test_behind_a_relay_a_forged_from_is_triaged(
             "notice_ledger": tmp_path / "store.sqlite3",
             "documents_dir": tmp_path / "documents",
             "inbound_authserv_id": "relay.icr.example",
+            "inbound_relays": "127.0.0.1",
         }
     )
     gw = Gateway(own, lambda: asyncio.sleep(0, client), retry_base=0.3)
