@@ -80,9 +80,13 @@ class Letter:
 
 
 def message_key(raw: bytes) -> str:
-    """The inbox key: the Message-ID with From and Date when there is a sane one (a relay's
-    retry keeps all three; another sender reusing the Message-ID does not collide), else the
-    bytes themselves."""
+    """The inbox key: the Message-ID with From and Date when there is a sane one, and always a
+    hash of the bytes as received (line endings aside: SMTP carries CRLF whatever was typed).
+
+    A relay's retry sends the same bytes and is recognised; a stranger who sends first with a
+    real inquiry's Message-ID, From and Date but other bytes makes a mail of its own (F9).
+    """
+    content = hashlib.sha256(_LINE_ENDS.sub(b"\n", raw).rstrip(b"\n")).hexdigest()
     try:
         headers = email.message_from_bytes(re.split(rb"\r?\n\r?\n", raw[:65536], maxsplit=1)[0])
         mid = _header(headers, "Message-ID").strip()
@@ -90,8 +94,12 @@ def message_key(raw: bytes) -> str:
     except Exception:  # any bytes at all: fall back to their hash
         mid = who = ""
     if _MESSAGE_ID.fullmatch(mid):
-        return "mid:" + hashlib.sha256(f"{mid}\0{who}".encode("utf-8", "replace")).hexdigest()
-    return "raw:" + hashlib.sha256(raw).hexdigest()
+        named = f"{mid}\0{who}\0{content}".encode("utf-8", "replace")
+        return "mid:" + hashlib.sha256(named).hexdigest()
+    return "raw:" + content
+
+
+_LINE_ENDS = re.compile(rb"\r\n|\r")
 
 
 def sender_verified(raw: bytes, authserv_id: str) -> bool:

@@ -418,7 +418,12 @@ def test_the_mail_gateway_shares_the_store_and_reaches_temporal(compose: dict[st
     gateway = services["mail-gateway"]
     env = gateway["environment"]
     assert gateway["command"] == ["python", "-m", "mailroom.gateway"]
-    assert f"{env['ICR_INBOUND_SMTP_PORT']}:{env['ICR_INBOUND_SMTP_PORT']}" in gateway["ports"]
+    port = env["ICR_INBOUND_SMTP_PORT"]
+    # Issue 21: never published to the world; only relays connect, only their verdicts count.
+    assert gateway["ports"] == [f"127.0.0.1:{port}:{port}"]
+    assert env["ICR_INBOUND_RELAYS"] and env["ICR_INBOUND_AUTHSERV_ID"]
+    health = env["ICR_INBOUND_HEALTH_ADDRESS"].rsplit(":", 1)[1]
+    assert f":{health}/health" in " ".join(gateway["healthcheck"]["test"])
     assert env["TEMPORAL_ADDRESS"] == services["worker"]["environment"]["TEMPORAL_ADDRESS"]
     assert env["ICR_TASK_QUEUE"] == services["worker"]["environment"]["ICR_TASK_QUEUE"]
     aliases = {

@@ -24,7 +24,11 @@ def test_random_mixes_of_markup_and_labels_are_linear(seed: int) -> None:
     pieces = ["<", ">", "<script", "</script", "<!--", "-->", " ", "*", ":", "\n", "&#", "a"]
     unit = "".join(random.Random(seed).choices(pieces, k=400))
     for content_type in ("text/html", "text/plain"):
-        _, _, r = ratio(lambda n, ct=content_type: _mail(unit * (n // len(unit)), ct), N, 3)
+
+        def shape(n: int, ct: str = content_type) -> bytes:
+            return _mail(unit * (n // len(unit)), ct)
+
+        _, _, r = ratio(shape, N, 3)
         assert r <= TARGET, f"seed {seed} {content_type}: x{r:.1f}"
 
 
@@ -38,3 +42,22 @@ def test_html_becomes_its_text() -> None:
 def test_template_lines_keep_their_meaning() -> None:
     text = "**A-Number**: A123\n  Given name : Maria\n> Phone: 1\n" + " " * 5000 + "\n*:*"
     assert read_fields(text) == {"A-Number": "A123", "Given name": "Maria"}
+
+
+def test_a_derived_case_id_needs_the_key() -> None:
+    """F5: whoever lacks the subject-key secret cannot tell which id a request_id takes."""
+    from domain.case_id import case_id_for_request, is_case_id
+
+    one, other = case_id_for_request("mail-1", "k" * 32), case_id_for_request("mail-1", "j" * 32)
+    assert is_case_id(one) and is_case_id(other) and one != other
+    assert case_id_for_request("mail-1", "k" * 32) == one
+
+
+def test_the_inbox_key_holds_the_bytes_as_received() -> None:
+    """F9: the same Message-ID, From and Date with other bytes is another mail; the same
+    bytes with other line endings are the same mail (SMTP carries CRLF)."""
+    from mailroom.letter import message_key
+
+    head = b"From: <a@example.org>\nDate: Mon, 1 Dec 2026 10:00:00 +0000\nMessage-ID: <m@x>\n\n"
+    assert message_key(head + b"real\n") != message_key(head + b"forged\n")
+    assert message_key(head + b"real\n") == message_key((head + b"real").replace(b"\n", b"\r\n"))
