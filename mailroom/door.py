@@ -114,9 +114,16 @@ class Door(SMTP):
         until = min(self._progress + self._idle, self._started + 10 * self._idle)
         self._timeout_handle = self.loop.call_later(max(until - now, 0.01), self._timeout_cb)
 
+    def _timeout_cb(self) -> None:
+        """Fired: close, unless the session moved on since the timer was set."""
+        now = self.loop.time()
+        if self._progress + self._idle > now + 0.01 and now < self._started + 10 * self._idle:
+            self._reset_timeout()
+            return
+        super()._timeout_cb()  # type: ignore[no-untyped-call]
+
     def _moved(self) -> None:
-        self._progress = self.loop.time()
-        self._reset_timeout()
+        self._progress = self.loop.time()  # the timer reads it when it fires: no new timer
 
     async def smtp_MAIL(self, arg: str) -> None:
         self._moved()

@@ -1,0 +1,120 @@
+"""Issue 21's outsider attacks, each against a real gateway over real SMTP: a mail that takes
+too long to read, connections from strangers when relays are set, a session flood, NOOP
+and NOOP against the idle timeout. Its own SQLite store."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+
+from mailroom.gateway import Gateway, GatewayMisconfigured, check_production
+from settings import Settings
+from tests.conftest import as_service
+from tests.test_mailbox_limits import MAILBOX, note, send, sorted_as
+from tests.support import free_port
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+def own(settings: Settings, tmp_path: Path, **update: Any) -> Settings:
+    return as_service(settings, "svc.mailroom").model_copy(
+        update={
+            "database_url": None,
+            "notice_ledger": tmp_path / "store.sqlite3",
+            "documents_dir": tmp_path / "documents",
+            "inbound_smtp_port": free_port(),
+            "inquiry_mailbox": MAILBOX,
+            **update,
+        }
+    )
+
+
+@pytest_asyncio.fixture
+async def strict(settings: Settings, client: Client, tmp_path: Path) -> AsyncIterator[Gateway]:
+    gw = Gateway(
+        own(
+            settings,
+            tmp_path,
+            inbound_read_seconds=0.05,
+            inbound_max_sessions_per_client=3,
+            inbound_idle_seconds=1.0,
+        ),
+        lambda: asyncio.sleep(0, client),
+        retry_base=0.3,
+    )
+    await gw.start()
+    yield gw
+    await gw.stop()
+
+
+async def test_a_mail_too_slow_to_read_is_triaged_and_the_next_is_sorted(strict: Gateway) -> None:
+    heavy = (
+        f"From: <slow@example.net>\r\nTo: <{MAILBOX}>\r\nSubject: x\r\n"
+        f"Message-ID: <{uuid.uuid4().hex}@example.net>\r\nContent-Type: text/html\r\n\r\n"
+        + "<p a='b'>x</p>\r\n" * 300_000
+        + "\r\n"
+    ).encode()
+    await send(strict, heavy, "slow@example.net")
+    assert (await sorted_as(strict, heavy)).startswith("triage ")
+    assert strict.store is not None
+    items = await strict.store.triage.list(open_only=True)
+    assert [i.reason for i in items] == ["took too long to read"]
+    after = note("next@example.net")  # the child was killed and started again
+    await send(strict, after, "next@example.net")
+    assert (await sorted_as(strict, after)).startswith("triage ")
+    assert not strict.sorter.stuck(60) if strict.sorter else False
+
+
+async def test_sessions_per_client_are_capped(strict: Gateway) -> None:
+    held = [aiosmtplib.SMTP(hostname="127.0.0.1", port=strict.port) for _ in range(3)]
+    for smtp in held:
+        await smtp.connect()
+    extra = aiosmtplib.SMTP(hostname="127.0.0.1", port=strict.port)
+    with pytest.raises(aiosmtplib.SMTPConnectError, match="421"):
+        await extra.connect()
+    for smtp in held:
+        await smtp.quit()
+    await asyncio.sleep(0.2)
+    await send(strict, note("after@example.net"), "after@example.net")  # places freed
+
+
+async def test_noop_does_not_keep_an_idle_session_open(strict: Gateway) -> None:
+    smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=strict.port, timeout=5)
+    await smtp.connect()
+    with pytest.raises(aiosmtplib.SMTPServerDisconnected):
+        for _ in range(40):  # 8 s of NOOP against a 1 s idle timeout
+            await smtp.noop()
+            await asyncio.sleep(0.2)
+
+
+async def test_only_relays_connect_when_relays_are_set(
+    settings: Settings, client: Client, tmp_path: Path
+) -> None:
+    gw = Gateway(
+        own(settings, tmp_path, inbound_relays="192.0.2.1"), lambda: asyncio.sleep(0, client)
+    )
+    await gw.start()
+    try:
+        with pytest.raises(aiosmtplib.SMTPConnectError, match="554"):
+            await send(gw, note("x@example.net"), "x@example.net")
+    finally:
+        await gw.stop()
+
+
+def test_production_needs_the_relays_and_their_authserv_id(settings: Settings) -> None:
+    prod = settings.model_copy(update={"environment": "production"})
+    with pytest.raises(GatewayMisconfigured, match="AUTHSERV"):
+        check_production(prod)
+    with pytest.raises(GatewayMisconfigured, match="RELAYS"):
+        check_production(prod.model_copy(update={"inbound_authserv_id": "relay.example"}))
+    check_production(
+        prod.model_copy(
+            update={"inbound_authserv_id": "relay.example", "inbound_relays": "10.0.0.0/8"}
+        )
+    )
