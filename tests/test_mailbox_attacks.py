@@ -16,8 +16,8 @@ from temporalio.client import Client
 from mailroom.gateway import Gateway, GatewayMisconfigured, check_production
 from settings import Settings
 from tests.conftest import as_service
-from tests.test_mailbox_limits import MAILBOX, note, send, sorted_as
 from tests.support import free_port
+from tests.test_mailbox_limits import MAILBOX, note, send, sorted_as
 
 pytestmark = pytest.mark.usefixtures("worker")
 
