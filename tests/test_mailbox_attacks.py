@@ -3,6 +3,7 @@ too long to read, connections from strangers when relays are set, a session floo
 and NOOP against the idle timeout. Its own SQLite store."""
 
 import asyncio
+import tracemalloc
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -91,6 +92,50 @@ async def test_noop_does_not_keep_an_idle_session_open(strict: Gateway) -> None:
         for _ in range(40):  # 8 s of NOOP against a 1 s idle timeout
             await smtp.noop()
             await asyncio.sleep(0.2)
+
+
+async def _raw_smtp(port: int, sender: str, data: bytes) -> bytes:
+    """A bare SMTP client: ``data`` goes out as built (CRLF, dots stuffed), no copies made."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    await reader.readline()
+    for command in (b"HELO x", f"MAIL FROM:<{sender}>".encode(), f"RCPT TO:<{MAILBOX}>".encode()):
+        writer.write(command + b"\r\n")
+        await reader.readline()
+    writer.write(b"DATA\r\n")
+    await reader.readline()
+    writer.write(data)
+    writer.write(b".\r\n")
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.readline(), 120)
+    writer.close()
+    return answer
+
+
+async def test_a_large_data_is_held_in_a_few_times_its_size(
+    settings: Settings, client: Client, tmp_path: Path
+) -> None:
+    """Finding: empty lines cost ~80 bytes each in aiosmtpd's list of lines; one buffer now.
+    Traced in this process: the gateway's allocations (the bare client sends what it built)."""
+    gw = Gateway(own(settings, tmp_path), lambda: asyncio.sleep(0, client))
+    await gw.start()
+    head = (
+        f"From: <big@example.net>\r\nTo: <{MAILBOX}>\r\nSubject: x\r\n"
+        f"Message-ID: <{{}}@example.net>\r\n\r\n"
+    )
+    peaks = []
+    try:
+        for line, size in ((b"\r\n", 1_000_000), (b"x" * 998 + b"\r\n", 25_000_000)):
+            data = head.format(uuid.uuid4().hex).encode() + line * (size // len(line))
+            tracemalloc.start()
+            try:
+                answer = await _raw_smtp(gw.port, "big@example.net", data)
+                peaks.append(tracemalloc.get_traced_memory()[1] / len(data))
+            finally:
+                tracemalloc.stop()
+            assert answer.startswith(b"250"), answer
+    finally:
+        await gw.stop()
+    assert max(peaks) < 6, f"peaks {peaks} times the message"
 
 
 async def test_only_relays_connect_when_relays_are_set(
