@@ -20,7 +20,15 @@ from settings import Settings
 log = structlog.get_logger("icr.mailroom")
 _SIGNATURE = "\n\nICE Case Review (ICR)\nThis message was sent automatically."
 _TYPES = "PDF, PNG, JPEG, GIF or TIFF images, and plain text"
-assert len(ALLOWED) == 6, "keep _TYPES in step with letter.ALLOWED"
+_KINDS = {
+    "application/pdf": "PDF",
+    "image/png": "PNG image",
+    "image/jpeg": "JPEG image",
+    "image/gif": "GIF image",
+    "image/tiff": "TIFF image",
+    "text/plain": "plain text",
+}
+assert set(_KINDS) == set(ALLOWED), "keep _TYPES and _KINDS in step with letter.ALLOWED"
 
 
 class Answers:
@@ -41,8 +49,11 @@ class Answers:
         return await self._send(letter, key, "incomplete", "Your SRO inquiry is incomplete", body)
 
     async def refused(self, letter: Letter, key: str, refused: list[Refused]) -> bool:
+        # Named from a fixed list, never the type a stranger wrote (backscatter carries none)
         items = "\n".join(
-            f"- an attachment of type {r.content_type}: {r.reason}" for r in refused[:30]
+            f"- an attachment ({_KINDS.get(r.content_type, 'of a type not accepted')}): "
+            f"{r.reason}"
+            for r in refused[:30]
         )
         if len(refused) > 30:
             items += f"\n- and {len(refused) - 30} more"

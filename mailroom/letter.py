@@ -227,12 +227,15 @@ def _walk(part: Message, letter: Letter, texts: list[str], depth: int, seen: lis
             if isinstance(child, Message):
                 _walk(child, letter, texts, depth + 1, seen)
         return
-    content_type = part.get_content_type().lower()
+    try:
+        content_type = part.get_content_type().lower()
+    except (HeaderParseError, ValueError, LookupError, TypeError, UnicodeError):
+        content_type = "application/octet-stream"
     disposition = (_header(part, "Content-Disposition").split(";", 1)[0]).strip().lower()
     filename = ""
     try:
         filename = str(part.get_filename() or "")
-    except (HeaderParseError, ValueError, LookupError, TypeError):
+    except (HeaderParseError, ValueError, LookupError, TypeError, UnicodeError):
         filename = ""
     is_body = disposition != "attachment" and not filename
     data = part.get_payload(decode=True)
