@@ -51,8 +51,7 @@ class Answers:
     async def refused(self, letter: Letter, key: str, refused: list[Refused]) -> bool:
         # Named from a fixed list, never the type a stranger wrote (backscatter carries none)
         items = "\n".join(
-            f"- an attachment ({_KINDS.get(r.content_type, 'of a type not accepted')}): "
-            f"{r.reason}"
+            f"- an attachment ({_KINDS.get(r.content_type, 'of a type not accepted')}): {r.reason}"
             for r in refused[:30]
         )
         if len(refused) > 30:

@@ -266,6 +266,19 @@ class Sorter:
     async def _inquiry(self, message: InboxMessage, letter: Letter, fields: dict[str, str]) -> str:
         represented = any(label in fields for label in REPRESENTATIVE)
         said = fields.get(FORM_LABEL, "") or ("G-28" if represented else "")
+        # Read first with a stand-in for the form: mail that opens nothing stores nothing.
+        kinds = [_form_kind(a, said) for a in letter.attachments]
+        kind = next((k for k in kinds if k != "OTHER"), None)
+        trial = read_inquiry(
+            fields,
+            f"mail-{_short(message.message_key)}",
+            None if kind is None else (AuthorizationForm(kind), "DOC-" + "0" * 24),
+        )
+        if trial.submission is None:
+            await self._answers.incomplete(
+                letter, message.message_key, trial.missing, trial.invalid
+            )
+            return f"incomplete missing={len(trial.missing)} invalid={len(trial.invalid)}"
         filed = await self._file(letter, said)
         form = next((f for f in filed if f.kind != "OTHER"), None)
         request_id = f"mail-{_short(message.message_key)}"

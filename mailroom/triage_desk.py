@@ -67,9 +67,7 @@ def escaped(text: str) -> str:
     """What a stranger wrote, safe on a terminal: control and format characters (escape
     sequences, bidi overrides, clipboard writes) shown as ``\\u....``; lines and tabs kept."""
     return "".join(
-        ch
-        if ch in "\n\t" or unicodedata.category(ch) not in _HIDDEN
-        else f"\\u{ord(ch):04x}"
+        ch if ch in "\n\t" or unicodedata.category(ch) not in _HIDDEN else f"\\u{ord(ch):04x}"
         for ch in text
     )
 

@@ -5,6 +5,7 @@ of a few seconds, so nothing here waits an hour or touches the other mailbox tes
 """
 
 import asyncio
+import hashlib
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -20,7 +21,9 @@ from temporalio.client import Client
 from mailroom.gateway import Gateway
 from mailroom.letter import message_key
 from settings import Settings
+from store.documents import document_id_of
 from tests.conftest import as_service
+from tests.mail import inquiry
 from tests.support import eventually, free_port
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -183,3 +186,24 @@ async def test_odd_senders_are_counted_without_a_crash_and_never_logged(
     for sender in odd:
         assert sender.split("@")[0][:20] not in repr(logs)
     assert not any(e.get("log_level") == "error" for e in logs), logs
+
+
+async def test_an_incomplete_inquiry_stores_nothing_and_its_row_goes_with_retention(
+    limited: Gateway,
+) -> None:
+    """Attachments of mail that opens nothing were kept forever, and so were inbox rows."""
+    pdf = b"%PDF-1.4\n" + uuid.uuid4().bytes * 100
+    message = inquiry({"A-Number": "A123456789"}, sender="partial@example.net")
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename="G-28.pdf")
+    raw = bytes(message)
+    await send(limited, raw, "partial@example.net")
+    assert (await sorted_as(limited, raw)).startswith("incomplete ")
+    assert limited.store is not None
+    document = document_id_of(hashlib.sha256(pdf).hexdigest())
+    assert await limited.store.documents.describe(document) is None
+    gone = await eventually(
+        lambda: limited.store.inbox.outcome(message_key(raw)),  # type: ignore[union-attr]
+        lambda found: found is None,
+        timeout=RETENTION_SECONDS + 10,
+    )
+    assert gone is None
