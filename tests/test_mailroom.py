@@ -358,6 +358,11 @@ async def test_a_reply_with_a_pdf_files_a_document_staff_can_read(
             body = await got.read()
             assert got.headers["Content-Type"] == "application/pdf"
             assert got.headers["X-Content-Type-Options"] == "nosniff"
+        async with http.head(url, headers=SRO_SIGNED_IN) as head:
+            assert head.status == 405, "HEAD is not a read"
+        ranged = {**SRO_SIGNED_IN, "Range": "bytes=0-10"}
+        async with http.get(url, headers=ranged) as part:
+            assert part.status == 416, "a part is refused, not counted"
         other = f"{documents_url}/{result.case_id}/DOC-{'A' * 24}"
         async with http.get(other, headers=SRO_SIGNED_IN) as missing:
             assert missing.status == 404
