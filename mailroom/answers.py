@@ -16,6 +16,7 @@ from activities.relay import send_via_relay
 from mailroom.letter import ALLOWED, Letter, Refused
 from mailroom.template import LABELS
 from settings import Settings
+from store.senders import SenderRate
 
 log = structlog.get_logger("icr.mailroom")
 _SIGNATURE = "\n\nICE Case Review (ICR)\nThis message was sent automatically."
@@ -31,10 +32,18 @@ _KINDS = {
 assert set(_KINDS) == set(ALLOWED), "keep _TYPES and _KINDS in step with letter.ALLOWED"
 
 
+#: automatic replies one address receives per sender window: forged mail in a victim's name
+#: cannot turn the mailbox into a cannon aimed at that victim (F10)
+REPLIES_PER_WINDOW = 3
+
+
 class Answers:
-    def __init__(self, settings: Settings, ledger: NoticeLedger) -> None:
+    def __init__(
+        self, settings: Settings, ledger: NoticeLedger, senders: SenderRate | None = None
+    ) -> None:
         self._settings = settings
         self._ledger = ledger
+        self._senders = senders
 
     async def incomplete(
         self, letter: Letter, key: str, missing: list[str], invalid: list[str]
@@ -70,6 +79,11 @@ class Answers:
         mid = f"<reply.{kind}.{digest}@icr.case-review>"
         if await self._ledger.was_sent(mid):
             return True
+        if self._senders is not None and not await self._senders.take(
+            "reply:" + letter.sender, REPLIES_PER_WINDOW
+        ):
+            log.warning("mailroom.reply_over_rate", reply=kind)
+            return False
         s = self._settings
         message = EmailMessage()
         message["From"] = s.inquiry_mailbox

@@ -80,7 +80,7 @@ class Gateway:
         self.sorter = sorter = Sorter(
             self.store,
             desk,
-            Answers(self.settings, self.store.ledger),
+            Answers(self.settings, self.store.ledger, self.store.senders),
             self._retry_base,
             authserv,
             Reader(self.settings.inbound_read_seconds),

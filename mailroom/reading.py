@@ -20,6 +20,7 @@ from mailroom.template import read_fields
 
 #: the child's address space: a few times the largest message, never the host's memory
 _CHILD_MEMORY = 2 * 1024**3
+_START_SECONDS = 120.0
 
 
 class ReadingTooLong(Exception):
@@ -29,6 +30,7 @@ class ReadingTooLong(Exception):
 def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the child
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (_CHILD_MEMORY, _CHILD_MEMORY))
+    conn.send(("ready", None))  # imports done: the budget counts reading only
     while True:
         try:
             raw = conn.recv_bytes()
@@ -71,6 +73,10 @@ class Reader:
             self._child = self._context.Process(target=_serve, args=(child,), daemon=True)
             self._child.start()
             child.close()
+            if not parent.poll(_START_SECONDS):
+                self._child.kill()
+                raise UnreadableMail("the reader did not start")
+            parent.recv()
             self._conn = parent
         return self._conn
 

@@ -14,10 +14,12 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client
 
+from mailroom.answers import REPLIES_PER_WINDOW
 from mailroom.gateway import Gateway, GatewayMisconfigured, check_production
 from settings import Settings
 from tests.conftest import as_service
-from tests.support import free_port
+from tests.mail import inquiry
+from tests.support import MailSink, free_port
 from tests.test_mailbox_limits import MAILBOX, note, send, sorted_as
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -163,3 +165,18 @@ def test_production_needs_the_relays_and_their_authserv_id(settings: Settings) -
             update={"inbound_authserv_id": "relay.example", "inbound_relays": "10.0.0.0/8"}
         )
     )
+
+
+async def test_auto_replies_to_one_address_are_limited(strict: Gateway, mail: MailSink) -> None:
+    """F10: incomplete inquiries in a victim's name from many envelope senders; the victim
+    gets at most REPLIES_PER_WINDOW automatic replies."""
+    victim = f"victim-{uuid.uuid4().hex[:6]}@example.org"
+    sent = []
+    for i in range(REPLIES_PER_WINDOW + 3):
+        raw = bytes(inquiry({"A-Number": "A123456789"}, sender=victim))
+        await send(strict, raw, f"bot{i}@spam.example")
+        sent.append(raw)
+    for raw in sent:
+        assert (await sorted_as(strict, raw)).startswith("incomplete ")
+    await asyncio.sleep(1)
+    assert len([m for m in mail.received if victim in m.rcpt_tos]) == REPLIES_PER_WINDOW
