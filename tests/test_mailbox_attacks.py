@@ -3,12 +3,14 @@ too long to read, connections from strangers when relays are set, a session floo
 and NOOP against the idle timeout. Its own SQLite store."""
 
 import asyncio
+import time
 import tracemalloc
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import aiosmtplib
 import pytest
 import pytest_asyncio
@@ -47,6 +49,7 @@ async def strict(settings: Settings, client: Client, tmp_path: Path) -> AsyncIte
             inbound_read_seconds=0.05,
             inbound_max_sessions_per_client=3,
             inbound_idle_seconds=1.0,
+            inbound_health_address=f"127.0.0.1:{free_port()}",
         ),
         lambda: asyncio.sleep(0, client),
         retry_base=0.3,
@@ -180,3 +183,17 @@ async def test_auto_replies_to_one_address_are_limited(strict: Gateway, mail: Ma
         assert (await sorted_as(strict, raw)).startswith("incomplete ")
     await asyncio.sleep(1)
     assert len([m for m in mail.received if victim in m.rcpt_tos]) == REPLIES_PER_WINDOW
+
+
+async def test_health_turns_unhealthy_while_one_mail_sorts_past_its_budget(
+    strict: Gateway,
+) -> None:
+    url = f"http://{strict.settings.inbound_health_address}/health"
+    assert strict.sorter is not None
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as ok:
+            assert ok.status == 200
+        strict.sorter.busy_since = time.monotonic() - 3600  # one mail claimed an hour ago
+        async with http.get(url) as stuck:
+            assert stuck.status == 503 and (await stuck.json())["status"] == "sorting stuck"
+        strict.sorter.busy_since = None
