@@ -1,5 +1,5 @@
 """How the operator CLI ends: one line on standard error and a documented exit status for each
-kind of failure, never a traceback (README, "Exit statuses")."""
+kind of failure, never a traceback (docs/operating.md, "Exit statuses")."""
 
 import asyncio
 import errno
@@ -18,6 +18,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from clients import Unreachable
+from security.client_credentials import TokenRefused
 from security.remote_codec import CodecServerError
 
 EXIT_OK = 0
@@ -75,7 +76,7 @@ async def answerable(client: Client, case_id: str) -> WorkflowHandle[Any, Any]:
         tried = f" (attempt {attempt})" if attempt > 1 else ""
         raise CaseStuck(
             f"case {case_id} is stuck: its workflow task keeps failing{tried}; "
-            "see README, 'Runbook: a case whose workflow task fails'"
+            "see docs/operating.md, 'Runbook: a case whose workflow task fails'"
         )
     return handle
 
@@ -108,6 +109,8 @@ def _line(exc: BaseException) -> tuple[str, int]:
         return "\n".join(exc.lines), exc.code
     if isinstance(exc, Unreachable):
         return f"temporal: {exc}", EXIT_UNREACHABLE
+    if isinstance(exc, TokenRefused):  # no token for a frontend that checks them
+        return f"temporal: {exc}", EXIT_UNREACHABLE
     if isinstance(exc, CodecServerError):  # signing a decision through the codec server
         return str(exc), EXIT_ERROR
     if isinstance(exc, RPCError):
@@ -115,6 +118,12 @@ def _line(exc: BaseException) -> tuple[str, int]:
             return f"not found: {exc.message}", EXIT_NOT_FOUND
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             return f"temporal: server unavailable ({exc.message})", EXIT_UNREACHABLE
+        if exc.status in (RPCStatusCode.UNAUTHENTICATED, RPCStatusCode.PERMISSION_DENIED):
+            return (
+                f"temporal refused this caller ({exc.status.name}: {exc.message}); its token "
+                "must carry a permissions claim for the namespace (deploy/README.md)",
+                EXIT_ERROR,
+            )
         if exc.status is RPCStatusCode.INVALID_ARGUMENT:
             return f"temporal refused the request: {exc.message}", EXIT_INVALID
         return f"temporal: {exc.status.name if exc.status else 'error'}: {exc.message}", EXIT_ERROR

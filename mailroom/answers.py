@@ -11,11 +11,11 @@ from email.utils import formatdate
 
 import structlog
 
-from activities.ledger import NoticeLedger
 from activities.relay import send_via_relay
 from mailroom.letter import ALLOWED, Letter, Refused
 from mailroom.template import LABELS
 from settings import Settings
+from store.ledger import NoticeLedger
 from store.senders import SenderRate
 
 log = structlog.get_logger("icr.mailroom")

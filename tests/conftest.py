@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from codec_server.app import app_from_settings
 from domain.field_office import FieldOffice
-from security.codec_server import app_from_settings
 from security.signing import ServiceKey
 from settings import Settings
 from tests.cluster import cluster  # noqa: F401 (a fixture: a server and a worker of its own)
@@ -47,6 +47,7 @@ TEST_STAFF: list[dict[str, Any]] = [
     {"id": "ice_attorney.one", "roles": ["ICE_ATTORNEY"]},
     {"id": "supervisor.one", "roles": ["SUPERVISOR"]},
     {"id": "intake.one", "roles": ["INTAKE"]},
+    {"id": "records.one", "roles": ["RECORDS"]},
     {"id": "sup.lead1", "roles": ["SUPERVISOR"]},
     # Reviewers the tests assign (assign_reviewer takes only people who hold SRO).
     *({"id": i, "roles": ["SRO"]} for i in ("sro.sa", "sro.reviewer1", "sro.reviewer7")),

@@ -24,7 +24,7 @@ from domain.roles import Role
 from domain.staff import StaffMember, StaffSnapshot
 from domain.stamps import LIMIT, SeenStamps
 from intake import submit
-from security import stamp
+from security import configured, stamp
 from security.codec import EncryptionCodec
 from security.remote_codec import RemoteCodec
 from security.signing import public_b64
@@ -85,7 +85,7 @@ def sealed(
     tamper: bool = False,
 ) -> Payload:
     """A decision as the codec server would seal it (or, with the options, almost)."""
-    keys, ring = settings.stamp_keys(), settings.keyring()
+    keys, ring = configured.stamp_keys(settings), configured.keyring(settings)
     assert keys is not None and ring is not None
     key_id, private = key or (keys.current, keys.keys[keys.current])
     plain = Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(body).encode())
@@ -121,7 +121,7 @@ async def test_a_forged_actor_from_a_raw_client_is_refused(
     plain = DATA_CONVERTER.payload_converter.to_payload(forged)
     await refused_both(raw, handle, "record_determination", plain, "the decision is not signed")
     # Even with the payload key (an insider), sealing is not signing.
-    ring = settings.keyring()
+    ring = configured.keyring(settings)
     assert ring is not None
     unsigned = EncryptionCodec(ring).encrypt(plain)
     await refused_both(raw, handle, "record_determination", unsigned, "is not signed")
@@ -196,6 +196,35 @@ async def test_a_stamp_counts_once_and_only_in_its_case(
     await refused_both(raw, first, "add_note", missing, "case_id is required")
     for h in (first, second):
         await h.terminate("test done")
+
+
+async def test_a_refusal_under_a_valid_stamp_names_its_signer_and_a_copy_names_nobody(
+    client: Client, signed: tuple[Settings, Path, Client]
+) -> None:
+    """Who tried is proven by the stamp, whatever the reason of the refusal; a copy of the same
+    sealed payload, taken out of the history, is refused as used and names nobody."""
+    settings, _, raw = signed
+    handle = await sro_case(client, settings)
+    wrong_role = sealed(
+        settings, {"case_id": handle.id, "finding": "MEETS_PRIORITIES", "message": "m"}, "fo.1"
+    )
+    outsider = raw.get_workflow_handle(handle.id)
+    await outsider.signal("record_local_response", RawValue(wrong_role))
+    status = await eventually(lambda: status_of(handle), lambda s: len(s.rejected) == 1)
+    refused = status.rejected[0]
+    assert refused.actor is not None and refused.actor.id == "fo.1", refused
+    assert refused.actor.role == "FIELD_OFFICE"
+    for name in ("record_local_response", "withdraw", "add_note"):  # the copy, under any name
+        await outsider.signal(name, RawValue(wrong_role))
+    status = await eventually(lambda: status_of(handle), lambda s: len(s.rejected) == 4)
+    for copy in status.rejected[1:]:
+        assert copy.actor is None and "already received" in copy.reason, copy
+    unsigned = {"case_id": handle.id, "actor": {"id": "fo.1", "role": "FIELD_OFFICE"}, "text": "x"}
+    await raw.get_workflow_handle(handle.id).signal("add_note", unsigned)
+    status = await eventually(lambda: status_of(handle), lambda s: len(s.rejected) == 5)
+    assert status.rejected[-1].actor is None, "an unsigned claim names nobody"
+    assert "not signed" in status.rejected[-1].reason
+    await handle.terminate("test done")
 
 
 async def test_expired_unknown_key_tampered_and_removed_are_refused(
