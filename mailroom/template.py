@@ -139,6 +139,27 @@ _PATHS = {
 }
 
 
+_CONVERTED = (
+    "Field office",
+    "Detained",
+    "Local response finding",
+    "Given name",
+    "Family name",
+    "Representative name",
+)
+_NAME_MARKS = frozenset(" -'.")
+
+
+def _name(value: str) -> str:
+    """A person's name, as letters greet them: letters, spaces, hyphens, apostrophes and
+    periods, at most 80 characters and 6 words; a stranger's link or message is no name."""
+    if len(value) > 80 or len(value.split()) > 6:
+        raise ValueError("at most 80 characters and 6 words")
+    if not all(ch.isalpha() or ch in _NAME_MARKS for ch in value):
+        raise ValueError("letters, spaces, hyphens, apostrophes and periods only")
+    return value
+
+
 @dataclass
 class Reading:
     """An inquiry read from a mail: a submission, or what stands in its way."""
@@ -166,6 +187,9 @@ def read_inquiry(
         (_office, "Field office", ("field_office",)),
         (_yes_no, "Detained", ("detained",)),
         (_finding, "Local response finding", ("local_response", "finding")),
+        (_name, "Given name", ("subject", "given_name")),
+        (_name, "Family name", ("subject", "family_name")),
+        (_name, "Representative name", ("representative", "name")),
     ):
         if label in fields:
             try:
@@ -173,7 +197,7 @@ def read_inquiry(
             except ValueError as exc:
                 reading.invalid.append(f"{label}: {exc}")
     for where, label in _PATHS.items():
-        if label in fields and label not in ("Field office", "Detained", "Local response finding"):
+        if label in fields and label not in _CONVERTED:
             _put(data, where, fields[label])
     if reading.missing or reading.invalid:
         reading.invalid += _check_each(fields)  # so one reply names every problem

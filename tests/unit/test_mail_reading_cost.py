@@ -61,3 +61,20 @@ def test_the_inbox_key_holds_the_bytes_as_received() -> None:
     head = b"From: <a@example.org>\nDate: Mon, 1 Dec 2026 10:00:00 +0000\nMessage-ID: <m@x>\n\n"
     assert message_key(head + b"real\n") != message_key(head + b"forged\n")
     assert message_key(head + b"real\n") == message_key((head + b"real").replace(b"\n", b"\r\n"))
+
+
+def test_a_name_from_mail_is_a_name_not_a_message() -> None:
+    """Backscatter: a 'name' of 'URGENT from ICE https://…/verify' was greeted in official
+    mail to the victim; such a value is now invalid (named by label, never quoted)."""
+    from domain.inquiry import AuthorizationForm
+    from mailroom.example import EXAMPLE_FIELDS
+    from mailroom.template import read_inquiry
+
+    form = (AuthorizationForm.G_28, "DOC-" + "0" * 24)
+    fields = dict(EXAMPLE_FIELDS, **{"Family name": "O'Neil-López Jr."})
+    assert read_inquiry(fields, "r", form).submission is not None
+    fields["Representative name"] = "URGENT from ICE https://ice.example/verify"
+    reading = read_inquiry(fields, "r", form)
+    assert reading.submission is None
+    assert [i.split(":")[0] for i in reading.invalid] == ["Representative name"]
+    assert "https" not in " ".join(reading.invalid)
