@@ -188,11 +188,14 @@ class Sorter:
             for f in filed
         ]
         decision_id = f"mail-{_short(message.message_key)}-documents"
-        await self._store.documents.refer(case_id, [f.document.document_id for f in filed])
+        ids = [f.document.document_id for f in filed]
+        new = [i for i in ids if not await self._store.documents.filed_to(case_id, i)]
+        await self._store.documents.refer(case_id, ids)
         try:
             await self._desk.receive_documents(case_id, source, refs, decision_id)
-        except DecisionRefused as exc:  # the bytes stay stored, unreferenced
+        except DecisionRefused as exc:  # the bytes stay stored, not referred to by this case
             log.warning("mailroom.documents_refused", case_id=case_id, reason=str(exc))
+            await self._store.documents.unrefer(case_id, new)  # so retention can purge (F12)
             if "takes at most" in str(exc):
                 raise DocumentsRefused(str(exc)) from None
 

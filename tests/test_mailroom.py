@@ -699,8 +699,11 @@ async def test_past_the_document_bound_a_mail_waits_in_triage_with_its_bytes_kep
     item = await store_of(gateway).triage.get(said.split()[1])
     assert item is not None and item.reason == "the case holds its maximum of documents"
     assert await store_of(gateway).inbox.raw(message_key(bytes(late))) is not None
-    stored = await store_of(gateway).documents.read(document_id_of(hashlib.sha256(pdf).hexdigest()))
+    document_id = document_id_of(hashlib.sha256(pdf).hexdigest())
+    stored = await store_of(gateway).documents.read(document_id)
     assert stored is not None and stored[1] == pdf, "nothing lost: the bytes stay stored"
+    # F12: not referred to by the case that refused it, so the item's retention purges it
+    assert not await store_of(gateway).documents.filed_to(result.case_id, document_id)
     status = await status_of(handle)
     assert len(status.documents) == MAX_DOCUMENTS
     assert status.rejected == [], "an update's refusal is answered, not kept as a signal's"
