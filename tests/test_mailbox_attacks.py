@@ -18,6 +18,7 @@ from temporalio.client import Client
 
 from mailroom.answers import REPLIES_PER_WINDOW
 from mailroom.gateway import Gateway, GatewayMisconfigured, check_production
+from mailroom.triage_desk import show_item
 from settings import Settings
 from tests.conftest import as_service
 from tests.mail import inquiry
@@ -197,3 +198,21 @@ async def test_health_turns_unhealthy_while_one_mail_sorts_past_its_budget(
         async with http.get(url) as stuck:
             assert stuck.status == 503 and (await stuck.json())["status"] == "sorting stuck"
         strict.sorter.busy_since = None
+
+
+async def test_triage_show_escapes_a_stranger_s_control_characters_and_any_charset(
+    strict: Gateway,
+) -> None:
+    """Findings: ``ESC ] 52`` (a clipboard write) and cursor moves reached the clerk's terminal
+    raw; a ``charset=idna`` body could not be shown (UnicodeError, outside the exit table)."""
+    raw = (
+        f"From: <odd@example.net>\r\nTo: <{MAILBOX}>\r\nSubject: hi\x1b[2K\x1b[1A\r\n"
+        f"Message-ID: <{uuid.uuid4().hex}@example.net>\r\n"
+        "Content-Type: text/plain; charset=idna\r\n\r\n"
+        "look \x1b]52;c;ZXZpbA==\x07 here \u202e\r\n"
+    ).encode()
+    await send(strict, raw, "odd@example.net")
+    item_id = (await sorted_as(strict, raw)).split()[1]
+    shown = await show_item(strict.settings, item_id)
+    assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
+    assert "\\u001b]52;c;" in shown and "look" in shown
