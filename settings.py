@@ -45,6 +45,19 @@ class Settings(BaseSettings):
     temporal_namespace: str = Field("default", validation_alias=_env("TEMPORAL_NAMESPACE"))
     temporal_api_key: SecretStr | None = Field(None, validation_alias=_env("TEMPORAL_API_KEY"))
     task_queue: str = Field("case-review", validation_alias=_env("ICR_TASK_QUEUE"))
+    # A frontend that checks JWTs: this service's client at the identity provider (client
+    # credentials grant, security/client_credentials.py). Unset: no token is sent.
+    temporal_token_url: str | None = Field(None, validation_alias=_env("ICR_TEMPORAL_TOKEN_URL"))
+    temporal_client_id: str | None = Field(None, validation_alias=_env("ICR_TEMPORAL_CLIENT_ID"))
+    temporal_client_secret: SecretStr | None = Field(
+        None, validation_alias=_env("ICR_TEMPORAL_CLIENT_SECRET")
+    )
+    temporal_token_scope: str | None = Field(
+        None, validation_alias=_env("ICR_TEMPORAL_TOKEN_SCOPE")
+    )
+    temporal_token_resource: str | None = Field(
+        None, validation_alias=_env("ICR_TEMPORAL_TOKEN_RESOURCE")
+    )
 
     smtp_host: str = Field("localhost", validation_alias=_env("SMTP_HOST"))
     smtp_port: int = Field(1025, validation_alias=_env("SMTP_PORT"))
@@ -64,6 +77,18 @@ class Settings(BaseSettings):
     )
     database_url: SecretStr | None = Field(None, validation_alias=_env("ICR_DATABASE_URL"))
     documents_dir: Path = Field(Path("var/documents"), validation_alias=_env("ICR_DOCUMENTS_DIR"))
+    # Privacy Act records: the accounting of disclosures (5 years at least, 552a(c)(2)) and the
+    # closed case's record (the records schedule); the accounting lives as long as the record.
+    disclosure_retention_years: float = Field(
+        5, ge=5, validation_alias=_env("ICR_DISCLOSURE_RETENTION_YEARS")
+    )
+    case_record_retention_years: float = Field(
+        7, gt=0, validation_alias=_env("ICR_CASE_RECORD_RETENTION_YEARS")
+    )
+    release_font: Path = Field(
+        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+        validation_alias=_env("ICR_RELEASE_FONT"),
+    )
 
     inbound_smtp_host: str = Field("127.0.0.1", validation_alias=_env("ICR_INBOUND_SMTP_HOST"))
     inbound_smtp_port: int = Field(2525, validation_alias=_env("ICR_INBOUND_SMTP_PORT"))
@@ -81,6 +106,27 @@ class Settings(BaseSettings):
     inbound_sender_rate: int = Field(30, ge=1, validation_alias=_env("ICR_INBOUND_SENDER_RATE"))
     inbound_sender_window_seconds: int = Field(
         3600, ge=1, validation_alias=_env("ICR_INBOUND_SENDER_WINDOW_SECONDS")
+    )
+    # The same, per client address (accepted messages, not commands): a relay forwarding for
+    # many senders gets more room; a host sending in many names at once is slowed too.
+    inbound_client_rate: int = Field(300, ge=1, validation_alias=_env("ICR_INBOUND_CLIENT_RATE"))
+    # Comma-separated addresses or networks of the agency's relays. When set, only they may
+    # connect and only their Authentication-Results count; required in production.
+    inbound_relays: str = Field("", validation_alias=_env("ICR_INBOUND_RELAYS"))
+    inbound_max_sessions: int = Field(200, ge=1, validation_alias=_env("ICR_INBOUND_MAX_SESSIONS"))
+    inbound_max_sessions_per_client: int = Field(
+        20, ge=1, validation_alias=_env("ICR_INBOUND_MAX_SESSIONS_PER_CLIENT")
+    )
+    # A session that has not moved a message on (MAIL, RCPT, DATA) for this long is closed,
+    # whatever else it sends (NOOP, RSET, HELP do not keep it open).
+    inbound_idle_seconds: float = Field(
+        120, gt=0, validation_alias=_env("ICR_INBOUND_IDLE_SECONDS")
+    )
+    # The CPU budget to read one stored mail (in a child process); over it, the mail is triaged.
+    inbound_read_seconds: float = Field(20, gt=0, validation_alias=_env("ICR_INBOUND_READ_SECONDS"))
+    # GET /health: 503 once a mail has been sorting for longer than the read budget allows.
+    inbound_health_address: str = Field(
+        "127.0.0.1:9466", validation_alias=_env("ICR_INBOUND_HEALTH_ADDRESS")
     )
     triage_retention_days: float = Field(
         90, gt=0, validation_alias=_env("ICR_TRIAGE_RETENTION_DAYS")

@@ -16,17 +16,34 @@ from mailroom.letter import ALLOWED, Letter, Refused
 from mailroom.template import LABELS
 from settings import Settings
 from store.ledger import NoticeLedger
+from store.senders import SenderRate
 
 log = structlog.get_logger("icr.mailroom")
 _SIGNATURE = "\n\nICE Case Review (ICR)\nThis message was sent automatically."
 _TYPES = "PDF, PNG, JPEG, GIF or TIFF images, and plain text"
-assert len(ALLOWED) == 6, "keep _TYPES in step with letter.ALLOWED"
+_KINDS = {
+    "application/pdf": "PDF",
+    "image/png": "PNG image",
+    "image/jpeg": "JPEG image",
+    "image/gif": "GIF image",
+    "image/tiff": "TIFF image",
+    "text/plain": "plain text",
+}
+assert set(_KINDS) == set(ALLOWED), "keep _TYPES and _KINDS in step with letter.ALLOWED"
+
+
+#: automatic replies one address receives per sender window: forged mail in a victim's name
+#: cannot turn the mailbox into a cannon aimed at that victim (F10)
+REPLIES_PER_WINDOW = 3
 
 
 class Answers:
-    def __init__(self, settings: Settings, ledger: NoticeLedger) -> None:
+    def __init__(
+        self, settings: Settings, ledger: NoticeLedger, senders: SenderRate | None = None
+    ) -> None:
         self._settings = settings
         self._ledger = ledger
+        self._senders = senders
 
     async def incomplete(
         self, letter: Letter, key: str, missing: list[str], invalid: list[str]
@@ -41,8 +58,10 @@ class Answers:
         return await self._send(letter, key, "incomplete", "Your SRO inquiry is incomplete", body)
 
     async def refused(self, letter: Letter, key: str, refused: list[Refused]) -> bool:
+        # Named from a fixed list, never the type a stranger wrote (backscatter carries none)
         items = "\n".join(
-            f"- an attachment of type {r.content_type}: {r.reason}" for r in refused[:30]
+            f"- an attachment ({_KINDS.get(r.content_type, 'of a type not accepted')}): {r.reason}"
+            for r in refused[:30]
         )
         if len(refused) > 30:
             items += f"\n- and {len(refused) - 30} more"
@@ -60,6 +79,11 @@ class Answers:
         mid = f"<reply.{kind}.{digest}@icr.case-review>"
         if await self._ledger.was_sent(mid):
             return True
+        if self._senders is not None and not await self._senders.take(
+            "reply:" + letter.sender, REPLIES_PER_WINDOW
+        ):
+            log.warning("mailroom.reply_over_rate", reply=kind)
+            return False
         s = self._settings
         message = EmailMessage()
         message["From"] = s.inquiry_mailbox

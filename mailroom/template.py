@@ -42,7 +42,7 @@ REPRESENTATIVE = (
 FORM_LABEL = "Authorization form"
 LABELS = (*REQUIRED, *REPRESENTATIVE, FORM_LABEL)
 _BY_KEY = {re.sub(r"[^a-z]", "", label.lower()): label for label in LABELS}
-_LINE = re.compile(r"^\s*\**\s*([A-Za-z][A-Za-z \-]{1,40}?)\s*\**\s*:\s*(.*)$")
+_LABEL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz -")
 FORM_ITEM = "the Form G-28 or ICE Form 60-001 of the representative, attached as PDF or image"
 
 
@@ -54,12 +54,12 @@ def read_fields(text: str) -> dict[str, str]:
         if line.lstrip().startswith(">"):
             current = None
             continue
-        match = _LINE.match(line)
-        label = _BY_KEY.get(re.sub(r"[^a-z]", "", match.group(1).lower())) if match else None
-        if match and label:
+        labelled = _labelled(line)
+        label = _BY_KEY.get(re.sub(r"[^a-z]", "", labelled[0].lower())) if labelled else None
+        if labelled and label:
             current = label
             if label not in fields:  # the first occurrence wins
-                fields[label] = match.group(2).strip()[:10000]
+                fields[label] = labelled[1].strip()[:10000]
             else:
                 current = None
         elif not line.strip() or line.strip() == "--":
@@ -67,6 +67,20 @@ def read_fields(text: str) -> dict[str, str]:
         elif current is not None and len(fields[current]) < 10000:
             fields[current] = (fields[current] + "\n" + line.strip()).strip()
     return {k: v for k, v in fields.items() if v}
+
+
+def _labelled(line: str) -> tuple[str, str] | None:
+    """``Label: value`` (the label optionally in ``**``) split, or None; one pass, no pattern
+    that could backtrack over a long line."""
+    head, colon, value = line.partition(":")
+    if not colon or len(head) > 200:
+        return None
+    name = head.strip().strip("*").strip()
+    if not 2 <= len(name) <= 41 or not (name[0].isascii() and name[0].isalpha()):
+        return None
+    if not _LABEL_CHARS.issuperset(name):
+        return None
+    return name, value
 
 
 def form_of(fields: dict[str, str], filename: str) -> AuthorizationForm:
@@ -125,6 +139,27 @@ _PATHS = {
 }
 
 
+_CONVERTED = (
+    "Field office",
+    "Detained",
+    "Local response finding",
+    "Given name",
+    "Family name",
+    "Representative name",
+)
+_NAME_MARKS = frozenset(" -'.")
+
+
+def _name(value: str) -> str:
+    """A person's name, as letters greet them: letters, spaces, hyphens, apostrophes and
+    periods, at most 80 characters and 6 words; a stranger's link or message is no name."""
+    if len(value) > 80 or len(value.split()) > 6:
+        raise ValueError("at most 80 characters and 6 words")
+    if not all(ch.isalpha() or ch in _NAME_MARKS for ch in value):
+        raise ValueError("letters, spaces, hyphens, apostrophes and periods only")
+    return value
+
+
 @dataclass
 class Reading:
     """An inquiry read from a mail: a submission, or what stands in its way."""
@@ -152,6 +187,9 @@ def read_inquiry(
         (_office, "Field office", ("field_office",)),
         (_yes_no, "Detained", ("detained",)),
         (_finding, "Local response finding", ("local_response", "finding")),
+        (_name, "Given name", ("subject", "given_name")),
+        (_name, "Family name", ("subject", "family_name")),
+        (_name, "Representative name", ("representative", "name")),
     ):
         if label in fields:
             try:
@@ -159,7 +197,7 @@ def read_inquiry(
             except ValueError as exc:
                 reading.invalid.append(f"{label}: {exc}")
     for where, label in _PATHS.items():
-        if label in fields and label not in ("Field office", "Detained", "Local response finding"):
+        if label in fields and label not in _CONVERTED:
             _put(data, where, fields[label])
     if reading.missing or reading.invalid:
         reading.invalid += _check_each(fields)  # so one reply names every problem

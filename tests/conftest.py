@@ -47,6 +47,7 @@ TEST_STAFF: list[dict[str, Any]] = [
     {"id": "ice_attorney.one", "roles": ["ICE_ATTORNEY"]},
     {"id": "supervisor.one", "roles": ["SUPERVISOR"]},
     {"id": "intake.one", "roles": ["INTAKE"]},
+    {"id": "records.one", "roles": ["RECORDS"]},
     {"id": "sup.lead1", "roles": ["SUPERVISOR"]},
     # Reviewers the tests assign (assign_reviewer takes only people who hold SRO).
     *({"id": i, "roles": ["SRO"]} for i in ("sro.sa", "sro.reviewer1", "sro.reviewer7")),
@@ -94,6 +95,8 @@ def settings(mail: MailSink, tmp_path_factory: pytest.TempPathFactory) -> Settin
         # The mailbox tests send many mails from one test address within the hour; the
         # per-sender rate is tested with its own small limit (test_mailbox_limits).
         inbound_sender_rate=10_000,
+        inbound_client_rate=10_000,
+        inbound_health_address="",  # a test that reads it gives its gateway a free port
     )
 
 

@@ -19,10 +19,22 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ground", {"domain", "logs"}),
     ("settings", {"settings"}),
     ("primitives", {"security", "store"}),
-    ("temporal", {"workflows", "activities", "caseload", "clients", "intake", "cli_exits"}),
+    (
+        "temporal",
+        {"workflows", "activities", "caseload", "clients", "intake", "cli_exits", "sandbox"},
+    ),
     (
         "applications",
-        {"worker", "worker_health", "starter", "codec_server", "mailroom", "tools", "bench"},
+        {
+            "worker",
+            "worker_health",
+            "starter",
+            "codec_server",
+            "mailroom",
+            "records",
+            "tools",
+            "bench",
+        },
     ),
 ]
 """Each top-level package or module of the product, by floor (a new one must be placed here)."""
