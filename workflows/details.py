@@ -66,8 +66,9 @@ def current_details(status: CaseStatus) -> str:
 CLOSED = (
     "**Closed:** nothing more can be decided or added: a closed case takes no signal or update. "
     "You can still read it here and in the `status` query, open its documents through the "
-    "codec server (`/documents/<case id>/<document id>`), and see who read them with "
-    "`starter.py documents reads <case id>` (see the staff guide)."
+    "codec server (`/documents/<case id>/<document id>`), see who read them "
+    "(`starter.py documents reads`) and the disclosures (`starter.py disclosures`); records "
+    "officers answer requests with `starter.py release` (see the staff guide)."
 )
 
 
