@@ -21,6 +21,7 @@ from mailroom.template import (
     FORM_LABEL,
     REPRESENTATIVE,
     information_from,
+    language_of,
     read_fields,
     read_inquiry,
 )
@@ -210,7 +211,8 @@ class Sorter:
                 outcome += " information=refused"
         await self._hand_over(case_id, message, filed, source=source)
         if letter.refused:
-            await self._answers.refused(letter, message.message_key, letter.refused)
+            language = language_of(letter.text, fields)
+            await self._answers.refused(letter, message.message_key, letter.refused, language)
         return outcome
 
     async def _inquiry(self, message: InboxMessage, letter: Letter, fields: dict[str, str]) -> str:
@@ -219,18 +221,20 @@ class Sorter:
         filed = await self._file(letter, said)
         form = next((f for f in filed if f.kind != "OTHER"), None)
         request_id = f"mail-{_short(message.message_key)}"
+        language = language_of(letter.text, fields)
         reading = read_inquiry(
             fields,
             request_id,
             None if form is None else (AuthorizationForm(form.kind), form.document.document_id),
+            language,
         )
         if reading.submission is None:
             await self._answers.incomplete(
-                letter, message.message_key, reading.missing, reading.invalid
+                letter, message.message_key, reading.missing, reading.invalid, language
             )
             return f"incomplete missing={len(reading.missing)} invalid={len(reading.invalid)}"
         submitted = await self._desk.start_case(reading.submission)
         await self._hand_over(submitted.case_id, message, filed, source="INQUIRY")
         if letter.refused:
-            await self._answers.refused(letter, message.message_key, letter.refused)
+            await self._answers.refused(letter, message.message_key, letter.refused, language)
         return f"started {submitted.case_id}"

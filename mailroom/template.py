@@ -3,9 +3,12 @@
 ``Label: value``, one per line; a value may go on over the next lines until a blank line or
 the next label. Quoted lines (``>``) are ignored, so a reply quoting the original inquiry does
 not send it twice. What is missing or invalid is named by its label, never with its value.
+Every label has a Spanish form too, read with accents or without; an inquiry written with
+Spanish labels (or ``Idioma: es``) is answered, and its case written to, in Spanish.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,6 +18,7 @@ from pydantic import ValidationError
 from domain.field_office import FieldOffice
 from domain.identity import normalize_a_number, normalize_email, normalize_phone
 from domain.inquiry import AuthorizationForm, Submission
+from domain.language import DEFAULT_LANGUAGE, Language
 from domain.stage import Entry, Finding
 
 REQUIRED = (
@@ -40,8 +44,47 @@ REPRESENTATIVE = (
 )
 #: optional: names the attached form (else its file name tells, else G-28 is assumed)
 FORM_LABEL = "Authorization form"
-LABELS = (*REQUIRED, *REPRESENTATIVE, FORM_LABEL)
-_BY_KEY = {re.sub(r"[^a-z]", "", label.lower()): label for label in LABELS}
+#: optional: the language of the replies and letters (else told by the labels used)
+LANGUAGE_LABEL = "Language"
+LABELS = (*REQUIRED, *REPRESENTATIVE, FORM_LABEL, LANGUAGE_LABEL)
+SPANISH: dict[str, str] = {
+    "A-Number": "Número A",
+    "Given name": "Nombre",
+    "Family name": "Apellidos",
+    "Date of birth": "Fecha de nacimiento",
+    "Country of birth": "País de nacimiento",
+    "Phone": "Teléfono",
+    "Email": "Correo electrónico",
+    "Field office": "Oficina",
+    "Detained": "Detenido",
+    "Local response date": "Fecha de la respuesta local",
+    "Local response finding": "Resultado de la respuesta local",
+    "Local response summary": "Resumen de la respuesta local",
+    "Grounds": "Motivos",
+    "Representative name": "Nombre del representante",
+    "Representative email": "Correo electrónico del representante",
+    "Representative phone": "Teléfono del representante",
+    "Representative organization": "Organización del representante",
+    FORM_LABEL: "Formulario de autorización",
+    LANGUAGE_LABEL: "Idioma",
+}
+"""Each label's Spanish form (the inquiry template in Spanish, docs/inquiry-email.md)."""
+assert set(SPANISH) == set(LABELS), "every label has its Spanish form"
+
+
+def _fold(text: str) -> str:
+    """``text`` without accents: "Número" and "Numero" are the same label."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _key(label: str) -> str:
+    return re.sub(r"[^a-z]", "", _fold(label).lower())
+
+
+_BY_KEY = {_key(label): label for label in LABELS}
+_SPANISH_KEYS = {_key(spanish): label for label, spanish in SPANISH.items()}
+_BY_KEY.update(_SPANISH_KEYS)
+assert len(_BY_KEY) == 2 * len(LABELS), "no Spanish label is an English one"
 _LINE = re.compile(r"^\s*\**\s*([A-Za-z][A-Za-z \-]{1,40}?)\s*\**\s*:\s*(.*)$")
 FORM_ITEM = "the Form G-28 or ICE Form 60-001 of the representative, attached as PDF or image"
 
@@ -54,8 +97,8 @@ def read_fields(text: str) -> dict[str, str]:
         if line.lstrip().startswith(">"):
             current = None
             continue
-        match = _LINE.match(line)
-        label = _BY_KEY.get(re.sub(r"[^a-z]", "", match.group(1).lower())) if match else None
+        match = _LINE.match(_folded_label(line))
+        label = _BY_KEY.get(_key(match.group(1))) if match else None
         if match and label:
             current = label
             if label not in fields:  # the first occurrence wins
@@ -69,6 +112,37 @@ def read_fields(text: str) -> dict[str, str]:
     return {k: v for k, v in fields.items() if v}
 
 
+def _folded_label(line: str) -> str:
+    """The line with the accents of its label (before the colon) taken off, its value kept."""
+    head, colon, value = line.partition(":")
+    return _fold(head) + colon + value
+
+
+def language_of(text: str, fields: dict[str, str]) -> Language:
+    """The language a mail asks for (``Language``/``Idioma``), else the one its labels are
+    written in: Spanish where more of them are."""
+    try:
+        return Language(_language(fields.get(LANGUAGE_LABEL, "")))
+    except ValueError:
+        pass
+    spanish = english = 0
+    for line in text.splitlines()[:2000]:
+        match = None if line.lstrip().startswith(">") else _LINE.match(_folded_label(line))
+        key = _key(match.group(1)) if match else ""
+        spanish += key in _SPANISH_KEYS
+        english += key in _BY_KEY and key not in _SPANISH_KEYS
+    return Language.ES if spanish > english else DEFAULT_LANGUAGE
+
+
+def _language(value: str) -> str:
+    word = _fold(value).strip().lower()
+    if word in ("es", "espanol", "spanish", "castellano"):
+        return Language.ES.value
+    if word in ("en", "english", "ingles"):
+        return Language.EN.value
+    raise ValueError("write en or es")
+
+
 def form_of(fields: dict[str, str], filename: str) -> AuthorizationForm:
     said = (fields.get(FORM_LABEL, "") + " " + filename).upper().replace(" ", "")
     return (
@@ -79,27 +153,37 @@ def form_of(fields: dict[str, str], filename: str) -> AuthorizationForm:
 
 
 def _yes_no(value: str) -> bool:
-    word = value.strip().lower()
-    if word in ("yes", "y", "true", "detained"):
+    word = _fold(value).strip().lower()
+    if word in ("yes", "y", "true", "detained", "si", "s", "detenido", "detenida"):
         return True
-    if word in ("no", "n", "false", "not detained"):
+    if word in ("no", "n", "false", "not detained", "no detenido", "no detenida"):
         return False
     raise ValueError("answer yes or no")
 
 
 def _office(value: str) -> str:
-    key = re.sub(r"[^A-Z]+", "_", value.upper()).strip("_")
-    key = {"NEW_YORK": "NEW_YORK_CITY", "SAINT_PAUL": "ST_PAUL"}.get(key, key)
+    key = re.sub(r"[^A-Z]+", "_", _fold(value).upper()).strip("_")
+    key = _OFFICE_NAMES.get(key, key)
     if key not in FieldOffice.__members__:
         raise ValueError("not one of the 25 ERO field offices")
     return key
 
 
+_OFFICE_NAMES = {
+    "NEW_YORK": "NEW_YORK_CITY",
+    "SAINT_PAUL": "ST_PAUL",
+    "NUEVA_YORK": "NEW_YORK_CITY",
+    "CIUDAD_DE_NUEVA_YORK": "NEW_YORK_CITY",
+    "NUEVA_ORLEANS": "NEW_ORLEANS",
+    "FILADELFIA": "PHILADELPHIA",
+}
+
+
 def _finding(value: str) -> str:
-    key = re.sub(r"[^A-Z]+", "_", value.upper()).strip("_")
-    if key.startswith("DOES_NOT_MEET") or key.startswith("NOT_MEET"):
+    key = re.sub(r"[^A-Z]+", "_", _fold(value).upper()).strip("_")
+    if key.startswith(("DOES_NOT_MEET", "NOT_MEET", "NO_CUMPLE")):
         return Finding.DOES_NOT_MEET_PRIORITIES.value
-    if key.startswith("MEETS"):
+    if key.startswith(("MEETS", "CUMPLE", "SIGUE_CUMPLIENDO")):
         return Finding.MEETS_PRIORITIES.value
     raise ValueError("write 'meets priorities' or 'does not meet priorities'")
 
@@ -135,9 +219,13 @@ class Reading:
 
 
 def read_inquiry(
-    fields: dict[str, str], request_id: str, form: tuple[AuthorizationForm, str] | None
+    fields: dict[str, str],
+    request_id: str,
+    form: tuple[AuthorizationForm, str] | None,
+    language: Language = DEFAULT_LANGUAGE,
 ) -> Reading:
-    """``form``: the attached authorization (its kind and stored document id), if any."""
+    """``form``: the attached authorization (its kind and stored document id), if any;
+    ``language``: the requestor's (``language_of``)."""
     reading = Reading()
     represented = any(label in fields for label in REPRESENTATIVE)
     # A representative is the requestor: their own phone and e-mail are the contact.
@@ -158,6 +246,11 @@ def read_inquiry(
                 _put(data, path, convert(fields[label]))
             except ValueError as exc:
                 reading.invalid.append(f"{label}: {exc}")
+    if LANGUAGE_LABEL in fields:
+        try:
+            _language(fields[LANGUAGE_LABEL])
+        except ValueError as exc:
+            reading.invalid.append(f"{LANGUAGE_LABEL}: {exc}")
     for where, label in _PATHS.items():
         if label in fields and label not in ("Field office", "Detained", "Local response finding"):
             _put(data, where, fields[label])
@@ -179,6 +272,7 @@ def read_inquiry(
         data["requestor"].update(
             kind="SELF", name=f"{subject['given_name']} {subject['family_name']}"
         )
+    data["requestor"]["language"] = language.value  # a representative writing is the requestor
     try:
         reading.submission = Submission.model_validate(data)
     except ValidationError as exc:
