@@ -28,6 +28,7 @@ from mailroom.template import (
 from settings import Settings
 from tests.support import represented, sro_submission
 from tests.unit.cases import at_sro, in_review
+from workflows.details import current_details
 
 ROOT = Path(__file__).resolve().parents[2]
 EN, ES = CATALOGUES[Language.EN], CATALOGUES[Language.ES]
@@ -123,6 +124,7 @@ def test_a_spanish_requestor_and_an_english_representative_each_get_their_own() 
     case = in_review(**{k: v for k, v in data.items() if k != "entry"})
     status = case.status()
     assert (status.language, status.representative_language) == ("es", "en")
+    assert "**Letters in:** `es` · representative `en`" in current_details(status)
     notice = outbox.determination(case, Finding.MEETS_PRIORITIES, "r")
     postbox = Postbox(Settings(), None)  # type: ignore[arg-type]
     letters = {d.kind: d.letter for d in postbox.deliveries(notice)}
