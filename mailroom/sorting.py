@@ -14,6 +14,7 @@ from datetime import timedelta
 import structlog
 
 from domain.inquiry import AuthorizationForm
+from domain.language import Language
 from mailroom.answers import Answers
 from mailroom.desk import CaseDesk, CaseUnavailable, DecisionRefused, NoSuchCase
 from mailroom.letter import Attachment, Letter, read_letter, sender_verified
@@ -211,9 +212,20 @@ class Sorter:
                 outcome += " information=refused"
         await self._hand_over(case_id, message, filed, source=source)
         if letter.refused:
-            language = language_of(letter.text, fields)
+            language = await self._language(case_id, source, language_of(letter.text, fields))
             await self._answers.refused(letter, message.message_key, letter.refused, language)
         return outcome
+
+    async def _language(self, case_id: str, source: str, mail: Language) -> Language:
+        """The language the case writes to this correspondent in; the mail's own where the
+        case cannot say (the reply must still leave)."""
+        try:
+            status = await self._desk.status(case_id)
+        except (NoSuchCase, CaseUnavailable):
+            return mail
+        key = "representative_language" if source == "REPRESENTATIVE" else "language"
+        code = status.get(key) if isinstance(status, dict) else None
+        return Language(code) if code in tuple(Language) else mail
 
     async def _inquiry(self, message: InboxMessage, letter: Letter, fields: dict[str, str]) -> str:
         represented = any(label in fields for label in REPRESENTATIVE)

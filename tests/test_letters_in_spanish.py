@@ -4,6 +4,7 @@ gateway, its acknowledgment and determination over real SMTP; correspondents of 
 import asyncio
 import uuid
 from email.header import decode_header, make_header
+from email.message import EmailMessage
 
 import pytest
 import structlog
@@ -12,7 +13,7 @@ from temporalio.client import Client
 from logs import redact
 from mailroom.gateway import Gateway
 from settings import Settings
-from tests.mail import REQUESTOR, inquiry
+from tests.mail import REQUESTOR, inquiry, reply
 from tests.support import (
     PII,
     MailSink,
@@ -88,6 +89,13 @@ async def test_a_spanish_inquiry_is_answered_and_decided_in_spanish(
         [ack] = await eventually(
             lambda: asyncio.sleep(0, mail.to(case_id, REQUESTOR)), lambda m: len(m) == 1
         )
+        # The requestor answers with an archive: refused, and told so in Spanish.
+        archive = reply(case_id, REQUESTOR, "Adjunto.", [(b"PK\x03\x04", "application/zip", "a")])
+        await send(gateway, archive)
+        assert (await outcome(gateway, bytes(archive))).startswith(f"attached {case_id}")
+        [refused] = await eventually(
+            lambda: asyncio.sleep(0, _answers_to(mail, archive)), lambda m: len(m) == 1
+        )
         await handle.execute_update(
             "record_determination",
             {
@@ -114,13 +122,19 @@ async def test_a_spanish_inquiry_is_answered_and_decided_in_spanish(
     )
     assert "determinó que el caso no cumple las prioridades de ICE" in body(determination)
     assert "Arraigo familiar sólido." in body(determination)
-    assert "Dear" not in body(ack) + body(determination)
+    assert subject(refused) == "Archivos adjuntos no aceptados"
+    assert "- un archivo adjunto de tipo application/zip: tipo no aceptado" in body(refused)
+    assert "Dear" not in body(ack) + body(determination) + body(refused)
     # No personal data in the history (raw), the status or the logs as they leave the process.
     raw_case = await raw_bytes_of_case(client, case_id)
     text = str([redact(None, "", dict(e)) for e in logs]) + str(final)
     for item in (*PII, "Arraigo"):
         assert item.encode() not in raw_case, item
         assert item not in text, item
+
+
+def _answers_to(mail: MailSink, sent: EmailMessage) -> list[Received]:
+    return [r for r in mail.received if r.message["In-Reply-To"] == sent["Message-ID"]]
 
 
 async def outcome_of(gw: Gateway, raw: bytes) -> str:
