@@ -12,6 +12,7 @@ COPY workflows workflows
 COPY activities activities
 COPY caseload caseload
 COPY security security
+COPY codec_server codec_server
 COPY config config
 COPY mailroom mailroom
 COPY store store

@@ -1,5 +1,5 @@
 """How the operator CLI ends: one line on standard error and a documented exit status for each
-kind of failure, never a traceback (README, "Exit statuses")."""
+kind of failure, never a traceback (docs/operating.md, "Exit statuses")."""
 
 import asyncio
 import errno
@@ -75,7 +75,7 @@ async def answerable(client: Client, case_id: str) -> WorkflowHandle[Any, Any]:
         tried = f" (attempt {attempt})" if attempt > 1 else ""
         raise CaseStuck(
             f"case {case_id} is stuck: its workflow task keeps failing{tried}; "
-            "see README, 'Runbook: a case whose workflow task fails'"
+            "see docs/operating.md, 'Runbook: a case whose workflow task fails'"
         )
     return handle
 

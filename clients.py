@@ -24,6 +24,7 @@ from temporalio.runtime import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from security import configured
 from security.codec import EncryptionCodec
 from security.readable import ReadableCodec
 from security.remote_codec import RemoteCodec
@@ -58,10 +59,10 @@ def data_converter(settings: Settings) -> DataConverter:
             payload_codec=RemoteCodec(settings.codec_endpoint, token),
             failure_converter_class=EncryptedStaffFailureConverter,
         )
-    keys = settings.keyring()
+    keys = configured.keyring(settings)
     if keys is None:
         return DATA_CONVERTER
-    service = settings.service_identity()
+    service = configured.service_identity(settings)
     return dataclasses.replace(
         DATA_CONVERTER,
         payload_codec=EncryptionCodec(keys, service.sign if service else None),

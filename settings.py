@@ -1,19 +1,14 @@
-"""Settings from the environment, as the contract and the README name them."""
+"""Settings from the environment, as the contract's settings table names them."""
 
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Self
+from typing import Literal, Self
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.deadlines import DeadlinePolicy
 from domain.errors import describe
-
-if TYPE_CHECKING:
-    from security.keys import KeyRing
-    from security.signing import ServiceKey, StampKeys
-
 
 DEV_KEY_FILE = Path(__file__).resolve().parent / "var" / "payload-keys.json"
 DEV_SUBJECT_KEY_SECRET = "dev-only-subject-key-change-me"
@@ -28,6 +23,13 @@ def plain(secret: SecretStr | None) -> str:
 _POLICY = DeadlinePolicy()
 """The deadline defaults are the policy's own; each may be set by ``ICR_<NAME>``."""
 DEV_STAMP_KEY_FILE = DEV_KEY_FILE.with_name("stamp-keys.json")
+
+
+def notice_queue(case_queue: str) -> str:
+    """The notice task queue of a case queue: notices leave the case's queue so that the server
+    can hold every worker together to the mail relay's quota
+    (``max_task_queue_activities_per_second``)."""
+    return f"{case_queue}-notices"
 
 
 def _env(name: str) -> AliasChoices:
@@ -207,54 +209,9 @@ class Settings(BaseSettings):
     def deadline_policy(self) -> DeadlinePolicy:
         return DeadlinePolicy(**{name: getattr(self, name) for name in DeadlinePolicy.model_fields})
 
-    def keyring(self) -> "KeyRing | None":
-        """The payload keys, or None when none are configured (development only)."""
-        from security.keys import KeyRing
-
-        if self.payload_keys and self.payload_keys.get_secret_value():
-            return KeyRing.parse(self.payload_keys.get_secret_value())
-        if self.payload_key_file is not None:
-            return KeyRing.load(self.payload_key_file)
-        if DEV_KEY_FILE.is_file():  # the key file `make run` generated for development
-            return KeyRing.load(DEV_KEY_FILE)
-        return None
-
-    def stamp_keys(self) -> "StampKeys | None":
-        """The codec server's signing keys, or None when none are configured."""
-        from security.signing import StampKeys
-
-        if self.stamp_keys_spec:
-            return StampKeys.parse(self.stamp_keys_spec)
-        if self.stamp_key_file is not None:
-            return StampKeys.load(self.stamp_key_file)
-        if DEV_STAMP_KEY_FILE.is_file():
-            return StampKeys.load(DEV_STAMP_KEY_FILE)
-        return None
-
-    def stamp_verifying_keys(self) -> dict[str, str]:
-        """The public keys workers accept codec-server stamps under (several during rotation)."""
-        from security.signing import parse_public_keys
-
-        if self.stamp_public_keys:
-            return parse_public_keys(self.stamp_public_keys)
-        keys = self.stamp_keys()
-        return keys.public_keys() if keys is not None else {}
-
-    def service_identity(self) -> "ServiceKey | None":
-        """The key this process signs with as a service identity (an integrating system)."""
-        from security.signing import ServiceKey
-
-        if self.service_key:
-            return ServiceKey.parse(self.service_key)
-        if self.service_key_file is not None:
-            return ServiceKey.parse(self.service_key_file.read_text())
-        return None
-
     @property
     def notice_task_queue(self) -> str:
         """Notices have their own task queue so the server can hold them to the relay's quota."""
-        from workflows.notice_queue import notice_queue
-
         return notice_queue(self.task_queue)
 
     def mailbox(self, local_part: str) -> str:

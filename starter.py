@@ -2,7 +2,7 @@
 
 ``icr submit FILE.json`` (``-`` for standard input) prints ``{"case_id", "workflow_id",
 "run_id"}``; invalid input exits 2 naming every offending field. Every failure is one line on
-standard error and an exit status from cli_exits (README, "Exit statuses").
+standard error and an exit status from cli_exits (docs/operating.md, "Exit statuses").
 """
 
 import argparse
@@ -138,8 +138,8 @@ def _filter(args: argparse.Namespace) -> CaseFilter:
 
 
 def _table(rows: list[dict[str, Any]], as_json: bool) -> None:
-    """``--json``: a list of objects with exactly the keys of ``caseload.queries.row`` (README,
-    "JSON output"); otherwise a table with a header line."""
+    """``--json``: a list of objects with exactly the keys of ``caseload.queries.row``
+    (docs/operating.md, "JSON output"); otherwise a table with a header line."""
     if as_json:
         _print(rows)
         return
@@ -259,7 +259,7 @@ async def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog=Path(sys.argv[0]).name if sys.argv[0] else "icr",
-        description="Start and work ICR cases on Temporal. Exit statuses: README.",
+        description="Start and work ICR cases on Temporal. Exit statuses: docs/operating.md.",
     )
     sub = root.add_subparsers(dest="command", required=True)
     p = sub.add_parser("submit", help="validate a submission and start its case")

@@ -1,6 +1,7 @@
 """The case-review worker: ``python worker.py`` (or ``icr-worker``). Settings come from the
-environment (README). Any number of workers may run on one host, each with its own
-``ICR_METRICS_ADDRESS`` and ``ICR_HEALTH_ADDRESS``; a taken port is a one-line start-up error."""
+environment (docs/contract.md, "Settings"). Any number of workers may run on one host, each
+with its own ``ICR_METRICS_ADDRESS`` and ``ICR_HEALTH_ADDRESS``; a taken port is a one-line
+start-up error."""
 
 import asyncio
 import contextlib
@@ -20,13 +21,13 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 import logs
 from activities.caseload_jobs import CaseloadJobs
-from activities.ledger import NoticeLedger
 from activities.notices import NoticeActivities, PolicyActivities
 from activities.postbox import Postbox
 from caseload.gauges import BacklogGauges
 from clients import Unreachable, connect, for_worker, worker_runtime
 from security.directory import FileStaffDirectory
 from settings import Settings, get_settings
+from store.ledger import NoticeLedger
 from store.shared import database_for
 from worker_health import HealthServer
 from workflows.case_review import CaseReviewWorkflow

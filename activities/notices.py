@@ -22,6 +22,7 @@ from domain.notices import Notice, NoticeKind, NoticeOutcome, kinds_by_activity
 from domain.opening import Opening
 from domain.staff import StaffSnapshot
 from domain.starting import INVALID_SUBMISSION
+from security import configured
 from security.directory import StaffDirectory
 from settings import Settings
 
@@ -65,7 +66,7 @@ class PolicyActivities:
             members=self._directory.members(),
             loaded_at=datetime.now(UTC),
             refresh_minutes=self._settings.directory_refresh_minutes,
-            stamp_keys=self._settings.stamp_verifying_keys(),
+            stamp_keys=configured.stamp_verifying_keys(self._settings),
             stamp_freshness_hours=self._settings.stamp_freshness_hours,
         )
 

@@ -8,7 +8,6 @@ from email.utils import formatdate
 import aiosmtplib
 from temporalio.exceptions import ApplicationError
 
-from activities.ledger import NoticeLedger
 from activities.letters import Letter, correspondent_letter, staff_letter
 from activities.relay import send_via_relay
 from domain.consultation import Party
@@ -16,6 +15,7 @@ from domain.notices import NOTICES, Audience, Notice, NoticeKind, NoticeOutcome,
 from domain.tasks import TaskKind
 from logs import PII_KEY, activity_logger
 from settings import Settings
+from store.ledger import NoticeLedger
 
 
 @dataclass(frozen=True)

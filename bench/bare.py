@@ -18,7 +18,7 @@ from temporalio import activity, workflow
 with workflow.unsafe.imports_passed_through():  # as the case's modules are: once per process
     import aiosmtplib
 
-    from activities.ledger import NoticeLedger
+    from store.ledger import NoticeLedger
 
 UPDATES_PER_CASE = 6
 NOTICE_AFTER = {0, 1, 3, 5}  # plus one at start: the five notices of a full case

@@ -6,10 +6,10 @@ import signal
 from temporalio.worker import Worker
 
 import logs
-from activities.ledger import NoticeLedger
 from bench.bare import BareNotices, BareWorkflow
 from clients import connect, for_worker
 from settings import get_settings
+from store.ledger import NoticeLedger
 from store.shared import database_for
 from worker import build_worker, workflow_runner
 

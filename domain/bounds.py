@@ -5,10 +5,7 @@ or notes would grow the case file until continue-as-new could no longer carry it
 is limited to 512 KiB here). The limits leave room: a full case file is a few hundred kilobytes.
 """
 
-from typing import TYPE_CHECKING, TypeVar
-
-if TYPE_CHECKING:
-    from domain.case_file import CaseFile
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -34,27 +31,3 @@ def keep_newest(items: list[T], limit: int) -> tuple[list[T], int]:
     if len(items) <= limit:
         return items, 0
     return items[-limit:], len(items) - limit
-
-
-_LOGS = (
-    ("history", "history_dropped"),
-    ("rejected", "rejected_dropped"),
-    ("notes", "notes_dropped"),
-    ("notices", "notices_dropped"),
-    ("document_reads", "document_reads_dropped"),
-)
-
-
-def fit_for_carrying(case: "CaseFile", limit: int = CARRY_LIMIT_BYTES) -> int:
-    """Halve the case's logs until its file fits ``limit`` bytes (before continue-as-new);
-    the size it has then. Disclosures are never dropped: they are the Privacy Act record."""
-    size = len(case.model_dump_json())
-    while size > limit and any(getattr(case, log) for log, _ in _LOGS):
-        for log, count in _LOGS:
-            items = getattr(case, log)
-            kept, dropped = keep_newest(items, len(items) // 2)
-            setattr(case, log, kept)
-            setattr(case, count, getattr(case, count) + dropped)
-        case.applied = dict(list(case.applied.items())[len(case.applied) // 2 :])
-        size = len(case.model_dump_json())
-    return size

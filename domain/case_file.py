@@ -1,22 +1,19 @@
-"""The case file: the state of one case and the transitions that change it.
+"""The case file: the transitions that change one case's state (held in ``domain.case_state``).
 
 Pure and deterministic (time comes in as ``now``), so the workflow stays a thin loop of waits
 and the rules are tested without Temporal. Whether a decision may be applied is judged in
 ``domain.rules``; what passing time does, in ``domain.deadlines``; notices leave through the
 outbox (``domain.outbox``) as requests the workflow hands to activities; the status is built in
-``domain.status_view``. The field names are carried across continue-as-new: never rename one.
+``domain.status_view``; documents are filed in ``domain.filing``.
 """
 
 from datetime import datetime, timedelta
 from hashlib import sha256
 
-from pydantic import BaseModel, PrivateAttr
-
-from domain import bounds, documents, outbox, rules, status_view
+from domain import bounds, filing, outbox, rules, status_view
+from domain.case_state import AppliedDecision, CaseState, Note
 from domain.consultation import Consultation
 from domain.deadlines import CLOSURE_ON_EXPIRY, DeadlinePolicy, Due, due_actions
-from domain.deadlines import next_deadline as _next_deadline
-from domain.deadlines import next_wakeup as _next_wakeup
 from domain.decisions import (
     AddNote,
     AssignReviewer,
@@ -33,64 +30,15 @@ from domain.decisions import (
     SubmitSroInquiry,
     Withdraw,
 )
-from domain.documents import DocumentRead, DocumentRef
 from domain.inquiry import LocalResponse, Submission
 from domain.notices import NOTICES, Disclosure, Notice, NoticeRecord, RecipientKind
 from domain.roles import Actor, Role
-from domain.staff import StaffSnapshot
-from domain.stage import ENTRY_STAGE, ClosureReason, Finding, Stage
-from domain.stamps import SeenStamps
+from domain.stage import ENTRY_STAGE, ClosureReason, Stage
 from domain.status import CaseStatus, HistoryEntry, RefusedSignal, StatusSnapshot
-from domain.tasks import OnDue, OpenTask, TaskKind
+from domain.tasks import OnDue, TaskKind
 
 
-class Note(BaseModel):
-    at: datetime
-    actor: Actor
-    text: str
-
-
-class AppliedDecision(BaseModel):
-    name: str
-    result: StatusSnapshot
-
-
-class CaseFile(BaseModel):
-    case_id: str
-    submission: Submission
-    policy: DeadlinePolicy = DeadlinePolicy()
-    stage: Stage
-    stage_since: datetime
-    opened_at: datetime
-    closed_at: datetime | None = None
-    finding: Finding | None = None
-    closure_reason: ClosureReason | None = None
-    assigned_reviewer: str | None = None
-    local_response: LocalResponse | None = None
-    statement: str | None = None
-    tasks: list[OpenTask] = []
-    consultations: list[Consultation] = []
-    missing_items: list[str] = []
-    history: list[HistoryEntry] = []
-    rejected: list[RefusedSignal] = []
-    notices: list[NoticeRecord] = []
-    notes: list[Note] = []
-    applied: dict[str, AppliedDecision] = {}
-    staff: StaffSnapshot | None = None
-    disclosures: list[Disclosure] = []
-    documents: list[DocumentRef] = []
-    document_reads: list[DocumentRead] = []
-    missing_notices_sent: int = 0
-    history_dropped: int = 0
-    rejected_dropped: int = 0
-    notices_dropped: int = 0
-    notes_dropped: int = 0
-    document_reads_dropped: int = 0
-    reminder_rounds: list[str] = []
-    seen_stamps: SeenStamps = SeenStamps()
-    version: int = 0
-    _outbox: list[Notice] = PrivateAttr(default_factory=list)
-
+class CaseFile(CaseState):
     @classmethod
     def from_submission(cls, case_id: str, submission: Submission, now: datetime) -> "CaseFile":
         """The case as received, before the policy sets deadlines (decisions may be judged)."""
@@ -204,7 +152,7 @@ class CaseFile(BaseModel):
                 self.notes, dropped = bounds.keep_newest(self.notes, bounds.MAX_NOTES)
                 self.notes_dropped += dropped
             case ReceiveDocuments() | RecordDocumentRead():
-                documents.file(self, decision, now)
+                filing.file(self, decision, now)
             case SendReminders():
                 key = self._reminder_round(decision, now)
                 due = [t for t in self.tasks if t.on_due is OnDue.REMIND] if key else []
@@ -255,12 +203,6 @@ class CaseFile(BaseModel):
             self._enter_review(now)
         self._touch()
 
-    def next_wakeup(self) -> datetime | None:
-        return _next_wakeup(self.tasks)
-
-    def next_deadline(self) -> datetime | None:
-        return _next_deadline(self.tasks)
-
     def expire(self, now: datetime) -> None:
         """Act on every deadline that has passed: close the stage, remind, escalate."""
         for action in due_actions(self.tasks, now):
@@ -290,9 +232,6 @@ class CaseFile(BaseModel):
 
     def status(self, *, summary: bool = False) -> CaseStatus:
         return status_view.status_of(self, summary=summary)
-
-    def consultation(self, consultation_id: str) -> Consultation | None:
-        return next((c for c in self.consultations if c.consultation_id == consultation_id), None)
 
     def _touch(self) -> None:
         self.version += 1

@@ -8,17 +8,15 @@ the person signed in. ``…`` marks the text staff write; where a field takes on
 each value has a body of its own.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from domain.case_state import CaseState
 from domain.consultation import Party
 from domain.decisions import DECISIONS
 from domain.inquiry import AuthorizationForm
 from domain.roles import Role
 from domain.stage import Finding, Stage
 from domain.status import NextDecision
-
-if TYPE_CHECKING:
-    from domain.case_file import CaseFile
 
 WRITE = "…"
 
@@ -48,7 +46,7 @@ _BY_SERVICES = frozenset({"receive_documents", "record_document_read"})
 """Sent by the mail gateway and the codec server, never typed by staff: not on the desk."""
 
 
-def next_decisions(case: "CaseFile") -> list[NextDecision]:
+def next_decisions(case: CaseState) -> list[NextDecision]:
     """The decisions valid in the case's stage, those that end an open task first."""
     if case.stage is Stage.SRO_INTAKE:
         return []  # the completeness check is automatic and takes a moment
@@ -73,7 +71,7 @@ def next_decisions(case: "CaseFile") -> list[NextDecision]:
     return desk
 
 
-def _bodies(case: "CaseFile", name: str) -> list[tuple[dict[str, Any], list[Role]]]:
+def _bodies(case: CaseState, name: str) -> list[tuple[dict[str, Any], list[Role]]]:
     """One body per open consultation, answered by its party's role only; one per form when
     the authorization is missing."""
     if name == "record_consultation_response":

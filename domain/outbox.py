@@ -6,20 +6,17 @@ who receives what (the representative rule included) is decided once.
 """
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from domain.case_state import CaseState
 from domain.consultation import Consultation, Party
 from domain.deadlines import Due
 from domain.notices import CaseBrief, Notice, NoticeKind, correspondents
 from domain.stage import Finding
 from domain.tasks import OpenTask, TaskKind
 
-if TYPE_CHECKING:
-    from domain.case_file import CaseFile
-
 
 def notice(
-    case: "CaseFile",
+    case: CaseState,
     kind: NoticeKind,
     event_key: str,
     *,
@@ -45,11 +42,11 @@ def notice(
     )
 
 
-def case_opened(case: "CaseFile") -> Notice:
+def case_opened(case: CaseState) -> Notice:
     return notice(case, NoticeKind.CASE_OPENED, "case-opened", brief=case_brief(case))
 
 
-def local_response(case: "CaseFile", finding: Finding, message: str) -> Notice:
+def local_response(case: CaseState, finding: Finding, message: str) -> Notice:
     return notice(
         case,
         NoticeKind.LOCAL_RESPONSE,
@@ -60,11 +57,11 @@ def local_response(case: "CaseFile", finding: Finding, message: str) -> Notice:
     )
 
 
-def inquiry_received(case: "CaseFile") -> Notice:
+def inquiry_received(case: CaseState) -> Notice:
     return notice(case, NoticeKind.INQUIRY_RECEIVED, "sro-inquiry-received", to_requestor=True)
 
 
-def consultation_requested(case: "CaseFile", consultation: Consultation) -> Notice:
+def consultation_requested(case: CaseState, consultation: Consultation) -> Notice:
     return notice(
         case,
         NoticeKind.CONSULTATION_REQUESTED,
@@ -77,7 +74,7 @@ def consultation_requested(case: "CaseFile", consultation: Consultation) -> Noti
     )
 
 
-def determination(case: "CaseFile", finding: Finding, rationale: str) -> Notice:
+def determination(case: CaseState, finding: Finding, rationale: str) -> Notice:
     """To the requestor and, with a form on file, the representative."""
     return notice(
         case,
@@ -90,11 +87,11 @@ def determination(case: "CaseFile", finding: Finding, rationale: str) -> Notice:
     )
 
 
-def withdrawn(case: "CaseFile") -> Notice:
+def withdrawn(case: CaseState) -> Notice:
     return notice(case, NoticeKind.WITHDRAWN, "withdrawn", to_requestor=True)
 
 
-def reminder(case: "CaseFile", task: OpenTask, round_key: str) -> Notice:
+def reminder(case: CaseState, task: OpenTask, round_key: str) -> Notice:
     """A supervisor's reminder round: one e-mail per round and task."""
     return deadline_notice(case, Due.REMIND, task, round_key)
 
@@ -103,7 +100,7 @@ _DEADLINE_NOTICE = {Due.REMIND: NoticeKind.REMINDER, Due.ESCALATE: NoticeKind.ES
 
 
 def deadline_notice(
-    case: "CaseFile", due: Due, task: OpenTask, round_key: str | None = None
+    case: CaseState, due: Due, task: OpenTask, round_key: str | None = None
 ) -> Notice:
     """A reminder or escalation about one open task, to whoever the task waits for."""
     kind = _DEADLINE_NOTICE[due]
@@ -129,7 +126,7 @@ def deadline_notice(
     )
 
 
-def missing_information(case: "CaseFile", deadline: datetime) -> Notice:
+def missing_information(case: CaseState, deadline: datetime) -> Notice:
     """Numbered per case: each request for missing items is its own e-mail."""
     return notice(
         case,
@@ -141,7 +138,7 @@ def missing_information(case: "CaseFile", deadline: datetime) -> Notice:
     )
 
 
-def case_brief(case: "CaseFile") -> CaseBrief:
+def case_brief(case: CaseState) -> CaseBrief:
     """What a staff mailbox needs to act on the case (internal: it may carry case data)."""
     subject = case.submission.subject
     return CaseBrief(

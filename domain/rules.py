@@ -4,8 +4,7 @@ Read-only: judging never changes the case, so an update's validator, its handler
 all ask the same question and get the same answer.
 """
 
-from typing import TYPE_CHECKING
-
+from domain.case_state import CaseState
 from domain.decisions import (
     DECISIONS,
     Decision,
@@ -16,15 +15,12 @@ from domain.decisions import (
     Refusal,
     SendReminders,
 )
-from domain.documents import over_the_limit
+from domain.filing import over_the_limit
 from domain.stage import Stage
 from domain.tasks import OnDue
 
-if TYPE_CHECKING:
-    from domain.case_file import CaseFile
 
-
-def judge(case: "CaseFile", name: str, decision: Decision) -> Refusal | None:
+def judge(case: CaseState, name: str, decision: Decision) -> Refusal | None:
     """Why the case refuses this decision now, or None when it may be applied."""
     rule = DECISIONS[name]
     if decision.decision_id is not None and decision.decision_id in case.applied:
@@ -57,7 +53,7 @@ def _refusal(decision: Decision, reason: str, kind: str) -> Refusal:
     return Refusal(reason, decision.actor, kind)
 
 
-def _state_rule(case: "CaseFile", decision: Decision) -> str | None:
+def _state_rule(case: CaseState, decision: Decision) -> str | None:
     """What the case's own state adds to the decision table."""
     if isinstance(decision, RecordConsultationResponse):
         consultation = case.consultation(decision.consultation_id)

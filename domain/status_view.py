@@ -1,17 +1,15 @@
 """The status view: the case as staff, systems and the UI read it, free of personal data."""
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from domain.case_state import CaseState
 from domain.desk import next_decisions
 from domain.stage import Stage
 from domain.status import CaseStatus, ConsultationView, StatusSnapshot, TaskView
 
-if TYPE_CHECKING:
-    from domain.case_file import CaseFile
 
-
-def waiting_for(case: "CaseFile") -> str:
+def waiting_for(case: CaseState) -> str:
     """In words: what the case waits for, from whom, and by when."""
     if case.stage is Stage.CLOSED:
         return f"nothing: closed ({case.closure_reason})"
@@ -37,7 +35,7 @@ the search attributes and an update's caller need (the last decision and refusal
 notices), so a summary's size does not grow with the case."""
 
 
-def _growing(source: "CaseFile | CaseStatus", summary: bool) -> dict[str, list[Any]]:
+def _growing(source: CaseState | CaseStatus, summary: bool) -> dict[str, list[Any]]:
     """The growing lists of a case file or a whole status, whole or cut for the summary."""
     if summary:
         return {name: cut(getattr(source, name)) for name, cut in _SUMMARY.items()}
@@ -49,7 +47,7 @@ def summary_of(status: CaseStatus) -> CaseStatus:
     return status.model_copy(update=_growing(status, summary=True))
 
 
-def status_of(case: "CaseFile", *, summary: bool = False) -> CaseStatus:
+def status_of(case: CaseState, *, summary: bool = False) -> CaseStatus:
     """The status query's answer, or with ``summary`` the summary status (``summary_of``), its
     lists cut before the status is built: the run loop asks for it after every task."""
     return CaseStatus(
@@ -96,7 +94,7 @@ def status_of(case: "CaseFile", *, summary: bool = False) -> CaseStatus:
     )
 
 
-def snapshot_of(case: "CaseFile") -> StatusSnapshot:
+def snapshot_of(case: CaseState) -> StatusSnapshot:
     """``StatusSnapshot.of(status_of(case))`` without building the whole status: a flood of
     signals with decision ids costs a summary each, not the growing lists."""
     return StatusSnapshot.of(status_of(case, summary=True)).model_copy(

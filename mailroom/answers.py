@@ -12,12 +12,12 @@ from email.utils import formatdate
 import structlog
 
 from activities.catalogues import key_of, words
-from activities.ledger import NoticeLedger
 from activities.relay import send_via_relay
 from domain.language import DEFAULT_LANGUAGE, Language
 from mailroom.letter import ALLOWED, MAX_ATTACHMENTS, Letter, Refused
 from mailroom.template import LABELS, SPANISH
 from settings import Settings
+from store.ledger import NoticeLedger
 
 log = structlog.get_logger("icr.mailroom")
 assert len(ALLOWED) == 6, "keep the catalogues' reply.types in step with letter.ALLOWED"

@@ -34,7 +34,7 @@ async def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_mail_example(args: argparse.Namespace, settings: Settings) -> int:
-    """Send the README's example inquiry to the local gateway (no swaks needed)."""
+    """Send the example inquiry (docs/mailbox.md) to the local gateway (no swaks needed)."""
     message = example_inquiry(settings.inquiry_mailbox)
     host, port = args.host or settings.inbound_smtp_host, args.port or settings.inbound_smtp_port
     _, answer = await aiosmtplib.send(message, hostname=host, port=port)

@@ -19,6 +19,7 @@ from clients import data_converter
 from domain.inquiry import Submission
 from domain.roles import Actor, Role
 from intake import Submitted, submit
+from security import configured
 from security.sealed_answers import SealedAnswers, UnsealedAnswer
 from settings import Settings
 
@@ -69,7 +70,7 @@ class CaseDesk:
         cls, settings: Settings, connect: Callable[[], Awaitable[Client]], expected: str
     ) -> "CaseDesk":
         """A desk that signs everything with the settings' service key (``expected``'s)."""
-        service = settings.service_identity()
+        service = configured.service_identity(settings)
         if service is None or service.staff_id != expected:
             raise ServiceKeyMissing(
                 f"ICR_SERVICE_KEY (or ICR_SERVICE_KEY_FILE) must hold {expected}'s signing key "

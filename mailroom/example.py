@@ -1,4 +1,4 @@
-"""The README's example e-mail: an SRO inquiry by a representative, with a Form G-28 attached.
+"""The example e-mail of docs/mailbox.md: an SRO inquiry by a representative, with a G-28.
 
 ``starter.py mail-example`` sends it to the local gateway over real SMTP, no mail client needed.
 The same Message-ID each time: sending it again shows that a repeated mail starts no second case.

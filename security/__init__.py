@@ -1,1 +1,1 @@
-"""Privacy and access: payload encryption, the codec server, the staff directory."""
+"""Primitives of privacy: payload sealing, stamps and their keys, the staff directory."""

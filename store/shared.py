@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from activities.ledger import NoticeLedger
+from security import configured
 from settings import Settings, plain
 from store.database import Database, LazyDatabase
 from store.documents import DocumentStore
 from store.inbox import Inbox
+from store.ledger import NoticeLedger
 from store.reads import ReadLog
 from store.sealing import Sealer
 from store.senders import SenderRate
@@ -31,7 +32,7 @@ class Store:
     @classmethod
     async def open(cls, settings: Settings, db: Database | None = None) -> "Store":
         """Tables created if missing. Needs the payload keys: mail and documents are sealed."""
-        keys = settings.keyring()
+        keys = configured.keyring(settings)
         if keys is None:
             raise SystemExit("the store needs ICR_PAYLOAD_KEYS or ICR_PAYLOAD_KEY_FILE")
         db = db or database_for(settings)

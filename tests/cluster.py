@@ -13,6 +13,7 @@ from typing import Any
 import pytest_asyncio
 from temporalio.client import Client
 
+from security import configured
 from settings import Settings, plain
 from tests.signing import staff_converter
 from tests.support import ROOT, MailSink, eventually, free_port, pollers
@@ -59,7 +60,7 @@ class Cluster:
             "ICR_HEALTH_ADDRESS": "",
             "ICR_STAFF_DIRECTORY": str(s.staff_directory),
             "ICR_STAMP_PUBLIC_KEYS": ",".join(
-                f"{k}:{v}" for k, v in s.stamp_verifying_keys().items()
+                f"{k}:{v}" for k, v in configured.stamp_verifying_keys(s).items()
             ),
             "ICR_LOG_LEVEL": "WARNING",
         }

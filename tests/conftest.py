@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from codec_server.app import app_from_settings
 from domain.field_office import FieldOffice
-from security.codec_server import app_from_settings
 from security.signing import ServiceKey
 from settings import Settings
 from tests.cluster import cluster  # noqa: F401 (a fixture: a server and a worker of its own)

@@ -8,7 +8,7 @@ from email.utils import make_msgid
 from mailroom.example import EXAMPLE_FIELDS
 
 _REPRESENTED = ("Representative", "Authorization")
-INQUIRY_FIELDS = {  # the README's example, sent by the person herself
+INQUIRY_FIELDS = {  # docs/inquiry-email.md's example, sent by the person herself
     **{
         k: v
         for k, v in EXAMPLE_FIELDS.items()

@@ -19,7 +19,7 @@ from temporalio.converter import (
 )
 
 from clients import DATA_CONVERTER
-from security import stamp
+from security import configured, stamp
 from security.codec import EncryptionCodec
 from security.signing import StampKeys
 from settings import Settings
@@ -92,7 +92,7 @@ def staff_converter(
 ) -> DataConverter:
     """The converter of a test client that acts as staff (and as the integrating system);
     a body without an actor (a submission) is signed as ``default_signer``."""
-    keys, stamp_keys = settings.keyring(), settings.stamp_keys()
+    keys, stamp_keys = configured.keyring(settings), configured.stamp_keys(settings)
     assert keys is not None and stamp_keys is not None, "tests run with keys"
     return dataclasses.replace(
         DATA_CONVERTER,

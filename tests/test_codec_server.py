@@ -18,14 +18,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from structlog.testing import capture_logs
 from temporalio.api.common.v1 import Payload
 
+from codec_server.app import make_app
+from codec_server.tokens import AnyOf, OidcTokens, StaticTokens
 from domain.case_id import new_case_id
 from security import stamp
 from security.codec import BOUND_TO, CASE_HEADER, SEALED, EncryptionCodec, bound_case
-from security.codec_server import make_app
 from security.directory import FileStaffDirectory
 from security.keys import KeyRing
 from security.signing import StampKeys
-from security.tokens import AnyOf, OidcTokens, StaticTokens
 from tests.support import free_port
 
 UI = "http://localhost:8233"

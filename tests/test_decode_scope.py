@@ -15,6 +15,7 @@ from temporalio.common import RawValue
 
 from clients import DATA_CONVERTER
 from domain.case_id import new_case_id
+from security import configured
 from security.codec import CASE_ID, ENCODING, EncryptionCodec, bound_case
 from settings import Settings
 from tests.conftest import TOKENS
@@ -68,7 +69,7 @@ async def test_decode_follows_role_and_field_office(
 async def test_unbound_payloads_still_decode_for_the_national_roles(
     settings: Settings, codec_server: str
 ) -> None:
-    ring = settings.keyring()
+    ring = configured.keyring(settings)
     assert ring is not None
     plain = Payload(metadata={"encoding": b"json/plain"}, data=b'{"name": "Maria"}')
     old = EncryptionCodec(ring).encrypt(plain)  # sealed before payloads named their case

@@ -11,7 +11,7 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from clients import DATA_CONVERTER
-from security.decode_scope import CaseOffices
+from codec_server.decode_scope import CaseOffices
 from settings import Settings
 from tests.support import start_case, submission, wait_stage
 from tests.test_decode_scope import decode, start_input

@@ -22,6 +22,9 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
 from clients import data_converter
+from codec_server.app import make_app
+from codec_server.document_reading import DocumentReading
+from codec_server.tokens import StaticTokens
 from domain.bounds import MAX_DOCUMENT_READS, MAX_DOCUMENTS
 from domain.decisions import DECISIONS
 from domain.inquiry import Submission
@@ -39,10 +42,8 @@ from mailroom.example import example_inquiry
 from mailroom.gateway import Gateway
 from mailroom.letter import message_key
 from mailroom.sorting import Sorter
-from security.codec_server import make_app
+from security import configured
 from security.directory import FileStaffDirectory
-from security.document_reading import DocumentReading
-from security.tokens import StaticTokens
 from settings import Settings, plain
 from store.documents import document_id_of
 from store.shared import Store
@@ -293,9 +294,9 @@ async def test_only_the_mailbox_and_only_25_mb(gateway: Gateway) -> None:
 async def documents_url(gateway: Gateway, client: Client) -> AsyncIterator[str]:
     """A codec server on the gateway's store; ``sro.one`` signs in with its test token."""
     s = gateway.settings
-    keys = s.keyring()
+    keys = configured.keyring(s)
     assert keys is not None
-    stamp_keys = s.stamp_keys()
+    stamp_keys = configured.stamp_keys(s)
     assert stamp_keys is not None and s.staff_directory is not None
     reading = DocumentReading(as_service(s, "svc.codec"), client)
     app = make_app(

@@ -5,11 +5,11 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowHandle
 
-from activities.ledger import NoticeLedger
 from activities.postbox import Postbox
 from domain.inquiry import Submission
 from domain.notices import Notice, NoticeKind, RecipientKind, correspondents
 from settings import Settings
+from store.ledger import NoticeLedger
 from store.shared import database_for
 from tests.support import (
     MailSink,

@@ -24,7 +24,7 @@ from domain.roles import Role
 from domain.staff import StaffMember, StaffSnapshot
 from domain.stamps import LIMIT, SeenStamps
 from intake import submit
-from security import stamp
+from security import configured, stamp
 from security.codec import EncryptionCodec
 from security.remote_codec import RemoteCodec
 from security.signing import public_b64
@@ -85,7 +85,7 @@ def sealed(
     tamper: bool = False,
 ) -> Payload:
     """A decision as the codec server would seal it (or, with the options, almost)."""
-    keys, ring = settings.stamp_keys(), settings.keyring()
+    keys, ring = configured.stamp_keys(settings), configured.keyring(settings)
     assert keys is not None and ring is not None
     key_id, private = key or (keys.current, keys.keys[keys.current])
     plain = Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(body).encode())
@@ -121,7 +121,7 @@ async def test_a_forged_actor_from_a_raw_client_is_refused(
     plain = DATA_CONVERTER.payload_converter.to_payload(forged)
     await refused_both(raw, handle, "record_determination", plain, "the decision is not signed")
     # Even with the payload key (an insider), sealing is not signing.
-    ring = settings.keyring()
+    ring = configured.keyring(settings)
     assert ring is not None
     unsigned = EncryptionCodec(ring).encrypt(plain)
     await refused_both(raw, handle, "record_determination", unsigned, "is not signed")

@@ -19,7 +19,7 @@ from clients import DATA_CONVERTER
 from domain.case_id import case_id_for_request, new_case_id
 from domain.inquiry import Submission
 from intake import submit
-from security import stamp
+from security import configured, stamp
 from security.codec import BOUND_TO, EncryptionCodec, bound_case
 from security.remote_codec import RemoteCodec
 from settings import Settings
@@ -46,7 +46,7 @@ def sealed_start(
     """A submission sealed with the payload key (for ``case_id``, or for no case, as the codec
     server sealed a staff start before it named its case) and stamped with the codec server's
     key; ``claims``: metadata the sender adds before the stamp."""
-    keys, ring = settings.stamp_keys(), settings.keyring()
+    keys, ring = configured.stamp_keys(settings), configured.keyring(settings)
     assert keys is not None and ring is not None
     metadata = {"encoding": b"json/plain", **(claims or {})}
     plain = Payload(metadata=metadata, data=json.dumps(body).encode())
@@ -190,7 +190,7 @@ async def test_sealed_but_unstamped_and_tampered_starts_fail(
 ) -> None:
     """A key holder's encryption alone proves no one; a stamp over other content proves
     nothing either."""
-    ring = settings.keyring()
+    ring = configured.keyring(settings)
     assert ring is not None
     raw = await raw_client(client)
     plain = Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(submission()).encode())
@@ -218,7 +218,7 @@ async def test_a_service_identity_that_opens_cases_may_start_one(
     client: Client, settings: Settings, worker: Workers
 ) -> None:
     """The mail gateway's own key (it holds INTAKE), as the gateway starts inquiries."""
-    ring = settings.keyring()
+    ring = configured.keyring(settings)
     assert ring is not None
     raw = await raw_client(client)
     plain = Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(submission()).encode())

@@ -182,7 +182,7 @@ def main() -> None:
             ],
         )
         _wait_for_port(smtp_port, "mail sink", sink)
-        codec = start("codec-server", [sys.executable, "-m", "security.codec_server"], "svc.codec")
+        codec = start("codec-server", [sys.executable, "-m", "codec_server"], "svc.codec")
         _wait_for_port(codec_port, "codec server", codec)
         # The namespace's Schedules (daily reminder round, backlog report), as compose's setup.
         subprocess.run(

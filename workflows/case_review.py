@@ -13,8 +13,8 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.bounds import fit_for_carrying
     from domain.case_file import CaseFile
+    from domain.case_state import fit_for_carrying
     from domain.correspondence import correspondent_of
     from domain.decisions import Decision, Refusal
     from domain.opening import Opening

@@ -22,7 +22,7 @@ SLICE = 200
 1 ms, ``make bench``) a slice stays far below the SDK's 2 s deadlock limit."""
 MAX_WAITING = 10_000
 """Messages kept unjudged; past it a signal is counted as refused unread. The server's
-per-run signal cap (README, "The server's limits") keeps a live case far below it."""
+per-run signal cap (docs/contract.md, "The server's limits") keeps a live case far below it."""
 UNKNOWN = "(unknown)"
 """The name a signal under no decision's name is judged and recorded under."""
 

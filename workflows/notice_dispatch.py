@@ -10,9 +10,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.case_file import CaseFile
     from domain.notices import NOTICES, Notice, NoticeOutcome, NoticeRecord
+    from settings import notice_queue
     from workflows.case_log import case_log
     from workflows.metrics import CaseMetrics
-    from workflows.notice_queue import notice_queue
 
 NOTICE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),

@@ -4,7 +4,8 @@ With a PREFIX the files are named PREFIX.<path>.json, beside those of older code
 they are the cases still running).
 
 Run it when a path of the workflow is added, never to paper over a replay failure: a history
-that no longer replays means a running case would break (see README, "Changing the workflow").
+that no longer replays means a running case would break (docs/operating.md, "Changing the
+workflow").
 Payloads are encrypted under the test-only key in KEY, so the files hold no readable data.
 Decisions are stamped as staff's are (a throwaway stamp key; replay does not check stamps
 again: the verdicts are in the history).

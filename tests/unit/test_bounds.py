@@ -3,6 +3,7 @@
 from typing import Any
 
 from domain import bounds
+from domain.case_state import fit_for_carrying
 from domain.decisions import DECISIONS
 from domain.roles import Role
 from domain.status import StatusSnapshot
@@ -48,7 +49,7 @@ def test_a_case_file_too_large_to_carry_is_halved_until_it_fits() -> None:
     for _ in range(bounds.MAX_NOTES):
         decide(case, "add_note", Role.SRO, text="n" * 9000)
     assert len(case.model_dump_json()) > bounds.CARRY_LIMIT_BYTES
-    size = bounds.fit_for_carrying(case)
+    size = fit_for_carrying(case)
     assert size <= bounds.CARRY_LIMIT_BYTES and size == len(case.model_dump_json())
     assert case.notes_dropped > 0 and case.stage == "SRO_REVIEW"
 
@@ -143,6 +144,6 @@ def test_reads_are_halved_with_the_other_logs_before_carrying() -> None:
             {"actor": {"id": "c", "role": "INTAKE"}, "document_id": f"DOC-{0:024X}", "reader": "r"}
         )
         case.apply("record_document_read", made, T0)
-    bounds.fit_for_carrying(case, limit=len(case.model_dump_json()) - 1)
+    fit_for_carrying(case, limit=len(case.model_dump_json()) - 1)
     assert case.document_reads_dropped > 0
     assert case.document_reads_dropped + len(case.document_reads) == bounds.MAX_DOCUMENT_READS

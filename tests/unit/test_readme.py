@@ -7,7 +7,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
-DOCS = [README, *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [
+    README,
+    *sorted((ROOT / "docs").glob("*.md")),
+    ROOT / "deploy/README.md",
+    ROOT / "bench/README.md",
+]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 

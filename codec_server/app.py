@@ -1,6 +1,6 @@
 """The codec server: knows who is signed in, stamps what they send, lets them read what they may.
 
-``python -m security.codec_server``. POST ``/encode`` and ``/decode`` take and return
+``python -m codec_server``. POST ``/encode`` and ``/decode`` take and return
 ``{"payloads": [...]}`` in protobuf JSON, as the Temporal UI and CLI send them. A request names
 its person by ``Authorization: Bearer TOKEN`` (a static ``staff_id:token`` pair or an OIDC access
 token) or by the session cookie that POST ``/sign-in`` sets (HttpOnly, SameSite=Strict, this
@@ -24,17 +24,18 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 
 import logs
+from codec_server.decode_scope import CaseOffices, DecodeScope, encode_cases
+from codec_server.document_reading import DocumentReading
+from codec_server.sessions import COOKIE, LIFETIME_SECONDS, Sessions
+from codec_server.tokens import AnyOf, Authenticator, OidcTokens, StaticTokens
 from domain.access import may_read_case
 from domain.field_office import FieldOffice
 from domain.staff import StaffMember
+from security import configured
 from security.codec import CASE_HEADER, EncryptionCodec, UndecryptablePayload
-from security.decode_scope import CaseOffices, DecodeScope, encode_cases
 from security.directory import DirectoryError, FileStaffDirectory, StaffDirectory
-from security.document_reading import DocumentReading
 from security.keys import KeyRing
-from security.sessions import COOKIE, LIFETIME_SECONDS, Sessions
 from security.signing import StampKeys
-from security.tokens import AnyOf, Authenticator, OidcTokens, StaticTokens
 from settings import Settings, get_settings
 
 log = structlog.get_logger("icr.codec")
@@ -190,7 +191,7 @@ def make_app(
         if isinstance(payloads, web.Response):
             return payloads
         staff_id = request[STAFF]
-        try:  # per payload, as the person may read its case (security.decode_scope)
+        try:  # per payload, as the person may read its case (codec_server.decode_scope)
             decoded = await scope.decode(
                 staff_id, member_of(staff_id), payloads.payloads, unrestricted=directory is None
             )
@@ -288,10 +289,10 @@ def authenticator_from_settings(settings: Settings) -> Authenticator:
 
 
 def app_from_settings(settings: Settings) -> web.Application:
-    keys = settings.keyring()
+    keys = configured.keyring(settings)
     if keys is None:
         raise SystemExit("the codec server needs ICR_PAYLOAD_KEYS or ICR_PAYLOAD_KEY_FILE")
-    stamp_keys = settings.stamp_keys()
+    stamp_keys = configured.stamp_keys(settings)
     if stamp_keys is None:
         raise SystemExit("the codec server needs ICR_STAMP_KEYS or ICR_STAMP_KEY_FILE")
     directory = FileStaffDirectory(settings.staff_directory) if settings.staff_directory else None
@@ -316,7 +317,7 @@ async def _temporal(settings: Settings) -> Client:
 
 def _documents(settings: Settings) -> DocumentReading | None:
     """Documents are served only where the codec server can sign the reads it records."""
-    if settings.service_identity() is None:
+    if configured.service_identity(settings) is None:
         log.warning("codec.documents_off", reason="no ICR_SERVICE_KEY (svc.codec) set")
         return None
     return DocumentReading(settings)
