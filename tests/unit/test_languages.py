@@ -191,3 +191,13 @@ def test_the_mailbox_names_problems_in_the_reader_s_language() -> None:
     assert EN["reason.too_many"].format(count=MAX_ATTACHMENTS) == (
         f"more than {MAX_ATTACHMENTS} attachments"
     )
+
+
+def test_a_representative_without_a_form_hears_only_that_a_response_exists_in_either() -> None:
+    decided = next(n for n in _notices() if n.kind is NoticeKind.DETERMINATION)
+    rep = Correspondent(
+        kind=RecipientKind.REQUESTOR, name="Dana", email="d@x.example", is_representative=True
+    )
+    for language, words in ((Language.EN, "A response exists"), (Language.ES, "Existe una")):
+        letter = correspondent_letter(decided, rep.model_copy(update={"language": language}))
+        assert words in letter.body and "Strong equities." not in letter.body
