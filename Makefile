@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/dev.lock | s
 UV_COMPILE := $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
 	--generate-hashes --quiet
 
-.PHONY: run test test-loaded test-quick lint setup clean chromium promtool postgres lock bench schemas
+.PHONY: run test test-loaded test-quick lint setup clean fonts chromium promtool postgres oidc lock bench schemas
 
 $(STAMP): pyproject.toml requirements/dev.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found; set PYTHON=python3.11 or newer" >&2; exit 1; }
@@ -18,7 +18,13 @@ $(STAMP): pyproject.toml requirements/dev.lock
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) fonts
+
+# The release package's font (records/pdf.py): Debian's DejaVu, never a downloaded one.
+fonts:
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { \
+	  echo "installing Debian's fonts-dejavu-core for release packages"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; }
 
 # Renew both locks from pyproject.toml (runtime for the image, dev for make and CI).
 lock: $(STAMP)
@@ -48,21 +54,32 @@ postgres:
 	  echo "installing Debian's postgresql-15 for the store tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; }
 
-run: $(STAMP)
+# The identity tests run a real OpenID Connect provider (npm's oidc-provider, pinned by
+# tests/oidc/package-lock.json) on the machine's Node (20 or newer).
+OIDC_STAMP := tests/oidc/node_modules/.installed-$(shell cat tests/oidc/package-lock.json | sha256sum | cut -c1-12)
+$(OIDC_STAMP): tests/oidc/package.json tests/oidc/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: the identity tests need Node 20+ and npm" >&2; exit 1; }
+	npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
+	rm -f tests/oidc/node_modules/.installed-*
+	touch $(OIDC_STAMP)
+
+oidc: $(OIDC_STAMP)
+
+run: $(STAMP) fonts
 	$(PY) -m tools.devstack
 
 # pytest exits 5 when it collected nothing: that is a failure, never a pass.
-test: $(STAMP) chromium promtool postgres
+test: $(STAMP) fonts chromium promtool postgres oidc
 	$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected" >&2; exit 1; fi; exit $$rc
 
 # The suite with both CPUs busy with other work (two busy loops beside it): it must pass so.
-test-loaded: $(STAMP) chromium promtool postgres
+test-loaded: $(STAMP) fonts chromium promtool postgres oidc
 	$(PY) -c 'while True: pass' & b1=$$!; $(PY) -c 'while True: pass' & b2=$$!; \
 	trap 'kill $$b1 $$b2' EXIT; start=$$(date +%s); $(MAKE) --no-print-directory test; rc=$$?; \
 	echo "make test beside two busy loops: exit $$rc in $$(( $$(date +%s) - start )) s"; exit $$rc
 
 # Skips the long tests (browser, faults, fuzzing, 500 cases, a case across runs).
-test-quick: $(STAMP) promtool postgres
+test-quick: $(STAMP) fonts promtool postgres oidc
 	$(PY) -m pytest -m "not slow"
 
 # A benchmark, not a test: writes bench/RESULTS.md and bench/results.json
@@ -80,4 +97,4 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) tests/oidc/node_modules var .pytest_cache .mypy_cache .ruff_cache test-artifacts

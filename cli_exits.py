@@ -18,6 +18,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from clients import Unreachable
+from security.client_credentials import TokenRefused
 from security.remote_codec import CodecServerError
 
 EXIT_OK = 0
@@ -108,6 +109,8 @@ def _line(exc: BaseException) -> tuple[str, int]:
         return "\n".join(exc.lines), exc.code
     if isinstance(exc, Unreachable):
         return f"temporal: {exc}", EXIT_UNREACHABLE
+    if isinstance(exc, TokenRefused):  # no token for a frontend that checks them
+        return f"temporal: {exc}", EXIT_UNREACHABLE
     if isinstance(exc, CodecServerError):  # signing a decision through the codec server
         return str(exc), EXIT_ERROR
     if isinstance(exc, RPCError):
@@ -115,6 +118,12 @@ def _line(exc: BaseException) -> tuple[str, int]:
             return f"not found: {exc.message}", EXIT_NOT_FOUND
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             return f"temporal: server unavailable ({exc.message})", EXIT_UNREACHABLE
+        if exc.status in (RPCStatusCode.UNAUTHENTICATED, RPCStatusCode.PERMISSION_DENIED):
+            return (
+                f"temporal refused this caller ({exc.status.name}: {exc.message}); its token "
+                "must carry a permissions claim for the namespace (deploy/README.md)",
+                EXIT_ERROR,
+            )
         if exc.status is RPCStatusCode.INVALID_ARGUMENT:
             return f"temporal refused the request: {exc.message}", EXIT_INVALID
         return f"temporal: {exc.status.name if exc.status else 'error'}: {exc.message}", EXIT_ERROR

@@ -1,8 +1,10 @@
 """One way to reach Temporal, for the worker, the starter, the CLI and the tests alike."""
 
+import asyncio
 import dataclasses
 import logging
 import re
+import weakref
 from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -25,10 +27,11 @@ from temporalio.runtime import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from security import configured
+from security.client_credentials import AccessToken, ClientCredentials, Refresher, bearer
 from security.codec import EncryptionCodec
 from security.readable import ReadableCodec
 from security.remote_codec import RemoteCodec
-from settings import Settings
+from settings import Settings, plain
 from workflows.metrics import STAGE_BUCKETS_SECONDS, STAGE_DURATION
 from workflows.refusals import EncryptedStaffFailureConverter, StaffFailureConverter
 from workflows.search_attributes import REGISTRATION
@@ -115,19 +118,59 @@ def _reason(error: str) -> str:
     return (found.group(1) if found else error).strip()[:160]
 
 
+def service_credentials(settings: Settings) -> ClientCredentials | None:
+    """This service's client at the identity provider, when the frontend checks tokens."""
+    if not settings.temporal_token_url:
+        return None
+    return ClientCredentials(
+        settings.temporal_token_url,
+        settings.temporal_client_id or "",
+        plain(settings.temporal_client_secret),
+        scope=settings.temporal_token_scope,
+        resource=settings.temporal_token_resource,
+    )
+
+
+_REFRESHERS: set["asyncio.Task[None]"] = set()
+
+
 async def connect(
     settings: Settings, *, address: str | None = None, runtime: Runtime | None = None
 ) -> Client:
-    """The one client factory of worker, starter, CLI and tests."""
+    """The one client factory of worker, starter, CLI and tests. With ``ICR_TEMPORAL_TOKEN_URL``
+    every call carries this service's access token, renewed before it expires (TokenRefused
+    when the provider gives none); without it, nothing is added."""
     config = connect_config(settings, address)
+    credentials = service_credentials(settings)
+    token = await credentials.token() if credentials is not None else None
+    if token is not None:
+        config["rpc_metadata"] = {**config.get("rpc_metadata", {}), "authorization": bearer(token)}
     try:
-        return await Client.connect(
+        client = await Client.connect(
             **config, data_converter=data_converter(settings), runtime=runtime
         )
     except RuntimeError as exc:
         if not str(exc).startswith("Failed client connect"):
             raise
         raise Unreachable(config["target_host"], _reason(str(exc))) from None
+    if credentials is not None and token is not None:
+        # The connection is shared by every Client made from this one (the worker's): renew
+        # the header on it for as long as any of them lives, then stop.
+        connection = weakref.ref(client.service_client)
+
+        def apply(fresh: AccessToken) -> bool:
+            live = connection()
+            if live is None:
+                return False
+            metadata = {**live.config.rpc_metadata, "authorization": bearer(fresh)}
+            live.update_rpc_metadata(metadata)
+            live.config.rpc_metadata = metadata
+            return True
+
+        task = asyncio.create_task(Refresher(credentials, apply).run(token))
+        _REFRESHERS.add(task)
+        task.add_done_callback(_REFRESHERS.discard)
+    return client
 
 
 _INDEXED = {

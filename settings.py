@@ -45,6 +45,19 @@ class Settings(BaseSettings):
     temporal_namespace: str = Field("default", validation_alias=_env("TEMPORAL_NAMESPACE"))
     temporal_api_key: SecretStr | None = Field(None, validation_alias=_env("TEMPORAL_API_KEY"))
     task_queue: str = Field("case-review", validation_alias=_env("ICR_TASK_QUEUE"))
+    # A frontend that checks JWTs: this service's client at the identity provider (client
+    # credentials grant, security/client_credentials.py). Unset: no token is sent.
+    temporal_token_url: str | None = Field(None, validation_alias=_env("ICR_TEMPORAL_TOKEN_URL"))
+    temporal_client_id: str | None = Field(None, validation_alias=_env("ICR_TEMPORAL_CLIENT_ID"))
+    temporal_client_secret: SecretStr | None = Field(
+        None, validation_alias=_env("ICR_TEMPORAL_CLIENT_SECRET")
+    )
+    temporal_token_scope: str | None = Field(
+        None, validation_alias=_env("ICR_TEMPORAL_TOKEN_SCOPE")
+    )
+    temporal_token_resource: str | None = Field(
+        None, validation_alias=_env("ICR_TEMPORAL_TOKEN_RESOURCE")
+    )
 
     smtp_host: str = Field("localhost", validation_alias=_env("SMTP_HOST"))
     smtp_port: int = Field(1025, validation_alias=_env("SMTP_PORT"))
@@ -64,6 +77,18 @@ class Settings(BaseSettings):
     )
     database_url: SecretStr | None = Field(None, validation_alias=_env("ICR_DATABASE_URL"))
     documents_dir: Path = Field(Path("var/documents"), validation_alias=_env("ICR_DOCUMENTS_DIR"))
+    # Privacy Act records: the accounting of disclosures (5 years at least, 552a(c)(2)) and the
+    # closed case's record (the records schedule); the accounting lives as long as the record.
+    disclosure_retention_years: float = Field(
+        5, ge=5, validation_alias=_env("ICR_DISCLOSURE_RETENTION_YEARS")
+    )
+    case_record_retention_years: float = Field(
+        7, gt=0, validation_alias=_env("ICR_CASE_RECORD_RETENTION_YEARS")
+    )
+    release_font: Path = Field(
+        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+        validation_alias=_env("ICR_RELEASE_FONT"),
+    )
 
     inbound_smtp_host: str = Field("127.0.0.1", validation_alias=_env("ICR_INBOUND_SMTP_HOST"))
     inbound_smtp_port: int = Field(2525, validation_alias=_env("ICR_INBOUND_SMTP_PORT"))

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 import logs
 from caseload.arguments import filter_arguments, positive
@@ -34,6 +35,7 @@ from cli_exits import (
     in_time,
 )
 from clients import connect, register_search_attributes, staff_token
+from domain.case_id import is_case_id
 from domain.decisions import DECISIONS
 from domain.errors import describe
 from domain.field_office import FieldOffice
@@ -41,6 +43,7 @@ from domain.inquiry import Submission
 from domain.stage import Stage
 from intake import SubmissionConflict, submit
 from mailroom.commands import add_mailbox_commands
+from records.commands import add_records_commands, recorded_status
 from settings import Settings, get_settings, plain
 
 
@@ -93,8 +96,15 @@ async def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     client = await connect(settings)
-    handle = await answerable(client, args.case_id)
-    _print(await closed_case_query(handle, "status"))
+    try:
+        handle = await answerable(client, args.case_id)
+        _print(await closed_case_query(handle, "status"))
+    except RPCError as exc:  # gone from Temporal: the closed case's record answers
+        kept = await recorded_status(settings, args.case_id) if is_case_id(args.case_id) else None
+        if exc.status is not RPCStatusCode.NOT_FOUND or kept is None:
+            raise
+        print("answered from the case record: Temporal no longer holds the case", file=sys.stderr)
+        _print(kept.model_dump(mode="json"))
     return 0
 
 
@@ -294,6 +304,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_reassign)
     add_mailbox_commands(sub)
+    add_records_commands(sub)
     p = sub.add_parser("remind", help="a reminder round for the selected open cases")
     filter_arguments(p)
     p.add_argument("--actor", required=True, help="the supervisor's staff id")

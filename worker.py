@@ -20,15 +20,22 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import logs
+from activities.case_records import CaseRecordActivities
 from activities.caseload_jobs import CaseloadJobs
 from activities.notices import NoticeActivities, PolicyActivities
 from activities.postbox import Postbox
 from caseload.gauges import BacklogGauges
 from clients import Unreachable, connect, for_worker, worker_runtime
+from security import configured
+from security.client_credentials import TokenRefused
 from security.directory import FileStaffDirectory
 from settings import Settings, get_settings
+from store.case_records import CaseRecords
+from store.database import Database
+from store.disclosures import DisclosureLog
 from store.ledger import NoticeLedger
-from store.shared import database_for
+from store.sealing import Sealer
+from store.shared import accounting, database_for
 from worker_health import HealthServer
 from workflows.case_review import CaseReviewWorkflow
 from workflows.schedules import BacklogReportWorkflow, ReminderRoundWorkflow
@@ -43,8 +50,23 @@ class StartupError(Exception):
     """The worker cannot start as configured: printed as one line, exit status 2."""
 
 
+def records_of(settings: Settings, db: Database) -> tuple[DisclosureLog | None, CaseRecords]:
+    """The accounting and the closed cases' records; without payload keys (development with
+    no key file) nothing can be sealed, so neither is written (and the worker says so)."""
+    keys = configured.keyring(settings)
+    sealer = Sealer(keys) if keys is not None else None
+    if sealer is None:
+        log.warning("records.not_kept", reason="no payload keys: nothing can be sealed")
+        return None, CaseRecords(db, None, settings.case_record_retention_years)
+    return accounting(settings, db, sealer), CaseRecords(
+        db, sealer, settings.case_record_retention_years
+    )
+
+
 def notice_activities(settings: Settings) -> Sequence[Callable[..., Any]]:
-    return NoticeActivities(Postbox(settings, NoticeLedger(database_for(settings)))).all()
+    db = database_for(settings)
+    disclosures, _ = records_of(settings, db)
+    return NoticeActivities(Postbox(settings, NoticeLedger(db), disclosures)).all()
 
 
 def activities_for(settings: Settings, client: Client | None = None) -> list[Callable[..., Any]]:
@@ -56,7 +78,9 @@ def activities_for(settings: Settings, client: Client | None = None) -> list[Cal
         else []
     )
     # Notices stay here too: a case started before the notice queue existed sends them here.
-    return [*notice_activities(settings), *policy.all(), *jobs]
+    _, records = records_of(settings, database_for(settings))
+    kept = CaseRecordActivities(records).all()
+    return [*notice_activities(settings), *policy.all(), *jobs, *kept]
 
 
 # Validation libraries import lazily; letting them through keeps them out of each sandbox.
@@ -201,7 +225,7 @@ def main() -> None:
     except StartupError as exc:
         print(f"worker: {exc}", file=sys.stderr)
         exit_now(EXIT_STARTUP)
-    except Unreachable as exc:
+    except (Unreachable, TokenRefused) as exc:
         print(f"worker: {exc}", file=sys.stderr)
         exit_now(EXIT_UNREACHABLE)
     exit_now(0)

@@ -2,12 +2,14 @@
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate
 
 import aiosmtplib
 from temporalio.exceptions import ApplicationError
 
+from activities.accounting import letter_disclosure
 from activities.letters import Letter, correspondent_letter, staff_letter
 from activities.relay import send_via_relay
 from domain.consultation import Party
@@ -15,6 +17,7 @@ from domain.notices import NOTICES, Audience, Notice, NoticeKind, NoticeOutcome,
 from domain.tasks import TaskKind
 from logs import PII_KEY, activity_logger
 from settings import Settings
+from store.disclosures import DisclosureLog, Recipient
 from store.ledger import NoticeLedger
 
 
@@ -24,6 +27,7 @@ class Delivery:
     address: str | None
     letter: Letter
     discloses: bool
+    name: str = ""
 
 
 def message_id(case_id: str, event_key: str, recipient: RecipientKind) -> str:
@@ -32,9 +36,13 @@ def message_id(case_id: str, event_key: str, recipient: RecipientKind) -> str:
 
 
 class Postbox:
-    def __init__(self, settings: Settings, ledger: NoticeLedger) -> None:
+    def __init__(
+        self, settings: Settings, ledger: NoticeLedger, accounting: DisclosureLog | None = None
+    ) -> None:
+        """``accounting``: where each letter to a correspondent is accounted for (the store)."""
         self._settings = settings
         self._ledger = ledger
+        self._accounting = accounting
 
     def mailbox_of(self, notice: Notice) -> tuple[RecipientKind, str]:
         """The ICE mailbox a staff notice goes to."""
@@ -59,6 +67,7 @@ class Postbox:
                 to.email,
                 correspondent_letter(notice, to),
                 to.may_receive_case_information and rule.disclosure_purpose is not None,
+                to.name,
             )
             for to in notice.to
         ]
@@ -87,9 +96,25 @@ class Postbox:
                 await self._ledger.mark_sent(mid)
                 outcome.delivered.append(delivery.kind)
                 log.info("notice.sent", recipient=delivery.kind, message=_fingerprint(mid))
+            if self._accounting is not None and NOTICES[notice.kind].audience is not Audience.STAFF:
+                await self._account(notice, delivery, mid)
             if delivery.discloses:  # sent now or by an earlier attempt: disclosed either way
                 outcome.disclosed.append(delivery.kind)
         return outcome
+
+    async def _account(self, notice: Notice, delivery: Delivery, mid: str) -> None:
+        assert self._accounting is not None and delivery.address is not None
+        recipient = Recipient(kind=delivery.kind, name=delivery.name, address=delivery.address)
+        await self._accounting.record(
+            letter_disclosure(
+                notice,
+                message_id=mid,
+                recipient=recipient,
+                subject=delivery.letter.subject,
+                body=delivery.letter.body,
+                at=datetime.now(UTC),
+            )
+        )
 
     async def _send(self, delivery: Delivery, mid: str) -> None:
         assert delivery.address is not None

@@ -92,6 +92,7 @@ def make_app(
     codec = EncryptionCodec(keys)
     scope = DecodeScope(codec, offices)
     sessions = sessions or Sessions()
+    proxied = "https" if secure_cookie else None  # secure cookies: a TLS proxy in front
 
     async def who(request: web.Request) -> str | None:
         header = request.headers.get("Authorization", "")
@@ -116,7 +117,7 @@ def make_app(
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         origin = request.headers.get("Origin")
-        own = f"{request.scheme}://{request.host}"  # its own sign-in form posts from here
+        own = f"{proxied or request.scheme}://{request.host}"  # its sign-in form posts from here
         if origin == own and request.path in ("/sign-in", "/sign-out"):
             origin = None
         if origin is not None and origin != ui_origin:
@@ -165,7 +166,7 @@ def make_app(
         payloads = await read_payloads(request)
         if isinstance(payloads, web.Response):
             return payloads
-        sign_in_url = f"{request.scheme}://{request.host}/sign-in"
+        sign_in_url = f"{proxied or request.scheme}://{request.host}/sign-in"
         notice = json.dumps(f"Signed out of the ICR codec server: sign in again at {sign_in_url}")
         plain = Payload(metadata={"encoding": b"json/plain"}, data=notice.encode())
         result = Payloads(payloads=[plain for _ in payloads.payloads])

@@ -11,6 +11,8 @@ class Role(StrEnum):
     ICE_ATTORNEY = "ICE_ATTORNEY"
     SUPERVISOR = "SUPERVISOR"
     INTAKE = "INTAKE"
+    RECORDS = "RECORDS"
+    """Records officers: answer records requests (``starter.py release``); decide nothing."""
 
 
 class Actor(BaseModel):

@@ -5,7 +5,9 @@ from datetime import timedelta
 
 from security import configured
 from settings import Settings, plain
+from store.case_records import CaseRecords
 from store.database import Database, LazyDatabase
+from store.disclosures import DisclosureLog
 from store.documents import DocumentStore
 from store.inbox import Inbox
 from store.ledger import NoticeLedger
@@ -19,6 +21,12 @@ def database_for(settings: Settings) -> Database:
     return LazyDatabase(plain(settings.database_url) or None, settings.notice_ledger)
 
 
+def accounting(settings: Settings, db: Database, sealer: Sealer) -> DisclosureLog:
+    """Kept five years at least, and as long as the case record it accounts for."""
+    years = max(settings.disclosure_retention_years, settings.case_record_retention_years)
+    return DisclosureLog(db, sealer, years)
+
+
 @dataclass(frozen=True)
 class Store:
     db: Database
@@ -28,6 +36,8 @@ class Store:
     ledger: NoticeLedger
     reads: ReadLog
     senders: SenderRate
+    disclosures: DisclosureLog
+    records: CaseRecords
 
     @classmethod
     async def open(cls, settings: Settings, db: Database | None = None) -> "Store":
@@ -51,9 +61,11 @@ class Store:
                 settings.inbound_sender_rate,
                 timedelta(seconds=settings.inbound_sender_window_seconds),
             ),
+            disclosures=accounting(settings, db, sealer),
+            records=CaseRecords(db, sealer, settings.case_record_retention_years),
         )
         tables = (store.documents, store.inbox, store.triage, store.ledger)
-        for table in (*tables, store.reads, store.senders):
+        for table in (*tables, store.reads, store.senders, store.disclosures, store.records):
             await table.create()
         return store
 

@@ -47,6 +47,7 @@ TEST_STAFF: list[dict[str, Any]] = [
     {"id": "ice_attorney.one", "roles": ["ICE_ATTORNEY"]},
     {"id": "supervisor.one", "roles": ["SUPERVISOR"]},
     {"id": "intake.one", "roles": ["INTAKE"]},
+    {"id": "records.one", "roles": ["RECORDS"]},
     {"id": "sup.lead1", "roles": ["SUPERVISOR"]},
     # Reviewers the tests assign (assign_reviewer takes only people who hold SRO).
     *({"id": i, "roles": ["SRO"]} for i in ("sro.sa", "sro.reviewer1", "sro.reviewer7")),

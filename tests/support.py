@@ -206,10 +206,11 @@ async def eventually(
     probe: Callable[[], Awaitable[T]],
     accept: Callable[[T], bool],
     *,
-    timeout: float = 20.0,
+    timeout: float = 60.0,
     interval: float = 0.2,
 ) -> T:
-    """Poll ``probe`` until ``accept`` holds; fail with the last value after ``timeout``."""
+    """Poll ``probe`` until ``accept`` holds; fail with the last value after ``timeout``
+    (generous: it returns as soon as ``accept`` holds, and a busy machine is slow)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         value = await probe()
@@ -226,7 +227,7 @@ async def status_of(handle: WorkflowHandle[Any, Any]) -> CaseStatus:
 
 
 async def wait_stage(
-    handle: WorkflowHandle[Any, Any], stage: str, timeout: float = 20.0
+    handle: WorkflowHandle[Any, Any], stage: str, timeout: float = 60.0
 ) -> CaseStatus:
     """Wait for ``stage`` with its deadlines set (the case opens just after it starts)."""
 

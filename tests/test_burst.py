@@ -92,6 +92,7 @@ async def test_a_burst_while_the_worker_is_away_freezes_nothing(
     c, _, client = cluster
     handle = await start_case(client, c.settings, submission())
     await wait_stage(handle, "LOCAL_REVIEW")
+    first_run = (await handle.describe()).run_id
     assert c.worker is not None
     c.worker.send_signal(signal.SIGSTOP)  # a deploy, a pause: the worker is away
     try:
@@ -117,13 +118,13 @@ async def test_a_burst_while_the_worker_is_away_freezes_nothing(
                     "record_local_response",
                     {"actor": actor("FIELD_OFFICE"), "finding": "MEETS_PRIORITIES", "message": "m"},
                 ),
-                timeout=20,
+                timeout=30,
             )
             assert answer["stage"] == "AWAITING_ESCALATION"
     print(f"\nburst: {took}; judged: {reached}")
     # The run that took the burst handed over to a new one, which takes signals again.
-    await eventually(handle.describe, lambda d: d.run_id != (handle.first_execution_run_id or ""))
-    await handle.signal("add_note", {"actor": SRO, "text": "after"})
+    await eventually(handle.describe, lambda d: d.run_id != first_run, timeout=60)
+    await handle.signal("add_note", {"actor": SRO, "text": "after"})  # the new run takes it
     await handle.execute_update("withdraw", {"actor": actor("INTAKE"), "reason": "Done."})
     result = await handle.result()
     assert result["closure_reason"] == "WITHDRAWN"

@@ -55,7 +55,10 @@ async def send_twice(client: Client, case_id: str, name: str, payload: dict[str,
     retry = WorkflowUpdateFailedError | RPCError | WorkflowUpdateRPCTimeoutOrCancelledError
     if not isinstance(results[1], retry):
         raise results[1]
-    status = await status_of(handle)
+    try:
+        status = await status_of(handle)
+    except RPCError:  # a query that timed out on a busy machine: unknown, so sent again
+        return False
     return any(h.decision_id == payload["decision_id"] for h in status.history)
 
 

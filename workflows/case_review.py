@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.status_view import summary_of
     from workflows import server_limits
     from workflows.case_log import case_log
+    from workflows.case_record import keep_record
     from workflows.deadline_timer import DeadlineTimer
     from workflows.decision_handlers import show_one_raw_argument, with_decision_handlers
     from workflows.inbox import UNKNOWN, Inbox, Message
@@ -120,7 +121,7 @@ class CaseReviewWorkflow:
         reason, finding = case.closure_reason, case.finding
         self._metrics.closed(str(reason), finding)
         case_log("case.closed", closure_reason=reason, finding=finding)
-        return case.status()
+        return await keep_record(case.status())  # the record outlives the workflow (issue 26)
 
     show_one_raw_argument(run)
 

@@ -22,7 +22,16 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("temporal", {"workflows", "activities", "caseload", "clients", "intake", "cli_exits"}),
     (
         "applications",
-        {"worker", "worker_health", "starter", "codec_server", "mailroom", "tools", "bench"},
+        {
+            "worker",
+            "worker_health",
+            "starter",
+            "codec_server",
+            "mailroom",
+            "records",
+            "tools",
+            "bench",
+        },
     ),
 ]
 """Each top-level package or module of the product, by floor (a new one must be placed here)."""

@@ -1,0 +1,1 @@
+"""Privacy Act records: the release package for a records request."""
