@@ -57,8 +57,9 @@ def fingerprint(submission: Submission, secret: str) -> str:
 
 async def submit(client: Client, submission: Submission, settings: Settings) -> Submitted:
     request_id = submission.request_id
-    case_id = case_id_for_request(request_id) if request_id else new_case_id()
-    print_ = fingerprint(submission, plain(settings.subject_key_secret))
+    secret = plain(settings.subject_key_secret)
+    case_id = case_id_for_request(request_id, secret) if request_id else new_case_id()
+    print_ = fingerprint(submission, secret)
     for _ in range(2):
         try:
             return await _start(client, case_id, submission, settings, print_)

@@ -107,6 +107,27 @@ class Settings(BaseSettings):
     inbound_sender_window_seconds: int = Field(
         3600, ge=1, validation_alias=_env("ICR_INBOUND_SENDER_WINDOW_SECONDS")
     )
+    # The same, per client address (accepted messages, not commands): a relay forwarding for
+    # many senders gets more room; a host sending in many names at once is slowed too.
+    inbound_client_rate: int = Field(300, ge=1, validation_alias=_env("ICR_INBOUND_CLIENT_RATE"))
+    # Comma-separated addresses or networks of the agency's relays. When set, only they may
+    # connect and only their Authentication-Results count; required in production.
+    inbound_relays: str = Field("", validation_alias=_env("ICR_INBOUND_RELAYS"))
+    inbound_max_sessions: int = Field(200, ge=1, validation_alias=_env("ICR_INBOUND_MAX_SESSIONS"))
+    inbound_max_sessions_per_client: int = Field(
+        20, ge=1, validation_alias=_env("ICR_INBOUND_MAX_SESSIONS_PER_CLIENT")
+    )
+    # A session that has not moved a message on (MAIL, RCPT, DATA) for this long is closed,
+    # whatever else it sends (NOOP, RSET, HELP do not keep it open).
+    inbound_idle_seconds: float = Field(
+        120, gt=0, validation_alias=_env("ICR_INBOUND_IDLE_SECONDS")
+    )
+    # The CPU budget to read one stored mail (in a child process); over it, the mail is triaged.
+    inbound_read_seconds: float = Field(20, gt=0, validation_alias=_env("ICR_INBOUND_READ_SECONDS"))
+    # GET /health: 503 once a mail has been sorting for longer than the read budget allows.
+    inbound_health_address: str = Field(
+        "127.0.0.1:9466", validation_alias=_env("ICR_INBOUND_HEALTH_ADDRESS")
+    )
     triage_retention_days: float = Field(
         90, gt=0, validation_alias=_env("ICR_TRIAGE_RETENTION_DAYS")
     )

@@ -17,7 +17,6 @@ import structlog
 from temporalio.client import Client
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import logs
 from activities.case_records import CaseRecordActivities
@@ -26,6 +25,7 @@ from activities.notices import NoticeActivities, PolicyActivities
 from activities.postbox import Postbox
 from caseload.gauges import BacklogGauges
 from clients import Unreachable, connect, for_worker, worker_runtime
+from sandbox import workflow_runner
 from security import configured
 from security.client_credentials import TokenRefused
 from security.directory import FileStaffDirectory
@@ -81,34 +81,6 @@ def activities_for(settings: Settings, client: Client | None = None) -> list[Cal
     _, records = records_of(settings, database_for(settings))
     kept = CaseRecordActivities(records).all()
     return [*notice_activities(settings), *policy.all(), *jobs, *kept]
-
-
-# Validation libraries import lazily; letting them through keeps them out of each sandbox.
-PASSTHROUGH = (
-    "pydantic",
-    "pydantic_core",
-    "email_validator",
-    "idna",
-    "phonenumbers",
-    "structlog",
-    "cryptography",  # a native module: one copy per process, never re-imported per case
-)
-
-
-def workflow_runner(workflow_package: str = "workflows") -> SandboxedWorkflowRunner:
-    """The sandbox the worker runs cases in; the replay tests use the very same.
-
-    The workflow package is passed through too: it holds no state of its own, and importing
-    it afresh into every cached case's sandbox cost ~100 KB of worker memory per case and a
-    module import per new case (bench/README.md). ``domain`` goes with it, whole: the shell
-    holds the host's copy of each domain class, and a domain module first imported inside a
-    sandbox (a deferred import) would be a second copy whose classes fail ``isinstance`` against
-    the first. The domain is pure (time comes in as an argument), so the sandbox guards nothing
-    there."""
-    passthrough = (*PASSTHROUGH, "domain", workflow_package)
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*passthrough)
-    )
 
 
 class Workers:

@@ -12,7 +12,7 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
-from bench.bare import UPDATES_PER_CASE
+from bench.bare import START_ATTRIBUTES, UPDATES_PER_CASE
 from bench.stack import ROOT, Stack
 from domain.inquiry import Submission
 from intake import submit
@@ -108,7 +108,13 @@ async def decide(handle: WorkflowHandle[Any, Any], name: str, payload: dict[str,
 
 async def bare_case(client: Client, smtp: list[Any]) -> str:
     case_id = f"BARE-{uuid.uuid4().hex[:12]}"
-    handle = await client.start_workflow("BareWorkflow", smtp, id=case_id, task_queue="bench-bare")
+    handle = await client.start_workflow(
+        "BareWorkflow",
+        smtp,
+        id=case_id,
+        task_queue="bench-bare",
+        search_attributes=START_ATTRIBUTES,
+    )
     for i in range(UPDATES_PER_CASE):
         await handle.execute_update("step", {"i": i, "text": "payload of a decision's size"})
     await handle.result()

@@ -71,6 +71,8 @@ async def connected(settings: Settings) -> Client:
 class Stack:
     folder: Path
     pragmas: list[str] | None = None
+    signal_cap: int | None = None
+    """Overrides the per-run signal cap every stack sets (the burst bench lifts it)."""
     port: int = field(default_factory=free_port)
     server: subprocess.Popen[bytes] | None = None
     worker: subprocess.Popen[bytes] | None = None
@@ -83,6 +85,9 @@ class Stack:
             cmd = dev_server_command(
                 port=self.port, db_file=db_file, pragmas=tuple(self.pragmas), log_level="error"
             )
+        if self.signal_cap is not None:
+            cap = "history.maximumSignalsPerExecution="
+            cmd = [f"{cap}{self.signal_cap}" if a.startswith(cap) else a for a in cmd]
         self.server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def start_worker(self, env: dict[str, str]) -> None:
@@ -139,6 +144,12 @@ class Stack:
         assert self.server is not None and self.worker is not None
         return cpu_seconds(self.server.pid), cpu_seconds(self.worker.pid)
 
+    def stop_worker(self) -> None:
+        """Shut the worker down (gracefully): no worker polls until ``start_worker``."""
+        if self.worker is not None and self.worker.poll() is None:
+            self.worker.send_signal(signal.SIGTERM)
+            self.worker.wait(timeout=60)
+
     def stop(self, kill: bool = False) -> None:
         for proc in (self.worker, self.server):
             if proc is not None and proc.poll() is None:
@@ -163,7 +174,7 @@ class Rig:
 
 
 @asynccontextmanager
-async def rig() -> AsyncIterator[Rig]:
+async def rig(signal_cap: int | None = None) -> AsyncIterator[Rig]:
     sink = CountingSink()
     smtp_port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
@@ -171,7 +182,7 @@ async def rig() -> AsyncIterator[Rig]:
     key = base64.b64encode(secrets.token_bytes(32)).decode()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            stack = Stack(Path(tmp))
+            stack = Stack(Path(tmp), signal_cap=signal_cap)
             settings, client = await stack.up(key, smtp_port)
             try:
                 yield Rig(stack, settings, client, sink, key, smtp_port)

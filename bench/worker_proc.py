@@ -8,10 +8,11 @@ from temporalio.worker import Worker
 import logs
 from bench.bare import BareNotices, BareWorkflow
 from clients import connect, for_worker
+from sandbox import workflow_runner
 from settings import get_settings
 from store.ledger import NoticeLedger
 from store.shared import database_for
-from worker import build_worker, workflow_runner
+from worker import build_worker
 
 
 async def main() -> None:

@@ -263,7 +263,7 @@ def make_app(
             web.post("/sign-out", sign_out),
             web.get("/login", old_login),
             web.get("/health", health),
-            web.get("/documents/{case_id}/{document_id}", document),
+            web.get("/documents/{case_id}/{document_id}", document, allow_head=False),
         ]
     )
     return app

@@ -66,6 +66,8 @@ class DocumentReading:
     ) -> web.StreamResponse:
         """``may_read``: whether the reader may read a case of that field office
         (``domain.access``); a case they may not read has, for them, no such document."""
+        if "Range" in request.headers:  # each part would count as a read: only whole ones
+            return _error(416, "Range is not served: ask for the whole document")
         case_id = request.match_info["case_id"]
         document_id = request.match_info["document_id"]
         if not (_CASE.fullmatch(case_id) and _DOCUMENT.fullmatch(document_id)):

@@ -4,6 +4,7 @@ Neither form carries PII: a derived id is a hash of the caller's key, never of t
 """
 
 import hashlib
+import hmac
 import re
 import secrets
 
@@ -23,9 +24,12 @@ def new_case_id() -> str:
     return "ICR-" + _encode(secrets.token_bytes(8))
 
 
-def case_id_for_request(request_id: str) -> str:
-    """The same request_id always maps to the same case."""
-    return "ICR-" + _encode(hashlib.sha256(b"icr-request:" + request_id.encode()).digest()[:8])
+def case_id_for_request(request_id: str, secret: str) -> str:
+    """The same request_id always maps to the same case; keyed (the subject-key secret), so
+    nobody without the key can tell which id a request_id will take and start a run there
+    first (F5)."""
+    digest = hmac.new(secret.encode(), b"icr-request:" + request_id.encode(), hashlib.sha256)
+    return "ICR-" + _encode(digest.digest()[:8])
 
 
 CASE_ID = re.compile(r"ICR-[0-9A-Z]{12}")

@@ -61,6 +61,9 @@ class SubmitSroInquiry(Decision):
 
 INFORMATION_ITEMS = ("date_of_birth", "phone", "email", "authorization", "representative")
 """What ``provide_information`` may carry: at least one of them."""
+CONTACT_ITEMS = ("phone", "email", "representative")
+"""Where letters go and who speaks for the subject: never changed by an e-mail alone (its
+sender cannot be proven); such a change waits for the intake desk."""
 
 
 class ProvideInformation(Decision):

@@ -18,9 +18,19 @@ from mailroom.letter import ALLOWED, MAX_ATTACHMENTS, Letter, Refused
 from mailroom.template import LABELS, SPANISH
 from settings import Settings
 from store.ledger import NoticeLedger
+from store.senders import SenderRate
 
 log = structlog.get_logger("icr.mailroom")
-assert len(ALLOWED) == 6, "keep the catalogues' reply.types in step with letter.ALLOWED"
+_KINDS = {
+    "application/pdf": "kind.pdf",
+    "image/png": "kind.png",
+    "image/jpeg": "kind.jpeg",
+    "image/gif": "kind.gif",
+    "image/tiff": "kind.tiff",
+    "text/plain": "kind.text",
+}
+"""Each accepted type's name in the catalogues (``kind.other`` for any other)."""
+assert set(_KINDS) == set(ALLOWED), "keep _KINDS and the catalogues' reply.types in step"
 _TOO_MANY = f"more than {MAX_ATTACHMENTS} attachments"
 
 
@@ -45,10 +55,18 @@ def _reason_in(language: Language, reason: str) -> str:
     return words(language, key) if key else reason
 
 
+#: automatic replies one address receives per sender window: forged mail in a victim's name
+#: cannot turn the mailbox into a cannon aimed at that victim (F10)
+REPLIES_PER_WINDOW = 3
+
+
 class Answers:
-    def __init__(self, settings: Settings, ledger: NoticeLedger) -> None:
+    def __init__(
+        self, settings: Settings, ledger: NoticeLedger, senders: SenderRate | None = None
+    ) -> None:
         self._settings = settings
         self._ledger = ledger
+        self._senders = senders
 
     async def incomplete(
         self,
@@ -70,12 +88,13 @@ class Answers:
         refused: list[Refused],
         language: Language = DEFAULT_LANGUAGE,
     ) -> bool:
+        # Named from a fixed list, never the type a stranger wrote (backscatter carries none)
         items = "\n".join(
             "- "
             + words(
                 language,
                 "reply.refused.item",
-                content_type=r.content_type,
+                kind=words(language, _KINDS.get(r.content_type, "kind.other")),
                 reason=_reason_in(language, r.reason),
             )
             for r in refused[:30]
@@ -95,6 +114,11 @@ class Answers:
         mid = f"<reply.{kind}.{digest}@icr.case-review>"
         if await self._ledger.was_sent(mid):
             return True
+        if self._senders is not None and not await self._senders.take(
+            "reply:" + letter.sender, REPLIES_PER_WINDOW
+        ):
+            log.warning("mailroom.reply_over_rate", reply=kind)
+            return False
         s = self._settings
         message = EmailMessage()
         message["From"] = s.inquiry_mailbox

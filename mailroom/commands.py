@@ -2,6 +2,7 @@
 ``documents reads`` (the store's access log of a case's documents)."""
 
 import argparse
+from email.utils import parseaddr
 from typing import Any
 
 import aiosmtplib
@@ -37,7 +38,14 @@ async def cmd_mail_example(args: argparse.Namespace, settings: Settings) -> int:
     """Send the example inquiry (docs/mailbox.md) to the local gateway (no swaks needed)."""
     message = example_inquiry(settings.inquiry_mailbox)
     host, port = args.host or settings.inbound_smtp_host, args.port or settings.inbound_smtp_port
-    _, answer = await aiosmtplib.send(message, hostname=host, port=port)
+    # its bytes as built, so a second run is the same mail (the inbox key hashes the bytes)
+    _, answer = await aiosmtplib.send(
+        bytes(message),
+        sender=parseaddr(str(message["From"]))[1],
+        recipients=[settings.inquiry_mailbox],
+        hostname=host,
+        port=port,
+    )
     print(f"{host}:{port} answered: {answer}")
     return 0
 

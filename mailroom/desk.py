@@ -8,6 +8,7 @@ nothing leaves here unsigned; each body names its case (``case_id``), so a stamp
 another case is refused there.
 """
 
+import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -37,6 +38,10 @@ class NoSuchCase(Exception):
 
 class DecisionRefused(Exception):
     """The case refused the decision; the message names the rule, never personal data."""
+
+
+UPDATE_ATTEMPTS = 4
+"""Tries of an update refused with FAILED_PRECONDITION (its task failed, nothing applied)."""
 
 
 def _unavailable(exc: RPCError) -> bool:
@@ -136,13 +141,21 @@ class CaseDesk:
         # Signed by the client's codec (the service key, or a person's through the codec
         # server); the body names its case, as main's bulk actions do.
         handle = (await self.client()).get_workflow_handle(case_id)
-        try:
-            await handle.execute_update(name, {**payload, "case_id": case_id})
-        except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            raise DecisionRefused(str(getattr(cause, "message", "refused"))) from None
-        except RPCError as exc:
-            raise self._translate(exc) from None
+        for attempt in range(1, UPDATE_ATTEMPTS + 1):
+            try:
+                await handle.execute_update(name, {**payload, "case_id": case_id})
+                return
+            except WorkflowUpdateFailedError as exc:
+                cause = exc.cause
+                raise DecisionRefused(str(getattr(cause, "message", "refused"))) from None
+            except RPCError as exc:
+                # An update whose workflow task failed (a signal landed while the case handed
+                # over to a new run) was not applied: the next attempt reaches the new run.
+                if exc.status != RPCStatusCode.FAILED_PRECONDITION:
+                    raise self._translate(exc) from None
+                if attempt == UPDATE_ATTEMPTS:
+                    raise CaseUnavailable("Temporal: the case's task failed; try again") from None
+                await asyncio.sleep(0.2 * attempt)
 
     async def status(self, case_id: str) -> object:
         """The case's status query (no personal data), as plain JSON; only an answer sealed

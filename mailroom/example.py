@@ -1,7 +1,7 @@
 """The example e-mail of docs/mailbox.md: an SRO inquiry by a representative, with a G-28.
 
 ``starter.py mail-example`` sends it to the local gateway over real SMTP, no mail client needed.
-The same Message-ID each time: sending it again shows that a repeated mail starts no second case.
+The same bytes each time: sending it again shows that a repeated mail starts no second case.
 """
 
 from email.message import EmailMessage
@@ -44,4 +44,5 @@ def example_inquiry(mailbox: str) -> EmailMessage:
     body = "\n".join(f"{label}: {value}" for label, value in EXAMPLE_FIELDS.items())
     message.set_content(f"To the Senior Reviewing Official,\n\n{body}\n\nDana Advocate\n")
     message.add_attachment(_PDF, maintype="application", subtype="pdf", filename="G-28.pdf")
+    message.set_boundary("icr-example-0001")  # the same bytes each time: the same mail
     return message

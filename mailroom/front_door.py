@@ -1,10 +1,12 @@
 """The SMTP front door of the inquiry mailbox: a mail is 250 only once it is safely stored.
 
 Only the inquiry mailbox is a valid recipient; over the size limit the answer is 552 and the
-bytes are dropped as they arrive. A sender over its rate (``ICR_INBOUND_SENDER_RATE`` per
-window) gets ``451`` at ``MAIL FROM``, before any byte of the message: its server retries later.
-Nothing about a case is decided here, so a sender's server waits for a disk write, never for
-Temporal.
+bytes are dropped as they arrive. The rates count accepted messages, per sender
+(``ICR_INBOUND_SENDER_RATE``) and per client address (``ICR_INBOUND_CLIENT_RATE``): a sender or
+client over its rate gets ``451`` at ``MAIL FROM`` (its server retries later), and a ``MAIL
+FROM`` that sends nothing costs nobody anything. Nothing about a case is decided here, so a
+sender's server waits for a disk write, never for Temporal. The session rules (who may connect,
+how many at once, how long a session may idle) are ``mailroom.door``'s.
 """
 
 import asyncio
@@ -13,6 +15,7 @@ import hashlib
 import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from mailroom.door import Admission, Door
 from mailroom.letter import message_key
 from settings import Settings
 from store.inbox import Inbox
@@ -22,22 +25,35 @@ from store.shared import Store
 log = structlog.get_logger("icr.mailroom")
 
 
+def _client(session: Session) -> str:
+    peer = session.peer
+    return "client:" + (str(peer[0]) if isinstance(peer, tuple) and peer else "unknown")
+
+
 class FrontDoor:
     """The aiosmtpd handler."""
 
     def __init__(
-        self, inbox: Inbox, senders: SenderRate, mailbox: str, wake: asyncio.Event
+        self,
+        inbox: Inbox,
+        senders: SenderRate,
+        mailbox: str,
+        wake: asyncio.Event,
+        client_rate: int = 300,
     ) -> None:
         self._inbox = inbox
         self._senders = senders
         self._mailbox = mailbox.strip().lower()
         self._wake = wake
+        self._client_rate = client_rate
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         try:
-            within = await self._senders.take(address)
+            within = await self._senders.within(address) and await self._senders.within(
+                _client(session), self._client_rate
+            )
         except Exception as exc:  # cannot count: cannot store either; the sender retries
             log.error("mailroom.rate_unavailable", error=type(exc).__name__)
             return "451 4.3.0 try again later"
@@ -60,9 +76,15 @@ class FrontDoor:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or envelope.content
         if not isinstance(raw, bytes):
-            raw = str(raw or "").encode("utf-8", "surrogateescape")
+            raw = bytes(raw) if isinstance(raw, bytearray) else str(raw or "").encode()
+        envelope.original_content = envelope.content = None  # one copy held, not two
         key = message_key(raw)
         try:
+            counted = await self._senders.take(envelope.mail_from or "")
+            counted = counted and await self._senders.take(_client(session), self._client_rate)
+            if not counted:
+                log.warning("mailroom.sender_over_rate")
+                return "451 4.7.1 too many messages from this sender; try again later"
             fresh = await self._inbox.accept(key, raw)
         except Exception as exc:  # not stored: the sender's server must keep it and retry
             log.error("mailroom.store_failed", error=type(exc).__name__)
@@ -76,16 +98,20 @@ class FrontDoor:
 async def open_front_door(
     settings: Settings, store: Store, wake: asyncio.Event, port: int | None = None
 ) -> asyncio.Server:
-    handler = FrontDoor(store.inbox, store.senders, settings.inquiry_mailbox, wake)
+    handler = FrontDoor(
+        store.inbox, store.senders, settings.inquiry_mailbox, wake, settings.inbound_client_rate
+    )
+    admission = Admission.from_settings(settings)
 
     def protocol() -> SMTP:
-        return SMTP(
+        return Door(
             handler,
+            admission,
+            idle_seconds=settings.inbound_idle_seconds,
             data_size_limit=settings.inbound_max_bytes,
             enable_SMTPUTF8=True,
             hostname=settings.inquiry_mailbox.rpartition("@")[2] or "icr",
             ident="ICR inquiry mailbox",
-            timeout=120,
         )
 
     loop = asyncio.get_running_loop()

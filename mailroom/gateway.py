@@ -1,6 +1,10 @@
 """The mail gateway process: ``python -m mailroom.gateway``. The front door takes mail and
 stores it; the sorter applies it to cases, as the gateway's service identity; housekeeping
-purges old triage and the senders' past counts every hour."""
+purges old triage and the senders' past counts every hour.
+
+In production it refuses to start unless it knows its relays (``ICR_INBOUND_RELAYS``) and their
+authserv-id (``ICR_INBOUND_AUTHSERV_ID``): without them any host could claim any sender.
+"""
 
 import asyncio
 import logging
@@ -15,13 +19,33 @@ import logs
 from clients import connect
 from mailroom.answers import Answers
 from mailroom.desk import GATEWAY_IDENTITY, CaseDesk
+from mailroom.door import relay_networks
 from mailroom.front_door import open_front_door
+from mailroom.health import SortingHealth
 from mailroom.housekeeping import INTERVAL, keep_house
+from mailroom.reading import Reader
 from mailroom.sorting import Sorter
 from settings import Settings, get_settings
 from store.shared import Store
 
 log = structlog.get_logger("icr.mailroom")
+
+
+class GatewayMisconfigured(ValueError):
+    """A production gateway without what proves a sender."""
+
+
+def check_production(settings: Settings) -> None:
+    if settings.environment != "production":
+        return
+    if not (settings.inbound_authserv_id or "").strip():
+        raise GatewayMisconfigured(
+            "ICR_INBOUND_AUTHSERV_ID must name the relay's authserv-id in production"
+        )
+    if not relay_networks(settings.inbound_relays):
+        raise GatewayMisconfigured(
+            "ICR_INBOUND_RELAYS must list the relays' addresses in production"
+        )
 
 
 class Gateway:
@@ -40,22 +64,33 @@ class Gateway:
         self._sorting: asyncio.Task[None] | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self.store: Store | None = None
+        self.sorter: Sorter | None = None
+        self._health: SortingHealth | None = None
         self.port = settings.inbound_smtp_port
 
     async def start(self) -> None:
+        check_production(self.settings)
         desk = CaseDesk.for_service(self.settings, self._connect, GATEWAY_IDENTITY)
         self.store = await Store.open(self.settings)
         wake = asyncio.Event()
-        sorter = Sorter(
+        # Without relays to trust, an Authentication-Results header proves nothing: a set
+        # authserv-id then holds every reply for a person (triage).
+        relays = bool(relay_networks(self.settings.inbound_relays))
+        authserv = self.settings.inbound_authserv_id
+        self.sorter = sorter = Sorter(
             self.store,
             desk,
-            Answers(self.settings, self.store.ledger),
+            Answers(self.settings, self.store.ledger, self.store.senders),
             self._retry_base,
-            self.settings.inbound_authserv_id,
+            authserv,
+            Reader(self.settings.inbound_read_seconds),
+            authserv_trusted=relays,
         )
         self._server = await open_front_door(self.settings, self.store, wake)
         self.port = self._server.sockets[0].getsockname()[1]
         self._sorting = asyncio.create_task(sorter.run(wake))
+        self._health = SortingHealth(sorter, 2 * self.settings.inbound_read_seconds + 60)
+        await self._health.start(self.settings.inbound_health_address)
         retention = timedelta(days=self.settings.triage_retention_days)
         self._housekeeping = asyncio.create_task(
             keep_house(self.store, retention, self._housekeeping_every)
@@ -69,6 +104,10 @@ class Gateway:
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+        if self._health is not None:
+            await self._health.stop()
+        if self.sorter is not None:
+            self.sorter.close()
         if self.store is not None:
             await self.store.close()
         log.info("mailroom.stopped")

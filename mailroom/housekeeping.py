@@ -1,4 +1,5 @@
-"""The gateway's hourly housekeeping: triage retention and the senders' old counts.
+"""The gateway's hourly housekeeping: triage retention, settled inbox rows of the same age and
+the senders' old counts.
 
 A triage item older than ``ICR_TRIAGE_RETENTION_DAYS`` goes, with its sealed mail and those of
 its attachments no case refers to (``document_refs``). Deleting is idempotent and in an order
@@ -26,6 +27,7 @@ class Purged:
     items: int
     documents: int
     sender_windows: int
+    inbox_rows: int = 0
 
 
 def _attachment_ids(raw: bytes | None) -> list[str]:
@@ -51,7 +53,8 @@ async def purge(store: Store, retention: timedelta, now: datetime | None = None)
         await store.inbox.forget(item.message_key)
         await store.triage.remove(item.item_id)
     windows = await store.senders.purge(now)
-    return Purged(len(items), documents, windows)
+    rows = await store.inbox.forget_settled(now - retention)
+    return Purged(len(items), documents, windows, rows)
 
 
 async def keep_house(store: Store, retention: timedelta, interval: timedelta = INTERVAL) -> None:
@@ -59,12 +62,13 @@ async def keep_house(store: Store, retention: timedelta, interval: timedelta = I
     while True:
         try:
             done = await purge(store, retention)
-            if done.items or done.sender_windows:
+            if done.items or done.sender_windows or done.inbox_rows:
                 log.info(
                     "mailroom.purged",
                     triage_items=done.items,
                     documents=done.documents,
                     sender_windows=done.sender_windows,
+                    inbox_rows=done.inbox_rows,
                 )
         except Exception as exc:
             log.error("mailroom.purge_failed", error=type(exc).__name__)

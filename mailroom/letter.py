@@ -16,6 +16,8 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 
+from mailroom.html_text import html_to_text
+
 MAX_PARTS = 200
 MAX_ATTACHMENTS = 20
 MAX_DEPTH = 12
@@ -78,9 +80,16 @@ class Letter:
 
 
 def message_key(raw: bytes) -> str:
-    """The inbox key: the Message-ID with From and Date when there is a sane one (a relay's
-    retry keeps all three; another sender reusing the Message-ID does not collide), else the
-    bytes themselves."""
+    """The inbox key: the Message-ID with From and Date when there is a sane one, and always a
+    hash of the bytes as received (line endings aside: SMTP carries CRLF whatever was typed).
+
+    A relay's retry sends the same bytes and is recognised; a stranger who sends first with a
+    real inquiry's Message-ID, From and Date but other bytes makes a mail of its own (F9).
+    """
+    # bytes.replace makes one copy; a pattern's sub would hold a piece per line (~40x)
+    plain = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").rstrip(b"\n")
+    content = hashlib.sha256(plain).hexdigest()
+    del plain
     try:
         headers = email.message_from_bytes(re.split(rb"\r?\n\r?\n", raw[:65536], maxsplit=1)[0])
         mid = _header(headers, "Message-ID").strip()
@@ -88,8 +97,9 @@ def message_key(raw: bytes) -> str:
     except Exception:  # any bytes at all: fall back to their hash
         mid = who = ""
     if _MESSAGE_ID.fullmatch(mid):
-        return "mid:" + hashlib.sha256(f"{mid}\0{who}".encode("utf-8", "replace")).hexdigest()
-    return "raw:" + hashlib.sha256(raw).hexdigest()
+        named = f"{mid}\0{who}\0{content}".encode("utf-8", "replace")
+        return "mid:" + hashlib.sha256(named).hexdigest()
+    return "raw:" + content
 
 
 def sender_verified(raw: bytes, authserv_id: str) -> bool:
@@ -147,17 +157,11 @@ def _address(value: str) -> str | None:
 
 
 def _decoded_text(part: Message, data: bytes) -> str:
-    charset = part.get_content_charset() or "utf-8"
     try:
+        charset = part.get_content_charset() or "utf-8"
         return data.decode(charset, errors="replace")
-    except LookupError:  # an unknown charset name
-        return data.decode("utf-8", errors="replace")
-
-
-def _html_to_text(html: str) -> str:
-    html = re.sub(r"(?is)<(script|style).*?</\1>", "", html)
-    html = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</tr>", "\n", html)
-    return re.sub(r"<[^>]{0,2000}>", "", html)
+    except (LookupError, UnicodeError, ValueError, TypeError):  # unknown, or a codec such as
+        return data.decode("utf-8", errors="replace")  # idna that takes no error handler
 
 
 def _sniff_ok(content_type: str, data: bytes) -> bool:
@@ -223,19 +227,22 @@ def _walk(part: Message, letter: Letter, texts: list[str], depth: int, seen: lis
             if isinstance(child, Message):
                 _walk(child, letter, texts, depth + 1, seen)
         return
-    content_type = part.get_content_type().lower()
+    try:
+        content_type = part.get_content_type().lower()
+    except (HeaderParseError, ValueError, LookupError, TypeError, UnicodeError):
+        content_type = "application/octet-stream"
     disposition = (_header(part, "Content-Disposition").split(";", 1)[0]).strip().lower()
     filename = ""
     try:
         filename = str(part.get_filename() or "")
-    except (HeaderParseError, ValueError, LookupError, TypeError):
+    except (HeaderParseError, ValueError, LookupError, TypeError, UnicodeError):
         filename = ""
     is_body = disposition != "attachment" and not filename
     data = part.get_payload(decode=True)
     data = data if isinstance(data, bytes) else b""
     if is_body and content_type in ("text/plain", "text/html"):
         text = _decoded_text(part, data)
-        texts.append(_html_to_text(text) if content_type == "text/html" else text)
+        texts.append(html_to_text(text) if content_type == "text/html" else text)
         return
     if content_type == "message/rfc822" or content_type.startswith("multipart/"):
         return  # an attached mail is not opened: it is not an allowed type either

@@ -8,16 +8,19 @@ derive from the mail's key), so a mail applied again after a crash changes nothi
 import asyncio
 import contextlib
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
 
+from domain.decisions import CONTACT_ITEMS
 from domain.inquiry import AuthorizationForm
 from domain.language import Language
 from mailroom.answers import Answers
 from mailroom.desk import CaseDesk, CaseUnavailable, DecisionRefused, NoSuchCase
-from mailroom.letter import Attachment, Letter, read_letter, sender_verified
+from mailroom.letter import Attachment, Letter, UnreadableMail, sender_verified
+from mailroom.reading import Reader, ReadingTooLong
 from mailroom.template import (
     FORM_LABEL,
     REPRESENTATIVE,
@@ -68,9 +71,17 @@ class Sorter:
         answers: Answers,
         retry_base: float = 5.0,
         authserv_id: str | None = None,
+        reader: Reader | None = None,
+        *,
+        authserv_trusted: bool = True,
     ) -> None:
-        """``authserv_id``: trust replies only with the relay's DMARC pass (production)."""
+        """``authserv_id``: trust replies only with the relay's DMARC pass (production);
+        ``authserv_trusted``: whether only relays connect (else no header proves anything)."""
         self._authserv_id = authserv_id
+        self._authserv_trusted = authserv_trusted
+        self._reader = reader or Reader(20.0)
+        #: when the mail being sorted was claimed (monotonic), None when idle: the health check
+        self.busy_since: float | None = None
         self._store = store
         self._desk = desk
         self._answers = answers
@@ -89,15 +100,27 @@ class Sorter:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), timeout=self._retry_base)
                 continue
+            self.busy_since = time.monotonic()
             try:
                 await self.sort(message)
             except Exception as exc:  # not settled: its lease runs out and it comes again
                 log.error("mailroom.sort_interrupted", error=type(exc).__name__)
+            finally:
+                self.busy_since = None
+
+    def stuck(self, allowed: float) -> bool:
+        """Whether one mail has been sorting for longer than ``allowed`` seconds."""
+        since = self.busy_since
+        return since is not None and time.monotonic() - since > allowed
+
+    def close(self) -> None:
+        self._reader.close()
 
     async def sort(self, message: InboxMessage) -> str:
         """Apply one mail; the outcome (no personal data) is kept in the inbox."""
         key = message.message_key
         mlog = log.bind(message=_short(key)[:12], attempt=message.attempts)
+        mlog.info("mailroom.claimed", size=len(message.raw))
         try:
             outcome, keep = await self._apply(message)
         except CaseUnavailable as exc:
@@ -117,15 +140,18 @@ class Sorter:
         return outcome
 
     async def _apply(self, message: InboxMessage) -> tuple[str, bool]:
-        try:
-            letter = await asyncio.to_thread(read_letter, message.raw)  # the SMTP loop runs on
-        except Exception:  # the parser records defects; this is the net under it
+        try:  # in a child process under a deadline: the SMTP loop runs on whatever the mail
+            letter, fields = await self._reader.read(message.raw)
+        except ReadingTooLong:
+            return await self._triage(message, "took too long to read"), True
+        except UnreadableMail:
             return await self._triage(message, "unreadable"), True
         if letter.case_ids:
-            if self._authserv_id and not sender_verified(message.raw, self._authserv_id):
+            if self._authserv_id and not (
+                self._authserv_trusted and sender_verified(message.raw, self._authserv_id)
+            ):
                 return await self._triage(message, "sender not verified by the relay"), True
-            return await self._reply(message, letter)
-        fields = read_fields(letter.text)
+            return await self._reply(message, letter, fields)
         if not fields:
             return await self._triage(message, "no case reference and no inquiry fields"), True
         return await self._inquiry(message, letter, fields), False
@@ -164,15 +190,20 @@ class Sorter:
             for f in filed
         ]
         decision_id = f"mail-{_short(message.message_key)}-documents"
-        await self._store.documents.refer(case_id, [f.document.document_id for f in filed])
+        ids = [f.document.document_id for f in filed]
+        new = [i for i in ids if not await self._store.documents.filed_to(case_id, i)]
+        await self._store.documents.refer(case_id, ids)
         try:
             await self._desk.receive_documents(case_id, source, refs, decision_id)
-        except DecisionRefused as exc:  # the bytes stay stored, unreferenced
+        except DecisionRefused as exc:  # the bytes stay stored, not referred to by this case
             log.warning("mailroom.documents_refused", case_id=case_id, reason=str(exc))
+            await self._store.documents.unrefer(case_id, new)  # so retention can purge (F12)
             if "takes at most" in str(exc):
                 raise DocumentsRefused(str(exc)) from None
 
-    async def _reply(self, message: InboxMessage, letter: Letter) -> tuple[str, bool]:
+    async def _reply(
+        self, message: InboxMessage, letter: Letter, fields: dict[str, str]
+    ) -> tuple[str, bool]:
         """Attach to the case only when the sender is its requestor or representative."""
         case_id, role = None, None
         for candidate in letter.case_ids[:3]:
@@ -186,23 +217,43 @@ class Sorter:
         if case_id is None or role is None:  # a stranger, or no such case: told nothing
             return await self._triage(message, "sender is not a correspondent of the case"), True
         try:
-            return await self.attach(message, letter, case_id, source=role), False
+            outcome = await self.attach(message, letter, case_id, source=role, fields=fields)
         except NoSuchCase:  # closed since: a person decides what a late mail means
             return await self._triage(message, "the case is closed"), True
         except DocumentsRefused:
             return await self._triage(message, "the case holds its maximum of documents"), True
+        if " contact=held" in outcome:  # the intake desk confirms a new address or phone
+            return await self._triage(message, "contact change by mail waits for the desk"), True
+        if outcome.endswith(" documents=0"):  # free text, nothing applied: a person reads it
+            return await self._triage(message, "a reply with nothing to apply"), True
+        return outcome, False
 
-    async def attach(self, message: InboxMessage, letter: Letter, case_id: str, source: str) -> str:
-        """Fields become provide_information, attachments documents (also triage's assign)."""
-        fields = read_fields(letter.text)
+    async def attach(
+        self,
+        message: InboxMessage,
+        letter: Letter,
+        case_id: str,
+        source: str,
+        fields: dict[str, str] | None = None,
+    ) -> str:
+        """Fields become provide_information, attachments documents (also triage's assign).
+
+        Contact details (e-mail, phone, representative) are never changed by mail alone: from
+        the sorter they are held (the outcome says ``contact=held``) and the mail goes to
+        triage; only the intake desk's assign (``source="TRIAGE"``) applies them.
+        """
+        fields = read_fields(letter.text) if fields is None else fields
         filed = await self._file(letter, fields.get(FORM_LABEL, ""))
         info = information_from(fields)
         form = next((f for f in filed if f.kind != "OTHER"), None)
         if form is not None:
             info["authorization"] = {"form": form.kind, "document_ref": form.document.document_id}
+        held = [] if source == "TRIAGE" else [k for k in CONTACT_ITEMS if k in info]
+        info = {k: v for k, v in info.items() if k not in held}
         outcome = f"attached {case_id} documents={len(filed)}"
         if info:
-            decision_id = f"mail-{_short(message.message_key)}-info"
+            suffix = "-info-desk" if source == "TRIAGE" else "-info"
+            decision_id = f"mail-{_short(message.message_key)}{suffix}"
             try:
                 await self._desk.decide(
                     case_id, "provide_information", {**info, "decision_id": decision_id}
@@ -210,6 +261,8 @@ class Sorter:
                 outcome += " information=applied"
             except DecisionRefused:
                 outcome += " information=refused"
+        if held:
+            outcome += " contact=held"
         await self._hand_over(case_id, message, filed, source=source)
         if letter.refused:
             language = await self._language(case_id, source, language_of(letter.text, fields))
@@ -230,10 +283,24 @@ class Sorter:
     async def _inquiry(self, message: InboxMessage, letter: Letter, fields: dict[str, str]) -> str:
         represented = any(label in fields for label in REPRESENTATIVE)
         said = fields.get(FORM_LABEL, "") or ("G-28" if represented else "")
+        # Read first with a stand-in for the form: mail that opens nothing stores nothing.
+        kinds = [_form_kind(a, said) for a in letter.attachments]
+        kind = next((k for k in kinds if k != "OTHER"), None)
+        language = language_of(letter.text, fields)
+        trial = read_inquiry(
+            fields,
+            f"mail-{_short(message.message_key)}",
+            None if kind is None else (AuthorizationForm(kind), "DOC-" + "0" * 24),
+            language,
+        )
+        if trial.submission is None:
+            await self._answers.incomplete(
+                letter, message.message_key, trial.missing, trial.invalid, language
+            )
+            return f"incomplete missing={len(trial.missing)} invalid={len(trial.invalid)}"
         filed = await self._file(letter, said)
         form = next((f for f in filed if f.kind != "OTHER"), None)
         request_id = f"mail-{_short(message.message_key)}"
-        language = language_of(letter.text, fields)
         reading = read_inquiry(
             fields,
             request_id,

@@ -85,7 +85,7 @@ _BY_KEY = {_key(label): label for label in LABELS}
 _SPANISH_KEYS = {_key(spanish): label for label, spanish in SPANISH.items()}
 _BY_KEY.update(_SPANISH_KEYS)
 assert len(_BY_KEY) == 2 * len(LABELS), "no Spanish label is an English one"
-_LINE = re.compile(r"^\s*\**\s*([A-Za-z][A-Za-z \-]{1,40}?)\s*\**\s*:\s*(.*)$")
+_LABEL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz -")
 FORM_ITEM = "the Form G-28 or ICE Form 60-001 of the representative, attached as PDF or image"
 
 
@@ -97,12 +97,12 @@ def read_fields(text: str) -> dict[str, str]:
         if line.lstrip().startswith(">"):
             current = None
             continue
-        match = _LINE.match(_folded_label(line))
-        label = _BY_KEY.get(_key(match.group(1))) if match else None
-        if match and label:
+        labelled = _labelled(_folded_label(line))
+        label = _BY_KEY.get(_key(labelled[0])) if labelled else None
+        if labelled and label:
             current = label
             if label not in fields:  # the first occurrence wins
-                fields[label] = match.group(2).strip()[:10000]
+                fields[label] = labelled[1].strip()[:10000]
             else:
                 current = None
         elif not line.strip() or line.strip() == "--":
@@ -112,10 +112,24 @@ def read_fields(text: str) -> dict[str, str]:
     return {k: v for k, v in fields.items() if v}
 
 
+def _labelled(line: str) -> tuple[str, str] | None:
+    """``Label: value`` (the label optionally in ``**``) split, or None; one pass, no pattern
+    that could backtrack over a long line."""
+    head, colon, value = line.partition(":")
+    if not colon or len(head) > 200:
+        return None
+    name = head.strip().strip("*").strip()
+    if not 2 <= len(name) <= 41 or not (name[0].isascii() and name[0].isalpha()):
+        return None
+    if not _LABEL_CHARS.issuperset(name):
+        return None
+    return name, value
+
+
 def _folded_label(line: str) -> str:
     """The line with the accents of its label (before the colon) taken off, its value kept."""
     head, colon, value = line.partition(":")
-    return _fold(head) + colon + value
+    return _fold(head) + colon + value if colon and len(head) <= 200 else line
 
 
 def language_of(text: str, fields: dict[str, str]) -> Language:
@@ -127,8 +141,8 @@ def language_of(text: str, fields: dict[str, str]) -> Language:
         pass
     spanish = english = 0
     for line in text.splitlines()[:2000]:
-        match = None if line.lstrip().startswith(">") else _LINE.match(_folded_label(line))
-        key = _key(match.group(1)) if match else ""
+        labelled = None if line.lstrip().startswith(">") else _labelled(_folded_label(line))
+        key = _key(labelled[0]) if labelled else ""
         spanish += key in _SPANISH_KEYS
         english += key in _BY_KEY and key not in _SPANISH_KEYS
     return Language.ES if spanish > english else DEFAULT_LANGUAGE
@@ -209,6 +223,27 @@ _PATHS = {
 }
 
 
+_CONVERTED = (
+    "Field office",
+    "Detained",
+    "Local response finding",
+    "Given name",
+    "Family name",
+    "Representative name",
+)
+_NAME_MARKS = frozenset(" -'.")
+
+
+def _name(value: str) -> str:
+    """A person's name, as letters greet them: letters, spaces, hyphens, apostrophes and
+    periods, at most 80 characters and 6 words; a stranger's link or message is no name."""
+    if len(value) > 80 or len(value.split()) > 6:
+        raise ValueError("at most 80 characters and 6 words")
+    if not all(ch.isalpha() or ch in _NAME_MARKS for ch in value):
+        raise ValueError("letters, spaces, hyphens, apostrophes and periods only")
+    return value
+
+
 @dataclass
 class Reading:
     """An inquiry read from a mail: a submission, or what stands in its way."""
@@ -240,6 +275,9 @@ def read_inquiry(
         (_office, "Field office", ("field_office",)),
         (_yes_no, "Detained", ("detained",)),
         (_finding, "Local response finding", ("local_response", "finding")),
+        (_name, "Given name", ("subject", "given_name")),
+        (_name, "Family name", ("subject", "family_name")),
+        (_name, "Representative name", ("representative", "name")),
     ):
         if label in fields:
             try:
@@ -252,7 +290,7 @@ def read_inquiry(
         except ValueError as exc:
             reading.invalid.append(f"{LANGUAGE_LABEL}: {exc}")
     for where, label in _PATHS.items():
-        if label in fields and label not in ("Field office", "Detained", "Local response finding"):
+        if label in fields and label not in _CONVERTED:
             _put(data, where, fields[label])
     if reading.missing or reading.invalid:
         reading.invalid += _check_each(fields)  # so one reply names every problem

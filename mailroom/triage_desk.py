@@ -6,6 +6,7 @@ as a correspondent's reply, and drops the stored mail.
 """
 
 import json
+import unicodedata
 from typing import Any
 
 from clients import connect
@@ -43,8 +44,9 @@ async def show_item(settings: Settings, item_id: str) -> str:
         raise TriageError(f"no triage item {item_id!r} with a stored message")
     try:
         letter = read_letter(raw)
-    except UnreadableMail as exc:
-        return f"Item:      {item.item_id} ({item.state}; {item.reason})\nUnreadable: {exc}"
+    except Exception as exc:  # UnreadableMail, or whatever else a stranger's bytes cause
+        why = str(exc) if isinstance(exc, UnreadableMail) else type(exc).__name__
+        return f"Item:      {item.item_id} ({item.state}; {item.reason})\nUnreadable: {why}"
     lines = [
         f"Item:      {item.item_id} ({item.state}; {item.reason})",
         f"Received:  {item.received_at:%Y-%m-%d %H:%M} UTC",
@@ -58,7 +60,19 @@ async def show_item(settings: Settings, item_id: str) -> str:
         lines.append(
             "Refused:   " + ", ".join(f"{r.content_type} ({r.reason})" for r in letter.refused)
         )
-    return "\n".join([*lines, "", letter.text.strip()])
+    return escaped("\n".join([*lines, "", letter.text.strip()]))
+
+
+def escaped(text: str) -> str:
+    """What a stranger wrote, safe on a terminal: control and format characters (escape
+    sequences, bidi overrides, clipboard writes) shown as ``\\u....``; lines and tabs kept."""
+    return "".join(
+        ch if ch in "\n\t" or unicodedata.category(ch) not in _HIDDEN else f"\\u{ord(ch):04x}"
+        for ch in text
+    )
+
+
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 async def assign_item(settings: Settings, item_id: str, case_id: str, staff_id: str) -> str:
@@ -73,7 +87,11 @@ async def assign_item(settings: Settings, item_id: str, case_id: str, staff_id: 
         sorter = Sorter(store, desk, Answers(settings, store.ledger))
         message = InboxMessage(item.message_key, item.received_at, 0, raw)
         try:
-            outcome = await sorter.attach(message, read_letter(raw), case_id, source="TRIAGE")
+            letter = read_letter(raw)
+        except Exception as exc:
+            raise TriageError(f"the stored mail cannot be read ({type(exc).__name__})") from None
+        try:
+            outcome = await sorter.attach(message, letter, case_id, source="TRIAGE")
         except NoSuchCase:
             raise TriageError(f"case {case_id} is closed or unknown") from None
         except DocumentsRefused as exc:

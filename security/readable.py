@@ -19,6 +19,12 @@ from domain.starting import UNREADABLE_FIELD
 UNREADABLE = "icr-unreadable"
 """Metadata key of a marker payload; its value is the reason, in words."""
 
+MAX_ARGUMENTS = 8
+"""No call of ours takes more payloads than this (a decision one, a continued run two). A
+sender's thousands of tiny arguments become one marker here, before the workflow task, which
+would otherwise decode each of them inside the activation (the SDK does when the count does
+not match the handler's)."""
+
 _JSON = b"json/plain"
 _REASON_LIMIT = 120
 
@@ -70,6 +76,8 @@ class ReadableCodec(PayloadCodec, WithSerializationContext):
         return list(payloads) if self._inner is None else await self._inner.encode(payloads)
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        if len(payloads) > MAX_ARGUMENTS:  # one marker for all: no per-argument work anywhere
+            return [marker(f"{len(payloads)} arguments arrived")]
         return [await self._decode_one(p) for p in payloads]
 
     async def _decode_one(self, payload: Payload) -> Payload:

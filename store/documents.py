@@ -133,6 +133,15 @@ class DocumentStore:
                 case_id,
             )
 
+    async def unrefer(self, case_id: str, document_ids: list[str]) -> None:
+        """The case refused them: the note goes, and retention may purge their bytes."""
+        for document_id in dict.fromkeys(document_ids):
+            await self._db.execute(
+                "DELETE FROM document_refs WHERE document_id = $1 AND case_id = $2",
+                document_id,
+                case_id,
+            )
+
     async def filed_to(self, case_id: str, document_id: str) -> bool:
         """Whether the store handed this document to this case: what a case's own answer
         lists proves nothing when the answer may come from a run an outsider started."""

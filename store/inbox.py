@@ -113,6 +113,15 @@ class Inbox:
             "DELETE FROM inbox WHERE message_key = $1 AND state = $2", message_key, DONE
         )
 
+    async def forget_settled(self, before: datetime) -> int:
+        """Retention of settled mail whose bytes are gone (no triage needs it): its row goes,
+        and a later delivery of the same bytes is a new mail."""
+        return await self._db.execute(
+            "DELETE FROM inbox WHERE state = $1 AND sealed IS NULL AND received_at < $2",
+            DONE,
+            before.isoformat(),
+        )
+
     async def outcome(self, message_key: str) -> tuple[str, str | None] | None:
         row = await fetch_one(
             self._db, "SELECT state, outcome FROM inbox WHERE message_key = $1", message_key

@@ -38,8 +38,18 @@ class SenderRate:
         stamp = int((now or datetime.now(UTC)).timestamp())
         return stamp - stamp % self._seconds
 
-    async def take(self, address: str) -> bool:
-        """Count one message for the sender; False (nothing counted) when over the limit.
+    async def within(self, address: str, limit: int | None = None) -> bool:
+        """Whether the sender may still send in this window (nothing is counted)."""
+        rows = await self._db.fetch(
+            "SELECT messages FROM sender_counts WHERE sender_key = $1 AND window_start = $2",
+            sender_key(address, self._secret),
+            self._window(),
+        )
+        return not rows or int(rows[0][0]) < (limit or self._limit)
+
+    async def take(self, address: str, limit: int | None = None) -> bool:
+        """Count one accepted message for the sender (or, prefixed ``client:``, the client
+        address); False (nothing counted) when over ``limit`` (the sender rate if None).
 
         One statement, so two hosts (or two sessions) never both take the last place.
         """
@@ -50,7 +60,7 @@ class SenderRate:
             " RETURNING messages",
             sender_key(address, self._secret),
             self._window(),
-            self._limit,
+            limit or self._limit,
         )
         return bool(rows)
 

@@ -95,6 +95,8 @@ def settings(mail: MailSink, tmp_path_factory: pytest.TempPathFactory) -> Settin
         # The mailbox tests send many mails from one test address within the hour; the
         # per-sender rate is tested with its own small limit (test_mailbox_limits).
         inbound_sender_rate=10_000,
+        inbound_client_rate=10_000,
+        inbound_health_address="",  # a test that reads it gives its gateway a free port
     )
 
 

@@ -428,6 +428,10 @@ def test_the_mail_gateway_shares_the_store_and_reaches_temporal(compose: dict[st
     assert gateway["command"] == ["python", "-m", "mailroom.gateway"]
     port = env["ICR_INBOUND_SMTP_PORT"]
     assert any(str(p).endswith(f":{port}:{port}") for p in gateway["ports"]), gateway["ports"]
+    # Issue 21: only relays connect, only their verdicts count; the healthcheck reads /health.
+    assert env["ICR_INBOUND_RELAYS"] and env["ICR_INBOUND_AUTHSERV_ID"]
+    health = env["ICR_INBOUND_HEALTH_ADDRESS"].rsplit(":", 1)[1]
+    assert f":{health}/health" in " ".join(gateway["healthcheck"]["test"])
     assert env["TEMPORAL_ADDRESS"] == services["worker"]["environment"]["TEMPORAL_ADDRESS"]
     assert env["ICR_TASK_QUEUE"] == services["worker"]["environment"]["ICR_TASK_QUEUE"]
     aliases = {

@@ -123,7 +123,7 @@ async def test_a_spanish_inquiry_is_answered_and_decided_in_spanish(
     assert "determinó que el caso no cumple las prioridades de ICE" in body(determination)
     assert "Arraigo familiar sólido." in body(determination)
     assert subject(refused) == "Archivos adjuntos no aceptados"
-    assert "- un archivo adjunto de tipo application/zip: tipo no aceptado" in body(refused)
+    assert "- un archivo adjunto (de un tipo no aceptado): tipo no aceptado" in body(refused)
     assert "Dear" not in body(ack) + body(determination) + body(refused)
     # No personal data in the history (raw), the status or the logs as they leave the process.
     raw_case = await raw_bytes_of_case(client, case_id)

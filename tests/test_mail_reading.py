@@ -144,9 +144,12 @@ def test_a_multipart_bomb_is_unreadable_not_a_crash() -> None:
     assert message_key(head + levels).startswith("raw:")
 
 
-def test_message_key_follows_the_message_id() -> None:
+def test_message_key_follows_the_bytes_as_received() -> None:
+    """F9: a mail sent first with the real one's Message-ID, From and Date but other words
+    is another mail; the same bytes are the same mail whatever their line endings."""
     first = bytes(inquiry())
-    assert message_key(first) == message_key(first.replace(b"Dear SRO", b"Dear Sir"))
+    assert message_key(first) != message_key(first.replace(b"Dear SRO", b"Dear Sir"))
+    assert message_key(first) == message_key(first.replace(b"\n", b"\r\n"))
 
 
 def _with_results(*headers: str) -> bytes:

@@ -5,6 +5,7 @@ of a few seconds, so nothing here waits an hour or touches the other mailbox tes
 """
 
 import asyncio
+import hashlib
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -20,7 +21,9 @@ from temporalio.client import Client
 from mailroom.gateway import Gateway
 from mailroom.letter import message_key
 from settings import Settings
+from store.documents import document_id_of
 from tests.conftest import as_service
+from tests.mail import inquiry
 from tests.support import eventually, free_port
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -120,9 +123,27 @@ async def test_a_burst_of_sessions_never_passes_the_rate(limited: Gateway) -> No
         *(send(limited, note(burst), burst) for _ in range(12)), return_exceptions=True
     )
     ok = [r for r in results if not isinstance(r, BaseException)]
-    refused = [r for r in results if isinstance(r, aiosmtplib.SMTPSenderRefused)]
+    # at MAIL FROM when the window is already full, else at the end of DATA (nothing stored)
+    refused = [
+        r for r in results if isinstance(r, aiosmtplib.SMTPSenderRefused | aiosmtplib.SMTPDataError)
+    ]
     assert len(ok) == RATE and len(refused) == 12 - RATE, results
     assert all(r.code == 451 for r in refused)
+
+
+async def test_mail_from_without_a_message_costs_the_sender_nothing(limited: Gateway) -> None:
+    """Finding: 32 x ``MAIL FROM:<victim>`` + ``RSET`` locked the victim out; only accepted
+    messages count now, per sender and per client address."""
+    victim = f"victim-{uuid.uuid4().hex[:6]}@example.net"
+    await a_fresh_window()
+    smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=limited.port)
+    await smtp.connect()
+    for _ in range(3 * RATE):
+        await smtp.mail(victim)
+        await smtp.rset()
+    await smtp.quit()
+    for _ in range(RATE):
+        await send(limited, note(victim), victim)  # the victim's own mail still goes through
 
 
 async def test_triage_older_than_the_retention_is_purged_by_the_gateway(
@@ -165,3 +186,24 @@ async def test_odd_senders_are_counted_without_a_crash_and_never_logged(
     for sender in odd:
         assert sender.split("@")[0][:20] not in repr(logs)
     assert not any(e.get("log_level") == "error" for e in logs), logs
+
+
+async def test_an_incomplete_inquiry_stores_nothing_and_its_row_goes_with_retention(
+    limited: Gateway,
+) -> None:
+    """Attachments of mail that opens nothing were kept forever, and so were inbox rows."""
+    pdf = b"%PDF-1.4\n" + uuid.uuid4().bytes * 100
+    message = inquiry({"A-Number": "A123456789"}, sender="partial@example.net")
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename="G-28.pdf")
+    raw = bytes(message)
+    await send(limited, raw, "partial@example.net")
+    assert (await sorted_as(limited, raw)).startswith("incomplete ")
+    assert limited.store is not None
+    document = document_id_of(hashlib.sha256(pdf).hexdigest())
+    assert await limited.store.documents.describe(document) is None
+    gone = await eventually(
+        lambda: limited.store.inbox.outcome(message_key(raw)),  # type: ignore[union-attr]
+        lambda found: found is None,
+        timeout=RETENTION_SECONDS + 10,
+    )
+    assert gone is None

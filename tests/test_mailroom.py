@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from email.message import EmailMessage
+from email.utils import parseaddr
 from typing import Any
 
 import aiohttp
@@ -87,11 +88,12 @@ async def gateway(settings: Settings, client: Client, postgres_url: str) -> Asyn
 
 
 async def send(gw: Gateway, message: EmailMessage | bytes, sender: str = REQUESTOR) -> Any:
-    if isinstance(message, bytes):
-        return await aiosmtplib.send(
-            message, sender=sender, recipients=[MAILBOX], hostname="127.0.0.1", port=gw.port
-        )
-    return await aiosmtplib.send(message, hostname="127.0.0.1", port=gw.port)
+    """The bytes ``outcome`` keys on go out as they are (the inbox key hashes them)."""
+    if isinstance(message, EmailMessage):
+        sender = parseaddr(str(message["From"]))[1] or sender
+    return await aiosmtplib.send(
+        bytes(message), sender=sender, recipients=[MAILBOX], hostname="127.0.0.1", port=gw.port
+    )
 
 
 def store_of(gw: Gateway) -> Store:
@@ -357,6 +359,11 @@ async def test_a_reply_with_a_pdf_files_a_document_staff_can_read(
             body = await got.read()
             assert got.headers["Content-Type"] == "application/pdf"
             assert got.headers["X-Content-Type-Options"] == "nosniff"
+        async with http.head(url, headers=SRO_SIGNED_IN) as head:
+            assert head.status == 405, "HEAD is not a read"
+        ranged = {**SRO_SIGNED_IN, "Range": "bytes=0-10"}
+        async with http.get(url, headers=ranged) as part:
+            assert part.status == 416, "a part is refused, not counted"
         other = f"{documents_url}/{result.case_id}/DOC-{'A' * 24}"
         async with http.get(other, headers=SRO_SIGNED_IN) as missing:
             assert missing.status == 404
@@ -472,12 +479,54 @@ async def test_odd_mime_from_the_requestor_keeps_the_good_part(
                 for r in mail.received
                 if r.subject == "Attachments not accepted"
                 and REQUESTOR in r.rcpt_tos
-                and "application/zip" in r.body
+                and "of a type not accepted" in r.body
             ],
         ),
         lambda found: len(found) == 1,
     )
     assert "broken base64" in told[0].body and "not opened" in told[0].body
+    assert "application/zip" not in told[0].body, "a type is named from a fixed list only"
+
+
+async def test_contact_details_by_mail_wait_for_the_desk_and_letters_stay_on_file(
+    gateway: Gateway, client: Client, settings: Settings, mail: MailSink
+) -> None:
+    """Finding: a reply (forgeable From) with ``Email: eve@…`` and a G-28 made the attacker
+    the case's requestor. The new address is held for the intake desk (triage); the case
+    still answers for the address on file only."""
+    result, handle = await in_review(client, settings)
+    eve = f"eve-{uuid.uuid4().hex[:6]}@attacker.example"
+    forged = reply(
+        result.case_id,
+        REQUESTOR,
+        text=f"Email: {eve}\nPhone: (212) 555-0199\n",
+        attachments=[(pdf_bytes(), "application/pdf", "G-28.pdf")],
+    )
+    await send(gateway, forged)
+    said = await outcome(gateway, bytes(forged))
+    assert said.startswith("triage T-"), said
+    item = await store_of(gateway).triage.get(said.split()[1])
+    assert item is not None and item.reason == "contact change by mail waits for the desk"
+    status = await eventually(lambda: status_of(handle), lambda s: len(s.documents) == 1)
+    assert "provide_information" not in [h.name for h in status.history]
+    assert gateway.sorter is not None
+    desk = gateway.sorter._desk  # the gateway's own view of who writes for the case
+    assert await desk.correspondent(result.case_id, eve) is None
+    assert await desk.correspondent(result.case_id, REQUESTOR) == "REQUESTOR"
+    await asyncio.sleep(1)
+    assert [r for r in mail.received if eve in r.rcpt_tos] == []
+
+
+async def test_a_free_text_reply_is_kept_for_a_person(
+    gateway: Gateway, client: Client, settings: Settings
+) -> None:
+    """F7: a correspondent's reply with nothing to apply was answered 250 and dropped."""
+    result, _ = await in_review(client, settings)
+    note = reply(result.case_id, REQUESTOR, text="Please call me about my case.")
+    await send(gateway, note)
+    said = await outcome(gateway, bytes(note))
+    item = await store_of(gateway).triage.get(said.split()[1])
+    assert item is not None and item.reason == "a reply with nothing to apply"
 
 
 async def test_a_representative_s_inquiry_points_its_authorization_at_the_form(
@@ -596,6 +645,7 @@ async def test_behind_a_relay_a_forged_from_is_triaged(
             "notice_ledger": tmp_path / "store.sqlite3",
             "documents_dir": tmp_path / "documents",
             "inbound_authserv_id": "relay.icr.example",
+            "inbound_relays": "127.0.0.1",
         }
     )
     gw = Gateway(own, lambda: asyncio.sleep(0, client), retry_base=0.3)
@@ -649,8 +699,11 @@ async def test_past_the_document_bound_a_mail_waits_in_triage_with_its_bytes_kep
     item = await store_of(gateway).triage.get(said.split()[1])
     assert item is not None and item.reason == "the case holds its maximum of documents"
     assert await store_of(gateway).inbox.raw(message_key(bytes(late))) is not None
-    stored = await store_of(gateway).documents.read(document_id_of(hashlib.sha256(pdf).hexdigest()))
+    document_id = document_id_of(hashlib.sha256(pdf).hexdigest())
+    stored = await store_of(gateway).documents.read(document_id)
     assert stored is not None and stored[1] == pdf, "nothing lost: the bytes stay stored"
+    # F12: not referred to by the case that refused it, so the item's retention purges it
+    assert not await store_of(gateway).documents.filed_to(result.case_id, document_id)
     status = await status_of(handle)
     assert len(status.documents) == MAX_DOCUMENTS
     assert status.rejected == [], "an update's refusal is answered, not kept as a signal's"

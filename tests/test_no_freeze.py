@@ -228,3 +228,24 @@ async def test_closed_cases_answer_their_status_by_replaying_their_history(
 async def wait_open(handle: WorkflowHandle[Any, Any]) -> None:
     """Past the automatic intake check, where a withdrawal is a decision like any other."""
     await eventually(lambda: status_of(handle), lambda s: s.stage != "SRO_INTAKE")
+
+
+async def test_thousands_of_arguments_are_refused_by_their_count_without_decoding(
+    client: Client, settings: Settings
+) -> None:
+    """A signal of ten thousand tiny arguments is one marker before the workflow task: the
+    activation never decodes them one by one (which froze a case before)."""
+    handle = await start_case(client, settings, submission())
+    await wait_stage(handle, "LOCAL_REVIEW")
+    outsider = raw(client).get_workflow_handle(handle.id)
+    many = [1] * 10_000
+    for name in ("add_note", "no_such_decision", "withdraw"):
+        await outsider.signal(name, args=many)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await outsider.execute_update("add_note", args=many)
+    assert "10000 arguments arrived" in str(refused.value.cause)
+    status = await eventually(lambda: status_of(handle), lambda s: len(s.rejected) == 3)
+    assert [r.reason.split(";")[0] for r in status.rejected if r.name != "(unknown)"] == [
+        "10000 arguments arrived"
+    ] * 2
+    await finish(handle, client)

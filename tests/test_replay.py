@@ -10,8 +10,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from clients import worker_data_converter
+from sandbox import workflow_runner
 from settings import Settings
-from worker import workflow_runner
 from workflows.case_review import CaseReviewWorkflow
 from workflows.inbox import SLICE
 

@@ -198,6 +198,35 @@ async def test_a_stamp_counts_once_and_only_in_its_case(
         await h.terminate("test done")
 
 
+async def test_a_refusal_under_a_valid_stamp_names_its_signer_and_a_copy_names_nobody(
+    client: Client, signed: tuple[Settings, Path, Client]
+) -> None:
+    """Who tried is proven by the stamp, whatever the reason of the refusal; a copy of the same
+    sealed payload, taken out of the history, is refused as used and names nobody."""
+    settings, _, raw = signed
+    handle = await sro_case(client, settings)
+    wrong_role = sealed(
+        settings, {"case_id": handle.id, "finding": "MEETS_PRIORITIES", "message": "m"}, "fo.1"
+    )
+    outsider = raw.get_workflow_handle(handle.id)
+    await outsider.signal("record_local_response", RawValue(wrong_role))
+    status = await eventually(lambda: status_of(handle), lambda s: len(s.rejected) == 1)
+    refused = status.rejected[0]
+    assert refused.actor is not None and refused.actor.id == "fo.1", refused
+    assert refused.actor.role == "FIELD_OFFICE"
+    for name in ("record_local_response", "withdraw", "add_note"):  # the copy, under any name
+        await outsider.signal(name, RawValue(wrong_role))
+    status = await eventually(lambda: status_of(handle), lambda s: len(s.rejected) == 4)
+    for copy in status.rejected[1:]:
+        assert copy.actor is None and "already received" in copy.reason, copy
+    unsigned = {"case_id": handle.id, "actor": {"id": "fo.1", "role": "FIELD_OFFICE"}, "text": "x"}
+    await raw.get_workflow_handle(handle.id).signal("add_note", unsigned)
+    status = await eventually(lambda: status_of(handle), lambda s: len(s.rejected) == 5)
+    assert status.rejected[-1].actor is None, "an unsigned claim names nobody"
+    assert "not signed" in status.rejected[-1].reason
+    await handle.terminate("test done")
+
+
 async def test_expired_unknown_key_tampered_and_removed_are_refused(
     client: Client, signed: tuple[Settings, Path, Client]
 ) -> None:

@@ -22,7 +22,7 @@ from intake import submit
 from security import configured, stamp
 from security.codec import BOUND_TO, EncryptionCodec, bound_case
 from security.remote_codec import RemoteCodec
-from settings import Settings
+from settings import Settings, plain
 from tests.conftest import SERVICE_KEYS, TOKENS
 from tests.support import PII, MailSink, history_event_types, submission, wait_stage
 from worker import Workers
@@ -78,7 +78,7 @@ async def test_an_unsigned_start_fails_at_once_and_the_real_submitter_then_start
     """The squatting attack: a raw client takes the request's case id with text of its own."""
     raw = await raw_client(client)
     request_id = f"squat-{new_case_id()}"
-    case_id = case_id_for_request(request_id)
+    case_id = case_id_for_request(request_id, plain(settings.subject_key_secret))
     squat = await raw.start_workflow(
         "CaseReviewWorkflow",
         submission(request_id=request_id, grounds="Text of the sender's choosing."),
@@ -103,7 +103,7 @@ async def test_a_squatter_still_running_is_waited_out(
     await raw.start_workflow(
         "CaseReviewWorkflow",
         submission(request_id=request_id),
-        id=case_id_for_request(request_id),
+        id=case_id_for_request(request_id, plain(settings.subject_key_secret)),
         task_queue=settings.task_queue,
     )
     started = await submit(client, Submission.model_validate(submission()), settings)

@@ -53,7 +53,9 @@ async def test_invalid_submission_exits_2_naming_every_field(
         assert expected in proc.stderr
     # Nothing started: the case its request_id would map to does not exist.
     with pytest.raises(RPCError, match="not found"):
-        await client.get_workflow_handle(case_id_for_request("bad")).describe()
+        await client.get_workflow_handle(
+            case_id_for_request("bad", plain(settings.subject_key_secret))
+        ).describe()
 
 
 async def test_not_json_and_missing_rule(client: Client, settings: Settings) -> None:

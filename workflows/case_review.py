@@ -232,6 +232,8 @@ class CaseReviewWorkflow:
             verdict = self._judge(name, message.args)
         if isinstance(verdict, Refusal):
             self._tally.refused(name, via, verdict)
+            if verdict.actor is not None:  # a verified stamp: a copy of it now names nobody
+                remember_stamp(self._case, message.args, now)
             if answer is None:
                 self._case.record_refused_signal(name, verdict.actor, verdict.reason, now)
             elif not answer.done():

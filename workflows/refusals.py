@@ -50,13 +50,13 @@ class EncryptedStaffFailureConverter(StaffFailureConverter):
         super().__init__(encode_common_attributes=True)
 
 
-QUIET_KINDS = frozenset({"unsigned", "malformed", "empty", "unknown", "inbox-full"})
-"""Refusals anyone can cause for nothing: counted, one summary line per slice, never a line
-each. Every other refusal carried a sealed payload (only key holders make those) and is logged
-with the proven signer, if any."""
+QUIET_KINDS = frozenset({"unsigned", "malformed", "empty", "unknown", "inbox-full", "replayed"})
+"""Refusals anyone can cause for nothing (a replay is a copy of a sealed payload out of a
+history): counted, one summary line per slice, never a line each. Every other refusal carried
+a sealed payload (only key holders make those) and is logged with the proven signer, if any."""
 
 
-SECURITY_KINDS = frozenset({"directory", "forged", "replayed"})
+SECURITY_KINDS = frozenset({"directory", "forged"})
 """Refusals of a sealed payload that break a rule of who may decide: the security log's."""
 
 

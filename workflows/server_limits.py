@@ -18,6 +18,11 @@ SIGNALS_PER_RUN = 80
 """``history.maximumSignalsPerExecution``: past it the server refuses a run's signals."""
 SIGNALS_BEFORE_CONTINUING = 60
 """A run that took this many signals continues as new at its next step."""
+IN_FLIGHT_UPDATE_PAYLOADS = 2 * 1024 * 1024
+"""``history.maxInFlightUpdatePayloads``: the requests of a run's updates in flight together.
+A worker's answer to a task repeats every update request it refuses; ten refused requests at
+the payload limit would make that answer larger than the server's 4 MB message limit, and the
+server terminates a case whose task it cannot read (``GrpcMessageTooLarge``)."""
 UPDATES_BEFORE_CONTINUING = 1500
 """Likewise for updates (the server takes at most 2,000 a run, ``history.maxTotalUpdates``)."""
 
@@ -25,5 +30,6 @@ DYNAMIC_CONFIG: dict[str, int] = {
     "limit.blobSize.error": BLOB_SIZE_ERROR,
     "limit.blobSize.warn": BLOB_SIZE_WARN,
     "history.maximumSignalsPerExecution": SIGNALS_PER_RUN,
+    "history.maxInFlightUpdatePayloads": IN_FLIGHT_UPDATE_PAYLOADS,
 }
 """The dynamic config every stack sets (key: value)."""

@@ -16,10 +16,8 @@ history), time from ``workflow.now()``.
 """
 
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue
 from temporalio.converter import PayloadConverter
@@ -100,7 +98,7 @@ def _check_stamp(
             "(unknown or rotated out); send it again"
         )
     try:
-        checked = stamp.verify(payload, _public_key(encoded))
+        checked = stamp.verify(payload, stamp.public_key_from_b64(encoded))
     except (stamp.StampError, ValueError) as exc:
         return _refuse(str(exc) if isinstance(exc, stamp.StampError) else "bad stamp key")
     fresh = timedelta(hours=snapshot.stamp_freshness_hours)
@@ -115,12 +113,6 @@ def _check_stamp(
     if replayed is not None:
         return _refuse(replayed, "replayed")
     return member, checked
-
-
-@lru_cache(maxsize=1024)
-def _public_key(encoded: str) -> Ed25519PublicKey:
-    """A directory's keys parsed once per worker, not once per decision (pure: replay-safe)."""
-    return stamp.public_key_from_b64(encoded)
 
 
 def _signer(member: StaffMember, value: object) -> Actor | None:

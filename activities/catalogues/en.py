@@ -57,7 +57,14 @@ TEXTS: dict[str, str] = {
     "reply.refused.body": "Some attachments of your message were not accepted:\n{items}\n\nThe "
     "mailbox accepts {types}, up to 25 MB in all. Archives (such as ZIP files) are not opened. "
     "Please send the documents again in one of these forms.",
-    "reply.refused.item": "an attachment of type {content_type}: {reason}",
+    "reply.refused.item": "an attachment ({kind}): {reason}",
+    "kind.pdf": "PDF",
+    "kind.png": "PNG image",
+    "kind.jpeg": "JPEG image",
+    "kind.gif": "GIF image",
+    "kind.tiff": "TIFF image",
+    "kind.text": "plain text",
+    "kind.other": "of a type not accepted",
     "reply.refused.more": "and {count} more",
     "reply.types": "PDF, PNG, JPEG, GIF or TIFF images, and plain text",
     "reason.type": "type not accepted",

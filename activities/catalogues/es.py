@@ -67,7 +67,14 @@ TEXTS: dict[str, str] = {
     "reply.refused.body": "Algunos archivos adjuntos de su mensaje no fueron aceptados:\n"
     "{items}\n\nEl buzón acepta {types}, hasta 25 MB en total. Los archivos comprimidos (como "
     "los ZIP) no se abren. Envíe los documentos de nuevo en uno de estos formatos.",
-    "reply.refused.item": "un archivo adjunto de tipo {content_type}: {reason}",
+    "reply.refused.item": "un archivo adjunto ({kind}): {reason}",
+    "kind.pdf": "PDF",
+    "kind.png": "imagen PNG",
+    "kind.jpeg": "imagen JPEG",
+    "kind.gif": "imagen GIF",
+    "kind.tiff": "imagen TIFF",
+    "kind.text": "texto sin formato",
+    "kind.other": "de un tipo no aceptado",
     "reply.refused.more": "y {count} más",
     "reply.types": "PDF, imágenes PNG, JPEG, GIF o TIFF, y texto sin formato",
     "reason.type": "tipo no aceptado",

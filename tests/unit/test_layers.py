@@ -19,7 +19,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ground", {"domain", "logs"}),
     ("settings", {"settings"}),
     ("primitives", {"security", "store"}),
-    ("temporal", {"workflows", "activities", "caseload", "clients", "intake", "cli_exits"}),
+    (
+        "temporal",
+        {"workflows", "activities", "caseload", "clients", "intake", "cli_exits", "sandbox"},
+    ),
     (
         "applications",
         {

@@ -1,0 +1,185 @@
+"""The SMTP session's rules: who may connect, how many at once, how long one may idle, and a
+message body held as one buffer (aiosmtpd keeps a list of lines: ~80 bytes per empty line).
+
+- Only the configured relays (``ICR_INBOUND_RELAYS``) may connect when any are set; others
+  get ``554`` before the greeting.
+- At most ``ICR_INBOUND_MAX_SESSIONS`` sessions at once, ``…_PER_CLIENT`` from one address;
+  the next gets ``421`` and is closed.
+- A session that has not moved a message on (``MAIL``, ``RCPT``, ``DATA`` bytes) for
+  ``ICR_INBOUND_IDLE_SECONDS`` is closed, whatever else it sends; no session outlives ten
+  idle periods.
+"""
+
+import asyncio
+import ipaddress
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiosmtpd.smtp import SMTP
+
+from settings import Settings
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def relay_networks(spec: str) -> tuple[Network, ...]:
+    """``ICR_INBOUND_RELAYS`` parsed: addresses or networks, comma-separated."""
+    return tuple(
+        ipaddress.ip_network(p.strip(), strict=False) for p in spec.split(",") if p.strip()
+    )
+
+
+@dataclass
+class Admission:
+    """The sessions open now, shared by every session of one front door."""
+
+    relays: tuple[Network, ...] = ()
+    max_sessions: int = 200
+    per_client: int = 20
+    open: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Admission":
+        return cls(
+            relay_networks(settings.inbound_relays),
+            settings.inbound_max_sessions,
+            settings.inbound_max_sessions_per_client,
+        )
+
+    def is_relay(self, host: str) -> bool:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        mapped = getattr(address, "ipv4_mapped", None)
+        address = mapped or address
+        return any(address in network for network in self.relays)
+
+    def admit(self, host: str) -> str | None:
+        """None and a place taken, or the refusal to say."""
+        if self.relays and not self.is_relay(host):
+            return "554 5.7.1 this mailbox takes mail only from the agency's relays"
+        if sum(self.open.values()) >= self.max_sessions or self.open[host] >= self.per_client:
+            return "421 4.7.0 too many connections; try again later"
+        self.open[host] += 1
+        return None
+
+    def release(self, host: str) -> None:
+        self.open[host] -= 1
+        if self.open[host] <= 0:
+            del self.open[host]
+
+
+class Door(SMTP):
+    def __init__(
+        self, handler: Any, admission: Admission, idle_seconds: float, **kwargs: Any
+    ) -> None:
+        super().__init__(handler, timeout=idle_seconds, **kwargs)
+        self._admission = admission
+        self._idle = idle_seconds
+        self._host = ""
+        self._refusal: str | None = None
+        self._admitted = False
+        self._started = self._progress = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if not self._started:  # not again on STARTTLS
+            peer = transport.get_extra_info("peername")
+            self._host = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+            self._refusal = self._admission.admit(self._host)
+            self._admitted = self._refusal is None
+            self._started = self._progress = asyncio.get_running_loop().time()
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self._admitted:
+            self._admitted = False
+            self._admission.release(self._host)
+        super().connection_lost(error)
+
+    async def _handle_client(self) -> None:
+        if self._refusal is not None:
+            await self.push(self._refusal)
+            if self.transport is not None:
+                self.transport.close()
+            return
+        await super()._handle_client()
+
+    def _reset_timeout(self, duration: float | None = None) -> None:
+        """Every command resets aiosmtpd's timer; here it runs from the last progress."""
+        if self._timeout_handle is not None:
+            self._timeout_handle.cancel()
+        now = self.loop.time()
+        until = min(self._progress + self._idle, self._started + 10 * self._idle)
+        self._timeout_handle = self.loop.call_later(max(until - now, 0.01), self._timeout_cb)
+
+    def _timeout_cb(self) -> None:
+        """Fired: close, unless the session moved on since the timer was set."""
+        now = self.loop.time()
+        if self._progress + self._idle > now + 0.01 and now < self._started + 10 * self._idle:
+            self._reset_timeout()
+            return
+        super()._timeout_cb()  # type: ignore[no-untyped-call]
+
+    def _moved(self) -> None:
+        self._progress = self.loop.time()  # the timer reads it when it fires: no new timer
+
+    async def smtp_MAIL(self, arg: str) -> None:
+        self._moved()
+        await super().smtp_MAIL(arg)
+
+    async def smtp_RCPT(self, arg: str) -> None:
+        self._moved()
+        await super().smtp_RCPT(arg)
+
+    async def smtp_DATA(self, arg: str) -> None:
+        """aiosmtpd's DATA, reading into one buffer and unstuffing dots as lines arrive."""
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        assert self.envelope is not None
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        self._moved()
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        body = bytearray()
+        size, line_size, too_much, too_long = 0, 0, False, False
+        limit = self.data_size_limit
+        while self.transport is not None:
+            try:
+                line = await self._reader.readuntil(b"\r\n")
+            except asyncio.CancelledError:
+                self._writer.close()
+                raise
+            except asyncio.LimitOverrunError as exc:
+                line = await self._reader.read(exc.consumed)
+            if line_size == 0 and line == b".\r\n":
+                break
+            self._moved()
+            size += len(line)
+            line_size += len(line)
+            too_much = too_much or bool(limit and size > limit)
+            too_long = too_long or line_size > self.line_length_limit
+            if too_much or too_long:
+                body = bytearray()
+            else:
+                body += line[1:] if line_size == len(line) and line.startswith(b".") else line
+            if line.endswith(b"\r\n"):
+                line_size = 0
+        if too_long or too_much:
+            await self.push(
+                "500 Line too long (see RFC5321 4.5.3.1.6)"
+                if too_long
+                else "552 Error: Too much mail data"
+            )
+            self._set_post_data_state()  # type: ignore[no-untyped-call]
+            return
+        self.envelope.original_content = self.envelope.content = bytes(body)
+        del body
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()  # type: ignore[no-untyped-call]
+        await self.push(status)

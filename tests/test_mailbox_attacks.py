@@ -1,0 +1,218 @@
+"""Issue 21's outsider attacks, each against a real gateway over real SMTP: a mail that takes
+too long to read, connections from strangers when relays are set, a session flood, NOOP
+and NOOP against the idle timeout. Its own SQLite store."""
+
+import asyncio
+import time
+import tracemalloc
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import aiosmtplib
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+
+from mailroom.answers import REPLIES_PER_WINDOW
+from mailroom.gateway import Gateway, GatewayMisconfigured, check_production
+from mailroom.triage_desk import show_item
+from settings import Settings
+from tests.conftest import as_service
+from tests.mail import inquiry
+from tests.support import MailSink, free_port
+from tests.test_mailbox_limits import MAILBOX, note, send, sorted_as
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+def own(settings: Settings, tmp_path: Path, **update: Any) -> Settings:
+    return as_service(settings, "svc.mailroom").model_copy(
+        update={
+            "database_url": None,
+            "notice_ledger": tmp_path / "store.sqlite3",
+            "documents_dir": tmp_path / "documents",
+            "inbound_smtp_port": free_port(),
+            "inquiry_mailbox": MAILBOX,
+            **update,
+        }
+    )
+
+
+@pytest_asyncio.fixture
+async def strict(settings: Settings, client: Client, tmp_path: Path) -> AsyncIterator[Gateway]:
+    gw = Gateway(
+        own(
+            settings,
+            tmp_path,
+            inbound_read_seconds=0.05,
+            inbound_max_sessions_per_client=3,
+            inbound_idle_seconds=1.0,
+            inbound_health_address=f"127.0.0.1:{free_port()}",
+        ),
+        lambda: asyncio.sleep(0, client),
+        retry_base=0.3,
+    )
+    await gw.start()
+    yield gw
+    await gw.stop()
+
+
+async def test_a_mail_too_slow_to_read_is_triaged_and_the_next_is_sorted(strict: Gateway) -> None:
+    heavy = (
+        f"From: <slow@example.net>\r\nTo: <{MAILBOX}>\r\nSubject: x\r\n"
+        f"Message-ID: <{uuid.uuid4().hex}@example.net>\r\nContent-Type: text/html\r\n\r\n"
+        + "<p a='b'>x</p>\r\n" * 300_000
+        + "\r\n"
+    ).encode()
+    await send(strict, heavy, "slow@example.net")
+    assert (await sorted_as(strict, heavy)).startswith("triage ")
+    assert strict.store is not None
+    items = await strict.store.triage.list(open_only=True)
+    assert [i.reason for i in items] == ["took too long to read"]
+    after = note("next@example.net")  # the child was killed and started again
+    await send(strict, after, "next@example.net")
+    assert (await sorted_as(strict, after)).startswith("triage ")
+    assert not strict.sorter.stuck(60) if strict.sorter else False
+
+
+async def test_sessions_per_client_are_capped(strict: Gateway) -> None:
+    held = [aiosmtplib.SMTP(hostname="127.0.0.1", port=strict.port) for _ in range(3)]
+    for smtp in held:
+        await smtp.connect()
+    extra = aiosmtplib.SMTP(hostname="127.0.0.1", port=strict.port)
+    with pytest.raises(aiosmtplib.SMTPConnectError, match="421"):
+        await extra.connect()
+    for smtp in held:
+        await smtp.quit()
+    await asyncio.sleep(0.2)
+    await send(strict, note("after@example.net"), "after@example.net")  # places freed
+
+
+async def test_noop_does_not_keep_an_idle_session_open(strict: Gateway) -> None:
+    smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=strict.port, timeout=5)
+    await smtp.connect()
+    with pytest.raises(aiosmtplib.SMTPServerDisconnected):
+        for _ in range(40):  # 8 s of NOOP against a 1 s idle timeout
+            await smtp.noop()
+            await asyncio.sleep(0.2)
+
+
+async def _raw_smtp(port: int, sender: str, data: bytes) -> bytes:
+    """A bare SMTP client: ``data`` goes out as built (CRLF, dots stuffed), no copies made."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    await reader.readline()
+    for command in (b"HELO x", f"MAIL FROM:<{sender}>".encode(), f"RCPT TO:<{MAILBOX}>".encode()):
+        writer.write(command + b"\r\n")
+        await reader.readline()
+    writer.write(b"DATA\r\n")
+    await reader.readline()
+    writer.write(data)
+    writer.write(b".\r\n")
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.readline(), 120)
+    writer.close()
+    return answer
+
+
+async def test_a_large_data_is_held_in_a_few_times_its_size(
+    settings: Settings, client: Client, tmp_path: Path
+) -> None:
+    """Finding: empty lines cost ~80 bytes each in aiosmtpd's list of lines; one buffer now.
+    Traced in this process: the gateway's allocations (the bare client sends what it built)."""
+    gw = Gateway(own(settings, tmp_path), lambda: asyncio.sleep(0, client))
+    await gw.start()
+    head = (
+        f"From: <big@example.net>\r\nTo: <{MAILBOX}>\r\nSubject: x\r\n"
+        f"Message-ID: <{{}}@example.net>\r\n\r\n"
+    )
+    peaks = []
+    try:
+        for line, size in ((b"\r\n", 1_000_000), (b"x" * 998 + b"\r\n", 25_000_000)):
+            data = head.format(uuid.uuid4().hex).encode() + line * (size // len(line))
+            tracemalloc.start()
+            try:
+                answer = await _raw_smtp(gw.port, "big@example.net", data)
+                peaks.append(tracemalloc.get_traced_memory()[1] / len(data))
+            finally:
+                tracemalloc.stop()
+            assert answer.startswith(b"250"), answer
+    finally:
+        await gw.stop()
+    assert max(peaks) < 6, f"peaks {peaks} times the message"
+
+
+async def test_only_relays_connect_when_relays_are_set(
+    settings: Settings, client: Client, tmp_path: Path
+) -> None:
+    gw = Gateway(
+        own(settings, tmp_path, inbound_relays="192.0.2.1"), lambda: asyncio.sleep(0, client)
+    )
+    await gw.start()
+    try:
+        with pytest.raises(aiosmtplib.SMTPConnectError, match="554"):
+            await send(gw, note("x@example.net"), "x@example.net")
+    finally:
+        await gw.stop()
+
+
+def test_production_needs_the_relays_and_their_authserv_id(settings: Settings) -> None:
+    prod = settings.model_copy(update={"environment": "production"})
+    with pytest.raises(GatewayMisconfigured, match="AUTHSERV"):
+        check_production(prod)
+    with pytest.raises(GatewayMisconfigured, match="RELAYS"):
+        check_production(prod.model_copy(update={"inbound_authserv_id": "relay.example"}))
+    check_production(
+        prod.model_copy(
+            update={"inbound_authserv_id": "relay.example", "inbound_relays": "10.0.0.0/8"}
+        )
+    )
+
+
+async def test_auto_replies_to_one_address_are_limited(strict: Gateway, mail: MailSink) -> None:
+    """F10: incomplete inquiries in a victim's name from many envelope senders; the victim
+    gets at most REPLIES_PER_WINDOW automatic replies."""
+    victim = f"victim-{uuid.uuid4().hex[:6]}@example.org"
+    sent = []
+    for i in range(REPLIES_PER_WINDOW + 3):
+        raw = bytes(inquiry({"A-Number": "A123456789"}, sender=victim))
+        await send(strict, raw, f"bot{i}@spam.example")
+        sent.append(raw)
+    for raw in sent:
+        assert (await sorted_as(strict, raw)).startswith("incomplete ")
+    await asyncio.sleep(1)
+    assert len([m for m in mail.received if victim in m.rcpt_tos]) == REPLIES_PER_WINDOW
+
+
+async def test_health_turns_unhealthy_while_one_mail_sorts_past_its_budget(
+    strict: Gateway,
+) -> None:
+    url = f"http://{strict.settings.inbound_health_address}/health"
+    assert strict.sorter is not None
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as ok:
+            assert ok.status == 200
+        strict.sorter.busy_since = time.monotonic() - 3600  # one mail claimed an hour ago
+        async with http.get(url) as stuck:
+            assert stuck.status == 503 and (await stuck.json())["status"] == "sorting stuck"
+        strict.sorter.busy_since = None
+
+
+async def test_triage_show_escapes_a_stranger_s_control_characters_and_any_charset(
+    strict: Gateway,
+) -> None:
+    """Findings: ``ESC ] 52`` (a clipboard write) and cursor moves reached the clerk's terminal
+    raw; a ``charset=idna`` body could not be shown (UnicodeError, outside the exit table)."""
+    raw = (
+        f"From: <odd@example.net>\r\nTo: <{MAILBOX}>\r\nSubject: hi\x1b[2K\x1b[1A\r\n"
+        f"Message-ID: <{uuid.uuid4().hex}@example.net>\r\n"
+        "Content-Type: text/plain; charset=idna\r\n\r\n"
+        "look \x1b]52;c;ZXZpbA==\x07 here \u202e\r\n"
+    ).encode()
+    await send(strict, raw, "odd@example.net")
+    item_id = (await sorted_as(strict, raw)).split()[1]
+    shown = await show_item(strict.settings, item_id)
+    assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
+    assert "\\u001b]52;c;" in shown and "look" in shown
