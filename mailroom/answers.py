@@ -14,8 +14,8 @@ import structlog
 from activities.catalogues import key_of, words
 from activities.relay import send_via_relay
 from domain.language import DEFAULT_LANGUAGE, Language
+from mailroom.labels import LABELS, SPANISH
 from mailroom.letter import ALLOWED, MAX_ATTACHMENTS, Letter, Refused
-from mailroom.template import LABELS, SPANISH
 from settings import Settings
 from store.ledger import NoticeLedger
 from store.senders import SenderRate

@@ -19,11 +19,10 @@ from domain.inquiry import AuthorizationForm
 from domain.language import Language
 from mailroom.answers import Answers
 from mailroom.desk import CaseDesk, CaseUnavailable, DecisionRefused, NoSuchCase
+from mailroom.labels import FORM_LABEL, REPRESENTATIVE
 from mailroom.letter import Attachment, Letter, UnreadableMail, sender_verified
 from mailroom.reading import Reader, ReadingTooLong
 from mailroom.template import (
-    FORM_LABEL,
-    REPRESENTATIVE,
     information_from,
     language_of,
     read_fields,

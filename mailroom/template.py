@@ -8,7 +8,6 @@ Spanish labels (or ``Idioma: es``) is answered, and its case written to, in Span
 """
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,71 +19,18 @@ from domain.identity import normalize_a_number, normalize_email, normalize_phone
 from domain.inquiry import AuthorizationForm, Submission
 from domain.language import DEFAULT_LANGUAGE, Language
 from domain.stage import Entry, Finding
-
-REQUIRED = (
-    "A-Number",
-    "Given name",
-    "Family name",
-    "Date of birth",
-    "Country of birth",
-    "Phone",
-    "Email",
-    "Field office",
-    "Detained",
-    "Local response date",
-    "Local response finding",
-    "Local response summary",
-    "Grounds",
+from mailroom.labels import (
+    BY_KEY,
+    FORM_LABEL,
+    LANGUAGE_LABEL,
+    REPRESENTATIVE,
+    REQUIRED,
+    SPANISH_KEYS,
+    fold,
+    label_key,
+    language_code,
 )
-REPRESENTATIVE = (
-    "Representative name",
-    "Representative email",
-    "Representative phone",
-    "Representative organization",
-)
-#: optional: names the attached form (else its file name tells, else G-28 is assumed)
-FORM_LABEL = "Authorization form"
-#: optional: the language of the replies and letters (else told by the labels used)
-LANGUAGE_LABEL = "Language"
-LABELS = (*REQUIRED, *REPRESENTATIVE, FORM_LABEL, LANGUAGE_LABEL)
-SPANISH: dict[str, str] = {
-    "A-Number": "Número A",
-    "Given name": "Nombre",
-    "Family name": "Apellidos",
-    "Date of birth": "Fecha de nacimiento",
-    "Country of birth": "País de nacimiento",
-    "Phone": "Teléfono",
-    "Email": "Correo electrónico",
-    "Field office": "Oficina",
-    "Detained": "Detenido",
-    "Local response date": "Fecha de la respuesta local",
-    "Local response finding": "Resultado de la respuesta local",
-    "Local response summary": "Resumen de la respuesta local",
-    "Grounds": "Motivos",
-    "Representative name": "Nombre del representante",
-    "Representative email": "Correo electrónico del representante",
-    "Representative phone": "Teléfono del representante",
-    "Representative organization": "Organización del representante",
-    FORM_LABEL: "Formulario de autorización",
-    LANGUAGE_LABEL: "Idioma",
-}
-"""Each label's Spanish form (the inquiry template in Spanish, docs/inquiry-email.md)."""
-assert set(SPANISH) == set(LABELS), "every label has its Spanish form"
 
-
-def _fold(text: str) -> str:
-    """``text`` without accents: "Número" and "Numero" are the same label."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
-def _key(label: str) -> str:
-    return re.sub(r"[^a-z]", "", _fold(label).lower())
-
-
-_BY_KEY = {_key(label): label for label in LABELS}
-_SPANISH_KEYS = {_key(spanish): label for label, spanish in SPANISH.items()}
-_BY_KEY.update(_SPANISH_KEYS)
-assert len(_BY_KEY) == 2 * len(LABELS), "no Spanish label is an English one"
 _LABEL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz -")
 FORM_ITEM = "the Form G-28 or ICE Form 60-001 of the representative, attached as PDF or image"
 
@@ -98,7 +44,7 @@ def read_fields(text: str) -> dict[str, str]:
             current = None
             continue
         labelled = _labelled(_folded_label(line))
-        label = _BY_KEY.get(_key(labelled[0])) if labelled else None
+        label = BY_KEY.get(label_key(labelled[0])) if labelled else None
         if labelled and label:
             current = label
             if label not in fields:  # the first occurrence wins
@@ -129,32 +75,23 @@ def _labelled(line: str) -> tuple[str, str] | None:
 def _folded_label(line: str) -> str:
     """The line with the accents of its label (before the colon) taken off, its value kept."""
     head, colon, value = line.partition(":")
-    return _fold(head) + colon + value if colon and len(head) <= 200 else line
+    return fold(head) + colon + value if colon and len(head) <= 200 else line
 
 
 def language_of(text: str, fields: dict[str, str]) -> Language:
     """The language a mail asks for (``Language``/``Idioma``), else the one its labels are
     written in: Spanish where more of them are."""
     try:
-        return Language(_language(fields.get(LANGUAGE_LABEL, "")))
+        return Language(language_code(fields.get(LANGUAGE_LABEL, "")))
     except ValueError:
         pass
     spanish = english = 0
     for line in text.splitlines()[:2000]:
         labelled = None if line.lstrip().startswith(">") else _labelled(_folded_label(line))
-        key = _key(labelled[0]) if labelled else ""
-        spanish += key in _SPANISH_KEYS
-        english += key in _BY_KEY and key not in _SPANISH_KEYS
+        key = label_key(labelled[0]) if labelled else ""
+        spanish += key in SPANISH_KEYS
+        english += key in BY_KEY and key not in SPANISH_KEYS
     return Language.ES if spanish > english else DEFAULT_LANGUAGE
-
-
-def _language(value: str) -> str:
-    word = _fold(value).strip().lower()
-    if word in ("es", "espanol", "spanish", "castellano"):
-        return Language.ES.value
-    if word in ("en", "english", "ingles"):
-        return Language.EN.value
-    raise ValueError("write en or es")
 
 
 def form_of(fields: dict[str, str], filename: str) -> AuthorizationForm:
@@ -167,7 +104,7 @@ def form_of(fields: dict[str, str], filename: str) -> AuthorizationForm:
 
 
 def _yes_no(value: str) -> bool:
-    word = _fold(value).strip().lower()
+    word = fold(value).strip().lower()
     if word in ("yes", "y", "true", "detained", "si", "s", "detenido", "detenida"):
         return True
     if word in ("no", "n", "false", "not detained", "no detenido", "no detenida"):
@@ -176,7 +113,7 @@ def _yes_no(value: str) -> bool:
 
 
 def _office(value: str) -> str:
-    key = re.sub(r"[^A-Z]+", "_", _fold(value).upper()).strip("_")
+    key = re.sub(r"[^A-Z]+", "_", fold(value).upper()).strip("_")
     key = _OFFICE_NAMES.get(key, key)
     if key not in FieldOffice.__members__:
         raise ValueError("not one of the 25 ERO field offices")
@@ -194,7 +131,7 @@ _OFFICE_NAMES = {
 
 
 def _finding(value: str) -> str:
-    key = re.sub(r"[^A-Z]+", "_", _fold(value).upper()).strip("_")
+    key = re.sub(r"[^A-Z]+", "_", fold(value).upper()).strip("_")
     if key.startswith(("DOES_NOT_MEET", "NOT_MEET", "NO_CUMPLE")):
         return Finding.DOES_NOT_MEET_PRIORITIES.value
     if key.startswith(("MEETS", "CUMPLE", "SIGUE_CUMPLIENDO")):
@@ -286,7 +223,7 @@ def read_inquiry(
                 reading.invalid.append(f"{label}: {exc}")
     if LANGUAGE_LABEL in fields:
         try:
-            _language(fields[LANGUAGE_LABEL])
+            language_code(fields[LANGUAGE_LABEL])
         except ValueError as exc:
             reading.invalid.append(f"{LANGUAGE_LABEL}: {exc}")
     for where, label in _PATHS.items():

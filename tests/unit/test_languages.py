@@ -16,11 +16,10 @@ from domain.language import Language
 from domain.notices import Correspondent, Notice, NoticeKind, RecipientKind
 from domain.stage import Finding
 from mailroom.answers import problem_in
+from mailroom.labels import LABELS, SPANISH
 from mailroom.letter import MAX_ATTACHMENTS
 from mailroom.template import (
     FORM_ITEM,
-    LABELS,
-    SPANISH,
     language_of,
     read_fields,
     read_inquiry,
