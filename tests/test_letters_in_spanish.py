@@ -13,7 +13,7 @@ from temporalio.client import Client
 from logs import redact
 from mailroom.gateway import Gateway
 from settings import Settings
-from tests.mail import REQUESTOR, inquiry, reply
+from tests.mail import REQUESTOR, inquiry, pdf_bytes, reply
 from tests.support import (
     PII,
     MailSink,
@@ -90,7 +90,12 @@ async def test_a_spanish_inquiry_is_answered_and_decided_in_spanish(
             lambda: asyncio.sleep(0, mail.to(case_id, REQUESTOR)), lambda m: len(m) == 1
         )
         # The requestor answers with an archive: refused, and told so in Spanish.
-        archive = reply(case_id, REQUESTOR, "Adjunto.", [(b"PK\x03\x04", "application/zip", "a")])
+        archive = reply(
+            case_id,
+            REQUESTOR,
+            "Adjunto.",
+            [(pdf_bytes(), "application/pdf", "carta"), (b"PK\x03\x04", "application/zip", "a")],
+        )
         await send(gateway, archive)
         assert (await outcome(gateway, bytes(archive))).startswith(f"attached {case_id}")
         [refused] = await eventually(
