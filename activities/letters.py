@@ -1,19 +1,14 @@
-"""The words of each notice. Case information reaches a representative only with a form on file."""
+"""The words of each notice. Case information reaches a representative only with a form on file.
+
+Letters to correspondents come from the catalogue of their language (``activities.catalogues``);
+letters to ICE staff stay English.
+"""
 
 from dataclasses import dataclass
 
-from domain.inquiry import MISSING_ITEM_WORDS
+from activities.catalogues import CATALOGUES, words, written_date
+from domain.language import Language
 from domain.notices import CaseBrief, Correspondent, Notice, NoticeKind
-from domain.stage import Finding
-
-_FINDING_WORDS = {
-    Finding.MEETS_PRIORITIES: "continues to meet ICE's priorities for enforcement, detention "
-    "and removal",
-    Finding.DOES_NOT_MEET_PRIORITIES: "does not meet ICE's priorities for enforcement, "
-    "detention and removal",
-}
-
-_SIGNATURE = "\n\nICE Case Review (ICR)\nThis message was sent automatically; do not reply."
 
 
 @dataclass(frozen=True)
@@ -71,54 +66,62 @@ def staff_letter(notice: Notice) -> Letter:
             raise ValueError(f"{notice.kind} is not a staff notice")
 
 
+#: The catalogue's name of each correspondent letter.
+LETTER_KEYS = {
+    NoticeKind.LOCAL_RESPONSE: "local_response",
+    NoticeKind.INQUIRY_RECEIVED: "inquiry_received",
+    NoticeKind.INFORMATION_MISSING: "information_missing",
+    NoticeKind.WITHDRAWN: "withdrawn",
+    NoticeKind.DETERMINATION: "determination",
+}
+WITHHELD_KEY = "response_withheld"
+
+
 def correspondent_letter(notice: Notice, to: Correspondent) -> Letter:
-    """Letters to the requestor and the representative."""
-    case = notice.case_id
+    """Letters to the requestor and the representative, each in their own language: a note in
+    the other language first, so either reader knows what they hold."""
+    if notice.kind not in LETTER_KEYS:
+        raise ValueError(f"{notice.kind} is not a notice to a requestor")
+    key = LETTER_KEYS[notice.kind]
     if not to.may_receive_case_information and notice.kind in (
         NoticeKind.LOCAL_RESPONSE,
         NoticeKind.DETERMINATION,
     ):
-        return Letter(
-            f"[{case}] A response to your case review request is available",
-            f"Dear {to.name},\n\nA response exists in ICE case review {case}. ICE can send it "
-            "to a representative only with a Form G-28 or ICE Form 60-001 on file. Send one "
-            "of these forms to receive the response." + _SIGNATURE,
+        key = WITHHELD_KEY
+    lang = to.language
+    values = {"case": notice.case_id, **_values(notice, to)}
+    body = "\n\n".join(
+        (
+            words(lang, f"{key}.note", **values),
+            words(lang, "greeting", name=to.name),
+            words(lang, f"{key}.body", **values),
+            words(lang, "signature"),
         )
-    greeting = f"Dear {to.name},\n\n"
+    )
+    return Letter(words(lang, f"{key}.subject", **values), body)
+
+
+def _values(notice: Notice, to: Correspondent) -> dict[str, str]:
+    """The placeholders of the notice's letter, in the reader's language."""
+    lang = to.language
     match notice.kind:
-        case NoticeKind.LOCAL_RESPONSE:
-            finding = _FINDING_WORDS[notice.finding] if notice.finding else "was reviewed"
-            body = (
-                f"The local ERO field office reviewed case {case}: the case {finding}.\n\n"
-                f"{notice.text}\n\nIf you disagree, you may submit an inquiry to ICE's Senior "
-                "Reviewing Official (SRO) with the A-number, a telephone number and an e-mail "
-                "address."
-            )
-            return Letter(f"[{case}] Local case review response", greeting + body + _SIGNATURE)
-        case NoticeKind.INQUIRY_RECEIVED:
-            body = f"The Senior Reviewing Official received your inquiry in case {case}."
-            return Letter(f"[{case}] SRO inquiry received", greeting + body + _SIGNATURE)
+        case NoticeKind.LOCAL_RESPONSE | NoticeKind.DETERMINATION:
+            none = "reviewed" if notice.kind is NoticeKind.LOCAL_RESPONSE else "determined"
+            finding = words(lang, f"finding.{notice.finding or none}")
+            return {"finding": finding, "text": notice.text or ""}
         case NoticeKind.INFORMATION_MISSING:
-            items = "\n".join(f"- {MISSING_ITEM_WORDS.get(i, i)}" for i in notice.missing_items)
-            deadline = f"{notice.deadline:%Y-%m-%d}" if notice.deadline else "soon"
-            body = (
-                f"To review case {case}, the Senior Reviewing Official needs:\n{items}\n\n"
-                f"Please send these by {deadline}; after that date the inquiry is closed as "
-                "incomplete."
+            items = "\n".join(f"- {_missing(lang, item)}" for item in notice.missing_items)
+            deadline = (
+                words(lang, "deadline.by", date=written_date(notice.deadline.date(), lang))
+                if notice.deadline
+                else words(lang, "deadline.none")
             )
-            return Letter(f"[{case}] Information needed", greeting + body + _SIGNATURE)
-        case NoticeKind.WITHDRAWN:
-            body = (
-                f"Your ICE case review request {case} has been withdrawn and is closed. You may "
-                "submit a new request at any time."
-            )
-            return Letter(f"[{case}] Case review request withdrawn", greeting + body + _SIGNATURE)
-        case NoticeKind.DETERMINATION:
-            finding = _FINDING_WORDS[notice.finding] if notice.finding else "was determined"
-            body = (
-                f"The Senior Reviewing Official reviewed case {case} and determined that the "
-                f"case {finding}.\n\n{notice.text}"
-            )
-            return Letter(f"[{case}] Case review determination", greeting + body + _SIGNATURE)
+            return {"items": items, "deadline": deadline}
         case _:
-            raise ValueError(f"{notice.kind} is not a notice to a requestor")
+            return {}
+
+
+def _missing(lang: Language, item: str) -> str:
+    """A missing item in words; a field path the catalogue does not know, as the path."""
+    key = f"missing.{item}"
+    return words(lang, key) if key in CATALOGUES[lang] else item

@@ -42,7 +42,7 @@ class ProfiledInstance(TimedInstance):
 
 class ProfiledRunner(TimedRunner):
     def create_instance(self, det: Any) -> Any:
-        return ProfiledInstance(self._inner.create_instance(det), self.seen, self._shortcut)
+        return ProfiledInstance(self._inner.create_instance(det), self.seen)
 
 
 def load(variant: str) -> WorkflowHistory:

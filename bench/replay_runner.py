@@ -1,19 +1,12 @@
-"""The worker's sandboxed runner for the replay bench: every activation timed, and optionally
-the serialization-context shortcut proposed for the worker (issue 20, bench/README.md).
-
-The SDK asks the workflow instance for a serialization context for every payload it decodes.
-Under the sandbox each ask runs code inside the sandbox (``exec`` under the sandbox's importer),
-and a signal's payload belongs to no command, so every answer is the same: the workflow's own
-context. ``shortcut`` answers that case from the instance's info without entering the sandbox
-(what ``_WorkflowInstanceImpl.get_serialization_context(None)`` returns), everything else as is.
-"""
+"""The worker's runner for the replay bench (``sandbox.workflow_runner``, its context shortcut
+included), every activation timed."""
 
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import temporalio.bridge.proto.workflow_activation as wa
-from temporalio.converter import SerializationContext, WorkflowSerializationContext
+from temporalio.converter import SerializationContext
 from temporalio.worker import WorkflowInstance, WorkflowRunner
 from temporalio.worker._workflow_instance import WorkflowInstanceDetails
 
@@ -23,11 +16,8 @@ from sandbox import workflow_runner
 class TimedInstance(WorkflowInstance):
     """A workflow instance whose activations are timed (CPU of the thread that runs them)."""
 
-    def __init__(
-        self, inner: WorkflowInstance, seen: list[tuple[float, int]], shortcut: bool
-    ) -> None:
-        self._inner, self._seen, self._shortcut = inner, seen, shortcut
-        self._own: SerializationContext | None = None
+    def __init__(self, inner: WorkflowInstance, seen: list[tuple[float, int]]) -> None:
+        self._inner, self._seen = inner, seen
 
     def activate(self, act: wa.WorkflowActivation) -> Any:
         began = time.thread_time()
@@ -37,14 +27,10 @@ class TimedInstance(WorkflowInstance):
         return done
 
     def get_serialization_context(self, command_info: Any) -> SerializationContext | None:
-        if command_info is None and self._shortcut:
-            if self._own is None:
-                info = self._inner.get_info()
-                self._own = WorkflowSerializationContext(
-                    namespace=info.namespace, workflow_id=info.workflow_id
-                )
-            return self._own
         return self._inner.get_serialization_context(command_info)
+
+    def get_thread_id(self) -> int | None:
+        return self._inner.get_thread_id()
 
     def get_info(self) -> Any:
         return self._inner.get_info()
@@ -56,9 +42,8 @@ class TimedInstance(WorkflowInstance):
 class TimedRunner(WorkflowRunner):
     """The worker's sandboxed runner (``worker.workflow_runner``), its activations timed."""
 
-    def __init__(self, shortcut: bool = False) -> None:
+    def __init__(self) -> None:
         self._inner = workflow_runner()
-        self._shortcut = shortcut
         self.seen: list[tuple[float, int]] = []
         """Per activation since last cleared: (CPU seconds, signals it delivered)."""
 
@@ -66,7 +51,7 @@ class TimedRunner(WorkflowRunner):
         self._inner.prepare_workflow(defn)
 
     def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
-        return TimedInstance(self._inner.create_instance(det), self.seen, self._shortcut)
+        return TimedInstance(self._inner.create_instance(det), self.seen)
 
     def set_worker_level_failure_exception_types(
         self, types: Sequence[type[BaseException]]

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from domain.field_office import FieldOffice
 from domain.identity import ANumber, Email, Phone
+from domain.language import DEFAULT_LANGUAGE, Language
 from domain.stage import Entry, Finding
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -58,6 +59,8 @@ class Representative(_Model):
     phone: Phone
     organization: Name | None = None
     authorization: Authorization | None = None
+    language: Language | None = None
+    """The language of letters to the representative; unset, the requestor's."""
 
 
 class Requestor(_Model):
@@ -67,6 +70,8 @@ class Requestor(_Model):
     name: Name
     phone: Phone | None = None
     email: Email | None = None
+    language: Language = DEFAULT_LANGUAGE
+    """The language of letters to the requestor (a default, so earlier inputs still parse)."""
 
 
 class LocalResponse(_Model):
@@ -172,11 +177,3 @@ class Submission(_Model):
         ):
             missing.append("representative.authorization")
         return missing
-
-
-MISSING_ITEM_WORDS: dict[str, str] = {
-    "subject.date_of_birth": "the date of birth of the person the case is about",
-    "requestor.phone": "a telephone number where the requestor can be reached",
-    "requestor.email": "a valid e-mail address for the requestor",
-    "representative.authorization": "a Form G-28 or ICE Form 60-001 for the representative",
-}

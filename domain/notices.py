@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from domain.consultation import Party
 from domain.field_office import FieldOffice
 from domain.inquiry import AuthorizationForm, RequestorKind, Submission
+from domain.language import DEFAULT_LANGUAGE, Language
 from domain.stage import Finding, Stage
 from domain.tasks import TaskKind
 
@@ -43,6 +44,8 @@ class Correspondent(BaseModel):
     email: str | None
     authorized_form: AuthorizationForm | None = None
     is_representative: bool = False
+    language: Language = DEFAULT_LANGUAGE
+    """The catalogue their letters come from."""
 
     @property
     def may_receive_case_information(self) -> bool:
@@ -69,6 +72,7 @@ def correspondents(submission: Submission, *, include_representative: bool) -> l
             email=submission.requestor.email,
             authorized_form=form if requestor_is_rep else None,
             is_representative=requestor_is_rep,
+            language=submission.requestor.language,
         )
     ]
     rep = submission.representative
@@ -85,6 +89,7 @@ def correspondents(submission: Submission, *, include_representative: bool) -> l
                 email=rep.email,
                 authorized_form=form,
                 is_representative=True,
+                language=rep.language or submission.requestor.language,
             )
         )
     return people

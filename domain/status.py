@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from domain.consultation import Party
 from domain.documents import DocumentRead, DocumentRef
 from domain.field_office import FieldOffice
+from domain.language import DEFAULT_LANGUAGE, Language
 from domain.notices import Disclosure, NoticeRecord
 from domain.roles import Actor, Role
 from domain.stage import ClosureReason, Entry, Finding, Stage
@@ -66,6 +67,10 @@ class CaseStatus(BaseModel):
     closed_at: datetime | None = None
     field_office: FieldOffice
     detained: bool
+    language: Language = DEFAULT_LANGUAGE
+    """The language of letters to the requestor, as a code."""
+    representative_language: Language | None = None
+    """The language of letters to a representative, where the case has one."""
     finding: Finding | None = None
     closure_reason: ClosureReason | None = None
     assigned_reviewer: str | None = None

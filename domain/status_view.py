@@ -59,6 +59,12 @@ def status_of(case: CaseState, *, summary: bool = False) -> CaseStatus:
         closed_at=case.closed_at,
         field_office=case.submission.field_office,
         detained=case.submission.detained,
+        language=case.submission.requestor.language,
+        representative_language=(
+            (rep.language or case.submission.requestor.language)
+            if (rep := case.submission.representative)
+            else None
+        ),
         finding=case.finding,
         closure_reason=case.closure_reason,
         assigned_reviewer=case.assigned_reviewer,

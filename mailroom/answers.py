@@ -11,25 +11,48 @@ from email.utils import formatdate
 
 import structlog
 
+from activities.catalogues import key_of, words
 from activities.relay import send_via_relay
-from mailroom.letter import ALLOWED, Letter, Refused
-from mailroom.template import LABELS
+from domain.language import DEFAULT_LANGUAGE, Language
+from mailroom.labels import LABELS, SPANISH
+from mailroom.letter import ALLOWED, MAX_ATTACHMENTS, Letter, Refused
 from settings import Settings
 from store.ledger import NoticeLedger
 from store.senders import SenderRate
 
 log = structlog.get_logger("icr.mailroom")
-_SIGNATURE = "\n\nICE Case Review (ICR)\nThis message was sent automatically."
-_TYPES = "PDF, PNG, JPEG, GIF or TIFF images, and plain text"
 _KINDS = {
-    "application/pdf": "PDF",
-    "image/png": "PNG image",
-    "image/jpeg": "JPEG image",
-    "image/gif": "GIF image",
-    "image/tiff": "TIFF image",
-    "text/plain": "plain text",
+    "application/pdf": "kind.pdf",
+    "image/png": "kind.png",
+    "image/jpeg": "kind.jpeg",
+    "image/gif": "kind.gif",
+    "image/tiff": "kind.tiff",
+    "text/plain": "kind.text",
 }
-assert set(_KINDS) == set(ALLOWED), "keep _TYPES and _KINDS in step with letter.ALLOWED"
+"""Each accepted type's name in the catalogues (``kind.other`` for any other)."""
+assert set(_KINDS) == set(ALLOWED), "keep _KINDS and the catalogues' reply.types in step"
+_TOO_MANY = f"more than {MAX_ATTACHMENTS} attachments"
+
+
+def label_in(language: Language, label: str) -> str:
+    """A template label as the reader's template writes it."""
+    return SPANISH.get(label, label) if language is Language.ES else label
+
+
+def problem_in(language: Language, problem: str) -> str:
+    """A missing or invalid item (``Label`` or ``Label: reason``) in the reader's language."""
+    if key := key_of(problem, "problem."):
+        return words(language, key)
+    label, colon, reason = problem.partition(": ")
+    key = key_of(reason, "problem.")
+    return label_in(language, label) + colon + (words(language, key) if key else reason)
+
+
+def _reason_in(language: Language, reason: str) -> str:
+    if reason == _TOO_MANY:
+        return words(language, "reason.too_many", count=MAX_ATTACHMENTS)
+    key = key_of(reason, "reason.")
+    return words(language, key) if key else reason
 
 
 #: automatic replies one address receives per sender window: forged mail in a victim's name
@@ -46,33 +69,45 @@ class Answers:
         self._senders = senders
 
     async def incomplete(
-        self, letter: Letter, key: str, missing: list[str], invalid: list[str]
+        self,
+        letter: Letter,
+        key: str,
+        missing: list[str],
+        invalid: list[str],
+        language: Language = DEFAULT_LANGUAGE,
     ) -> bool:
-        items = "\n".join(f"- {item}" for item in [*missing, *invalid])
-        template = "\n".join(f"{label}: " for label in LABELS)
-        body = (
-            "Your inquiry to ICE's Senior Reviewing Official could not be opened as a case: "
-            f"these items are missing or not valid:\n{items}\n\nPlease send the inquiry again "
-            f"with every item, one labelled line each, for example:\n\n{template}"
-        )
-        return await self._send(letter, key, "incomplete", "Your SRO inquiry is incomplete", body)
+        items = "\n".join(f"- {problem_in(language, item)}" for item in [*missing, *invalid])
+        template = "\n".join(f"{label_in(language, label)}: " for label in LABELS)
+        body = words(language, "reply.incomplete.body", items=items, template=template)
+        return await self._send(letter, key, "incomplete", language, body)
 
-    async def refused(self, letter: Letter, key: str, refused: list[Refused]) -> bool:
+    async def refused(
+        self,
+        letter: Letter,
+        key: str,
+        refused: list[Refused],
+        language: Language = DEFAULT_LANGUAGE,
+    ) -> bool:
         # Named from a fixed list, never the type a stranger wrote (backscatter carries none)
         items = "\n".join(
-            f"- an attachment ({_KINDS.get(r.content_type, 'of a type not accepted')}): {r.reason}"
+            "- "
+            + words(
+                language,
+                "reply.refused.item",
+                kind=words(language, _KINDS.get(r.content_type, "kind.other")),
+                reason=_reason_in(language, r.reason),
+            )
             for r in refused[:30]
         )
         if len(refused) > 30:
-            items += f"\n- and {len(refused) - 30} more"
-        body = (
-            "Some attachments of your message were not accepted:\n"
-            f"{items}\n\nThe mailbox accepts {_TYPES}, up to 25 MB in all. Archives (such as "
-            "ZIP files) are not opened. Please send the documents again in one of these forms."
-        )
-        return await self._send(letter, key, "refused", "Attachments not accepted", body)
+            items += "\n- " + words(language, "reply.refused.more", count=len(refused) - 30)
+        types = words(language, "reply.types")
+        body = words(language, "reply.refused.body", items=items, types=types)
+        return await self._send(letter, key, "refused", language, body)
 
-    async def _send(self, letter: Letter, key: str, kind: str, subject: str, text: str) -> bool:
+    async def _send(
+        self, letter: Letter, key: str, kind: str, language: Language, text: str
+    ) -> bool:
         if letter.sender is None or letter.auto_submitted:
             return False
         digest = hashlib.sha256(f"{kind}:{key}".encode()).hexdigest()[:24]
@@ -88,13 +123,14 @@ class Answers:
         message = EmailMessage()
         message["From"] = s.inquiry_mailbox
         message["To"] = letter.sender
-        message["Subject"] = subject
+        message["Subject"] = words(language, f"reply.{kind}.subject")
         message["Message-ID"] = mid
         message["Date"] = formatdate(usegmt=True)
         message["Auto-Submitted"] = "auto-replied"
         if letter.message_id:
             message["In-Reply-To"] = letter.message_id
-        message.set_content(text + _SIGNATURE)
+        note, signature = words(language, "reply.note"), words(language, "reply.signature")
+        message.set_content(f"{note}\n\n{text}\n\n{signature}")
         await send_via_relay(s, message, sender="")  # bounces of a reply go nowhere
         await self._ledger.mark_sent(mid)
         log.info("mailroom.replied", reply=kind, message=digest[:12])

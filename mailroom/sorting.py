@@ -16,14 +16,15 @@ import structlog
 
 from domain.decisions import CONTACT_ITEMS
 from domain.inquiry import AuthorizationForm
+from domain.language import Language
 from mailroom.answers import Answers
 from mailroom.desk import CaseDesk, CaseUnavailable, DecisionRefused, NoSuchCase
+from mailroom.labels import FORM_LABEL, REPRESENTATIVE
 from mailroom.letter import Attachment, Letter, UnreadableMail, sender_verified
 from mailroom.reading import Reader, ReadingTooLong
 from mailroom.template import (
-    FORM_LABEL,
-    REPRESENTATIVE,
     information_from,
+    language_of,
     read_fields,
     read_inquiry,
 )
@@ -263,8 +264,20 @@ class Sorter:
             outcome += " contact=held"
         await self._hand_over(case_id, message, filed, source=source)
         if letter.refused:
-            await self._answers.refused(letter, message.message_key, letter.refused)
+            language = await self._language(case_id, source, language_of(letter.text, fields))
+            await self._answers.refused(letter, message.message_key, letter.refused, language)
         return outcome
+
+    async def _language(self, case_id: str, source: str, mail: Language) -> Language:
+        """The language the case writes to this correspondent in; the mail's own where the
+        case cannot say (the reply must still leave)."""
+        try:
+            status = await self._desk.status(case_id)
+        except (NoSuchCase, CaseUnavailable):
+            return mail
+        key = "representative_language" if source == "REPRESENTATIVE" else "language"
+        code = status.get(key) if isinstance(status, dict) else None
+        return Language(code) if code in tuple(Language) else mail
 
     async def _inquiry(self, message: InboxMessage, letter: Letter, fields: dict[str, str]) -> str:
         represented = any(label in fields for label in REPRESENTATIVE)
@@ -272,14 +285,16 @@ class Sorter:
         # Read first with a stand-in for the form: mail that opens nothing stores nothing.
         kinds = [_form_kind(a, said) for a in letter.attachments]
         kind = next((k for k in kinds if k != "OTHER"), None)
+        language = language_of(letter.text, fields)
         trial = read_inquiry(
             fields,
             f"mail-{_short(message.message_key)}",
             None if kind is None else (AuthorizationForm(kind), "DOC-" + "0" * 24),
+            language,
         )
         if trial.submission is None:
             await self._answers.incomplete(
-                letter, message.message_key, trial.missing, trial.invalid
+                letter, message.message_key, trial.missing, trial.invalid, language
             )
             return f"incomplete missing={len(trial.missing)} invalid={len(trial.invalid)}"
         filed = await self._file(letter, said)
@@ -289,14 +304,15 @@ class Sorter:
             fields,
             request_id,
             None if form is None else (AuthorizationForm(form.kind), form.document.document_id),
+            language,
         )
         if reading.submission is None:
             await self._answers.incomplete(
-                letter, message.message_key, reading.missing, reading.invalid
+                letter, message.message_key, reading.missing, reading.invalid, language
             )
             return f"incomplete missing={len(reading.missing)} invalid={len(reading.invalid)}"
         submitted = await self._desk.start_case(reading.submission)
         await self._hand_over(submitted.case_id, message, filed, source="INQUIRY")
         if letter.refused:
-            await self._answers.refused(letter, message.message_key, letter.refused)
+            await self._answers.refused(letter, message.message_key, letter.refused, language)
         return f"started {submitted.case_id}"

@@ -3,6 +3,8 @@
 ``Label: value``, one per line; a value may go on over the next lines until a blank line or
 the next label. Quoted lines (``>``) are ignored, so a reply quoting the original inquiry does
 not send it twice. What is missing or invalid is named by its label, never with its value.
+Every label has a Spanish form too, read with accents or without; an inquiry written with
+Spanish labels (or ``Idioma: es``) is answered, and its case written to, in Spanish.
 """
 
 import re
@@ -15,33 +17,20 @@ from pydantic import ValidationError
 from domain.field_office import FieldOffice
 from domain.identity import normalize_a_number, normalize_email, normalize_phone
 from domain.inquiry import AuthorizationForm, Submission
+from domain.language import DEFAULT_LANGUAGE, Language
 from domain.stage import Entry, Finding
+from mailroom.labels import (
+    BY_KEY,
+    FORM_LABEL,
+    LANGUAGE_LABEL,
+    REPRESENTATIVE,
+    REQUIRED,
+    SPANISH_KEYS,
+    fold,
+    label_key,
+    language_code,
+)
 
-REQUIRED = (
-    "A-Number",
-    "Given name",
-    "Family name",
-    "Date of birth",
-    "Country of birth",
-    "Phone",
-    "Email",
-    "Field office",
-    "Detained",
-    "Local response date",
-    "Local response finding",
-    "Local response summary",
-    "Grounds",
-)
-REPRESENTATIVE = (
-    "Representative name",
-    "Representative email",
-    "Representative phone",
-    "Representative organization",
-)
-#: optional: names the attached form (else its file name tells, else G-28 is assumed)
-FORM_LABEL = "Authorization form"
-LABELS = (*REQUIRED, *REPRESENTATIVE, FORM_LABEL)
-_BY_KEY = {re.sub(r"[^a-z]", "", label.lower()): label for label in LABELS}
 _LABEL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz -")
 FORM_ITEM = "the Form G-28 or ICE Form 60-001 of the representative, attached as PDF or image"
 
@@ -54,8 +43,8 @@ def read_fields(text: str) -> dict[str, str]:
         if line.lstrip().startswith(">"):
             current = None
             continue
-        labelled = _labelled(line)
-        label = _BY_KEY.get(re.sub(r"[^a-z]", "", labelled[0].lower())) if labelled else None
+        labelled = _labelled(_folded_label(line))
+        label = BY_KEY.get(label_key(labelled[0])) if labelled else None
         if labelled and label:
             current = label
             if label not in fields:  # the first occurrence wins
@@ -83,6 +72,28 @@ def _labelled(line: str) -> tuple[str, str] | None:
     return name, value
 
 
+def _folded_label(line: str) -> str:
+    """The line with the accents of its label (before the colon) taken off, its value kept."""
+    head, colon, value = line.partition(":")
+    return fold(head) + colon + value if colon and len(head) <= 200 else line
+
+
+def language_of(text: str, fields: dict[str, str]) -> Language:
+    """The language a mail asks for (``Language``/``Idioma``), else the one its labels are
+    written in: Spanish where more of them are."""
+    try:
+        return Language(language_code(fields.get(LANGUAGE_LABEL, "")))
+    except ValueError:
+        pass
+    spanish = english = 0
+    for line in text.splitlines()[:2000]:
+        labelled = None if line.lstrip().startswith(">") else _labelled(_folded_label(line))
+        key = label_key(labelled[0]) if labelled else ""
+        spanish += key in SPANISH_KEYS
+        english += key in BY_KEY and key not in SPANISH_KEYS
+    return Language.ES if spanish > english else DEFAULT_LANGUAGE
+
+
 def form_of(fields: dict[str, str], filename: str) -> AuthorizationForm:
     said = (fields.get(FORM_LABEL, "") + " " + filename).upper().replace(" ", "")
     return (
@@ -93,27 +104,37 @@ def form_of(fields: dict[str, str], filename: str) -> AuthorizationForm:
 
 
 def _yes_no(value: str) -> bool:
-    word = value.strip().lower()
-    if word in ("yes", "y", "true", "detained"):
+    word = fold(value).strip().lower()
+    if word in ("yes", "y", "true", "detained", "si", "s", "detenido", "detenida"):
         return True
-    if word in ("no", "n", "false", "not detained"):
+    if word in ("no", "n", "false", "not detained", "no detenido", "no detenida"):
         return False
     raise ValueError("answer yes or no")
 
 
 def _office(value: str) -> str:
-    key = re.sub(r"[^A-Z]+", "_", value.upper()).strip("_")
-    key = {"NEW_YORK": "NEW_YORK_CITY", "SAINT_PAUL": "ST_PAUL"}.get(key, key)
+    key = re.sub(r"[^A-Z]+", "_", fold(value).upper()).strip("_")
+    key = _OFFICE_NAMES.get(key, key)
     if key not in FieldOffice.__members__:
         raise ValueError("not one of the 25 ERO field offices")
     return key
 
 
+_OFFICE_NAMES = {
+    "NEW_YORK": "NEW_YORK_CITY",
+    "SAINT_PAUL": "ST_PAUL",
+    "NUEVA_YORK": "NEW_YORK_CITY",
+    "CIUDAD_DE_NUEVA_YORK": "NEW_YORK_CITY",
+    "NUEVA_ORLEANS": "NEW_ORLEANS",
+    "FILADELFIA": "PHILADELPHIA",
+}
+
+
 def _finding(value: str) -> str:
-    key = re.sub(r"[^A-Z]+", "_", value.upper()).strip("_")
-    if key.startswith("DOES_NOT_MEET") or key.startswith("NOT_MEET"):
+    key = re.sub(r"[^A-Z]+", "_", fold(value).upper()).strip("_")
+    if key.startswith(("DOES_NOT_MEET", "NOT_MEET", "NO_CUMPLE")):
         return Finding.DOES_NOT_MEET_PRIORITIES.value
-    if key.startswith("MEETS"):
+    if key.startswith(("MEETS", "CUMPLE", "SIGUE_CUMPLIENDO")):
         return Finding.MEETS_PRIORITIES.value
     raise ValueError("write 'meets priorities' or 'does not meet priorities'")
 
@@ -170,9 +191,13 @@ class Reading:
 
 
 def read_inquiry(
-    fields: dict[str, str], request_id: str, form: tuple[AuthorizationForm, str] | None
+    fields: dict[str, str],
+    request_id: str,
+    form: tuple[AuthorizationForm, str] | None,
+    language: Language = DEFAULT_LANGUAGE,
 ) -> Reading:
-    """``form``: the attached authorization (its kind and stored document id), if any."""
+    """``form``: the attached authorization (its kind and stored document id), if any;
+    ``language``: the requestor's (``language_of``)."""
     reading = Reading()
     represented = any(label in fields for label in REPRESENTATIVE)
     # A representative is the requestor: their own phone and e-mail are the contact.
@@ -196,6 +221,11 @@ def read_inquiry(
                 _put(data, path, convert(fields[label]))
             except ValueError as exc:
                 reading.invalid.append(f"{label}: {exc}")
+    if LANGUAGE_LABEL in fields:
+        try:
+            language_code(fields[LANGUAGE_LABEL])
+        except ValueError as exc:
+            reading.invalid.append(f"{LANGUAGE_LABEL}: {exc}")
     for where, label in _PATHS.items():
         if label in fields and label not in _CONVERTED:
             _put(data, where, fields[label])
@@ -217,6 +247,7 @@ def read_inquiry(
         data["requestor"].update(
             kind="SELF", name=f"{subject['given_name']} {subject['family_name']}"
         )
+    data["requestor"]["language"] = language.value  # a representative writing is the requestor
     try:
         reading.submission = Submission.model_validate(data)
     except ValidationError as exc:

@@ -198,6 +198,7 @@ def test_the_image_file_list_builds_and_installs_the_project(tmp_path: Path) -> 
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(source, target)
+    packages = [p.relative_to(context).as_posix() for p in context.rglob("__init__.py")]
     done = subprocess.run(
         [
             sys.executable,
@@ -217,6 +218,8 @@ def test_the_image_file_list_builds_and_installs_the_project(tmp_path: Path) -> 
     assert done.returncode == 0, done.stdout + done.stderr
     (wheel,) = (tmp_path / "dist").glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
+    for init in packages:  # subpackages too (pyproject lists each)
+        assert init in names, f"{init} is copied, not packaged"
     tops = {n.split("/")[0].removesuffix(".py") for n in names if not n.startswith("icr_")}
     # Every first-party import of the image's code is inside the image.
     first_party = {p.name.removesuffix(".py") for p in ROOT.iterdir() if p.suffix == ".py"} | {

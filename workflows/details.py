@@ -29,6 +29,12 @@ def current_details(status: CaseStatus) -> str:
         "**Assigned reviewer:** "
         + (inert(status.assigned_reviewer) if status.assigned_reviewer else "none"),
         f"**Field office:** {status.field_office} · detained: {'yes' if status.detained else 'no'}",
+        f"**Letters in:** `{status.language}`"
+        + (
+            f" · representative `{status.representative_language}`"
+            if status.representative_language
+            else ""
+        ),
     ]
     if status.history:
         applied = status.history[-1]
