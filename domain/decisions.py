@@ -15,6 +15,7 @@ from domain.consultation import Party
 from domain.documents import DocumentId, DocumentRef, DocumentSource
 from domain.identity import Email, Phone
 from domain.inquiry import Authorization, LongText, Representative, schema_requires
+from domain.placeholders import left_in
 from domain.roles import Actor, Role
 from domain.stage import OPEN_STAGES, Finding, Stage
 
@@ -45,6 +46,18 @@ class Decision(BaseModel):
     case_id: Annotated[str, StringConstraints(max_length=64)] | None = None
     """The case the decision is for (required of signed decisions: a stamp copied from one
     case into another is refused)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _written_in(cls, data: Any) -> Any:
+        """A desk body sent before its placeholders were replaced is refused, fields named."""
+        unwritten = left_in(data, cls.model_fields)
+        if unwritten:
+            raise ValueError(
+                f"still the desk's placeholder in {', '.join(unwritten)}: double-click each "
+                "WRITE_… word in the Data box and type your text over it"
+            )
+        return data
 
 
 class RecordLocalResponse(Decision):

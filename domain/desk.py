@@ -4,8 +4,10 @@ it, and a body ready to paste, with the case's own values filled in.
 Staff decide in the Temporal UI's *Send an Update* dialog; the desk (shown in Current Details
 and in the status) spares them the JSON scaffolding: no keys to type, no enum to spell. A body
 names its case (``case_id``) and leaves the actor out: the codec server signs each decision as
-the person signed in. ``…`` marks the text staff write; where a field takes one of a few values,
-each value has a body of its own.
+the person signed in. A word in capitals beginning ``WRITE_`` marks the text staff write (see
+``domain.placeholders``: a double-click selects exactly that word in the UI's Data box).
+Where a field takes one of a few values, each value has a body of its own. A closed case
+offers nothing: its workflow has completed and takes no signal or update.
 """
 
 from typing import Any
@@ -14,14 +16,13 @@ from domain.case_state import CaseState
 from domain.consultation import Party
 from domain.decisions import DECISIONS
 from domain.inquiry import AuthorizationForm
+from domain.placeholders import WRITE, WRITE_DATE
 from domain.roles import Role
 from domain.stage import Finding, Stage
 from domain.status import NextDecision
 
-WRITE = "…"
-
 _ITEM_FIELDS: dict[str, tuple[str, Any]] = {
-    "subject.date_of_birth": ("date_of_birth", "YYYY-MM-DD"),
+    "subject.date_of_birth": ("date_of_birth", WRITE_DATE),
     "requestor.phone": ("phone", WRITE),
     "requestor.email": ("email", WRITE),
     "representative.authorization": ("authorization", {}),  # one body per form, below
@@ -42,7 +43,7 @@ _BODIES: dict[str, list[dict[str, Any]]] = {
 (a finding, a party), so staff pick a line instead of spelling a value. The two that depend on
 the case are built below."""
 
-_BY_SERVICES = frozenset({"receive_documents", "record_document_read"})
+BY_SERVICES = frozenset({"receive_documents", "record_document_read"})
 """Sent by the mail gateway and the codec server, never typed by staff: not on the desk."""
 
 
@@ -50,11 +51,13 @@ def next_decisions(case: CaseState) -> list[NextDecision]:
     """The decisions valid in the case's stage, those that end an open task first."""
     if case.stage is Stage.SRO_INTAKE:
         return []  # the completeness check is automatic and takes a moment
+    if case.stage is Stage.CLOSED:
+        return []  # the workflow completes: no signal or update reaches it any more
     firsts = [t.decision for t in case.tasks]
     allowed = [
         name
         for name, rule in DECISIONS.items()
-        if case.stage in rule.stages and name not in _BY_SERVICES
+        if case.stage in rule.stages and name not in BY_SERVICES
     ]
     ordered = sorted(allowed, key=lambda n: firsts.index(n) if n in firsts else len(firsts))
     desk: list[NextDecision] = []

@@ -2,8 +2,12 @@
 
 Facts of UI 2.54.1 this relies on: the workflow page is /namespaces/<ns>/workflows/<id>;
 "More Actions" opens "Send a Signal" / "Send an Update"; names come as options of a listbox;
-the Data editor (CodeMirror) must be blurred before Submit; the page polls, so readiness is
-the metadata query's response, never network idle.
+the Data editor (CodeMirror) must let go of the focus before Submit (a click on the word Data
+above it; a click on the dialog's title closes the dialog), or the first click on Submit can be
+lost; a double-click in it selects a run of word
+characters (``WRITE_HERE``, not its quotes); Current Details is markdown rendered in a frame of
+its own (``/render?content=…``), where a triple-click selects a paragraph (a desk body is one);
+the page polls, so readiness is the metadata query's response, never network idle.
 """
 
 import json
@@ -13,7 +17,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from playwright.async_api import Browser, Locator, Page, async_playwright
+from playwright.async_api import Browser, Frame, Locator, Page, async_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -24,7 +28,33 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+_TITLES = {"Signal": "Send a Signal", "Update": "Send an Update"}
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "ui"
+
+_WORD_AT = """(prefix) => {
+  for (const root of document.querySelectorAll('dialog .cm-content, [role=dialog] .cm-content')) {
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+      const at = node.textContent.indexOf(prefix);
+      if (at >= 0) {
+        const range = document.createRange();
+        range.setStart(node, at + 2);
+        range.setEnd(node, at + 3);
+        const box = range.getBoundingClientRect();
+        return [box.x + box.width / 2, box.y + box.height / 2];
+      }
+    }
+  }
+  return null;
+}"""
+"""Where a person's pointer lands to double-click the first word starting with ``prefix`` in
+the dialog's Data box: on one of its letters."""
+
+_DESK = """() => [...document.querySelectorAll('p > code:only-child')].map((code) => {
+  const above = code.parentElement.previousElementSibling;
+  return [above ? above.textContent : '', code.textContent];
+})"""
+"""Each body on the desk with the line above it (the decision's name, who, whether awaited)."""
 
 
 @asynccontextmanager
@@ -50,7 +80,8 @@ class StaffUI:
         await self.page.goto(f"{endpoint}/sign-in")
         await self.page.get_by_label("Staff token").fill(token)
         await self.page.get_by_role("button", name="Sign in").click()
-        await self.page.wait_for_url(f"{self.origin}/**")  # the codec server sends it back
+        # The codec server sends the browser back to the UI; no need to wait for that page.
+        await self.page.wait_for_url(f"{self.origin}/**", wait_until="commit")
         self.endpoint = endpoint
 
     async def use_codec_server(self, endpoint: str, token: str) -> None:
@@ -87,16 +118,7 @@ class StaffUI:
         Data box empty). ``screenshot`` names a picture of the filled dialog or its error.
         """
         page = self.page
-        await page.get_by_role("button", name="More Actions").click()
-        label = "Send a Signal" if kind == "Signal" else "Send an Update"
-        await page.get_by_role("menuitem", name=label).click()
-        dialog = page.get_by_role("dialog")
-        await dialog.locator("button[aria-haspopup]").first.click()
-        await (
-            page.get_by_role("option")
-            .filter(has=page.locator("span", has_text=re.compile(f"^{re.escape(name)}$")))
-            .click()
-        )
+        dialog = await self._open_dialog(kind, name)
         if data is not None:
             editor = dialog.locator(".cm-content")
             await editor.click()
@@ -125,26 +147,93 @@ class StaffUI:
     async def current_details(self, case_id: str) -> str:
         """The User Metadata tab's Current Details, as rendered (the UI draws markdown in an
         iframe of its own)."""
-        await self.open_case(case_id)
-        await self.page.get_by_text("User Metadata", exact=True).click()
+        frame = await self.details_frame(case_id)
+        return await frame.locator("body").inner_text()
+
+    async def details_frame(self, case_id: str) -> Frame:
+        """The User Metadata tab's Current Details frame, once rendered (the UI reads a closed
+        case's metadata only when the tab opens, a running one's on loading the page)."""
+        async with self.page.expect_response(
+            lambda r: "__temporal_workflow_metadata" in r.url and r.ok, timeout=30_000
+        ):
+            await self.page.goto(f"{self.base}/workflows/{case_id}")
+            await self.page.get_by_text("User Metadata", exact=True).click()
         for _ in range(100):
             for frame in self.page.frames:
                 if "/render?" in frame.url and "Waiting%20for" in frame.url:
                     await frame.get_by_text("Waiting for:").wait_for()
-                    return await frame.locator("body").inner_text()
+                    return frame
             await self.page.wait_for_timeout(100)
         raise AssertionError("the current details did not render within 10 s")
 
-    async def desk_body(self, case_id: str, name: str, **picked: str) -> dict[str, Any]:
-        """The body Current Details offers for ``name`` (the line whose values include
-        ``picked``, e.g. finding=…), read from the rendered page as staff would copy it."""
-        text = await self.current_details(case_id)
-        for line in text.splitlines():
-            if line.strip().lstrip("-•* ").startswith(name) and "{" in line:
-                body, _ = json.JSONDecoder().raw_decode(line[line.index("{") :])
-                if isinstance(body, dict) and picked.items() <= body.items():
-                    return body
-        raise AssertionError(f"Current Details offers no body for {name}:\n{text}")
+    async def copy_from_desk(
+        self, case_id: str, name: str, *, screenshot: str | None = None, **picked: Any
+    ) -> dict[str, Any]:
+        """What the guide says: on the desk, triple-click the body under ``name`` (the one with
+        ``picked``'s values, e.g. finding=…) and press Ctrl+C. Returns the body as copied."""
+        frame = await self.details_frame(case_id)
+        offered: list[list[str]] = await frame.evaluate(_DESK)
+        for index, (above, text) in enumerate(offered):
+            if not (above.startswith(f"{name} (") and text.startswith("{")):
+                continue
+            body = json.loads(text)
+            if picked.items() <= body.items():
+                await frame.locator("p > code:only-child").nth(index).click(click_count=3)
+                await self.page.keyboard.press("Control+c")
+                if screenshot:
+                    await self.screenshot(screenshot)
+                copied = await frame.evaluate("() => window.getSelection().toString()")
+                assert json.loads(copied) == body, f"the triple-click selected {copied!r}"
+                result: dict[str, Any] = body
+                return result
+        raise AssertionError(f"Current Details offers no body for {name} {picked}: {offered}")
+
+    async def decide_from_desk(
+        self,
+        kind: Literal["Signal", "Update"],
+        name: str,
+        written: list[str],
+        *,
+        screenshot: str | None = None,
+    ) -> str | None:
+        """What the guide says, after copying the body: More Actions → Send an Update (or a
+        Signal) → the name → click the box under Data, Ctrl+V → double-click each ``WRITE_…`` word
+        and type (``written``, in the body's order) → click the word Data → Submit. The dialog's
+        error text, or None once it closes."""
+        page = self.page
+        dialog = await self._open_dialog(kind, name)
+        await dialog.locator(".cm-content").click()
+        await page.keyboard.press("Control+v")
+        pasted = await dialog.locator(".cm-content").inner_text()
+        assert "case_id" in pasted, f"Ctrl+V pasted {pasted!r}"
+        for index, text in enumerate(written):
+            at = await page.evaluate(_WORD_AT, "WRITE_")
+            assert at is not None, f"no WRITE_ word left for {text!r}"
+            await page.mouse.dblclick(at[0], at[1])
+            if screenshot and index == 0:
+                await self.screenshot(f"{screenshot}-word-selected")
+            await page.keyboard.type(text)
+        assert await page.evaluate(_WORD_AT, "WRITE_") is None, "every WRITE_ word replaced"
+        # The word Data above the box: the box lets go of the focus, so the first click on
+        # Submit is not lost to it (a click on the dialog's title closes the dialog instead).
+        await dialog.get_by_text("Data", exact=True).click()
+        if screenshot:
+            await self.screenshot(f"{screenshot}-filled")
+        await dialog.get_by_test_id("confirm-modal-button").click()
+        return await self._outcome(dialog, screenshot)
+
+    async def _open_dialog(self, kind: Literal["Signal", "Update"], name: str) -> Locator:
+        page = self.page
+        await page.get_by_role("button", name="More Actions").click()
+        await page.get_by_role("menuitem", name=_TITLES[kind]).click()
+        dialog = page.get_by_role("dialog")
+        await dialog.locator("button[aria-haspopup]").first.click()
+        await (
+            page.get_by_role("option")
+            .filter(has=page.locator("span", has_text=re.compile(f"^{re.escape(name)}$")))
+            .click()
+        )
+        return dialog
 
     async def query_status(self, case_id: str) -> dict[str, Any]:
         await self.open_case(case_id)

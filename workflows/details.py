@@ -6,6 +6,7 @@ a name) is shown as inline code: no heading, link, image or HTML from input ever
 
 import json
 
+from domain.stage import Stage
 from domain.status import CaseStatus, NextDecision
 
 _SHOWN = 300
@@ -53,37 +54,53 @@ def current_details(status: CaseStatus) -> str:
         )
     if status.rejected:
         last = status.rejected[-1]
-        who = f" from {inert(last.actor.id)} ({last.actor.role})" if last.actor else ""
+        who = f"from {inert(last.actor.id)} ({last.actor.role})" if last.actor else "unsigned"
         lines.append(
-            f"**Last rejected signal:** {inert(last.name)}{who} at {last.at:%Y-%m-%d %H:%M} UTC: "
+            f"**Last rejected signal:** {inert(last.name)} {who} at {last.at:%Y-%m-%d %H:%M} UTC: "
             f"{inert(last.reason)}"
         )
     failed = [n for n in status.notices if n.outcome == "FAILED"]
     if failed:
         lines.append("**Failed notices:** " + ", ".join(inert(n.event_key) for n in failed))
-    if status.next_decisions:
+    if status.stage is Stage.CLOSED:
+        lines.append(CLOSED)
+    elif status.next_decisions:
         lines.append(desk(status.next_decisions))
     return "\n\n".join(lines)
 
 
+CLOSED = (
+    "**Closed:** nothing more can be decided or added: a closed case takes no signal or update. "
+    "You can still read it here and in the `status` query, open its documents through the "
+    "codec server (`/documents/<case id>/<document id>`), see who read them "
+    "(`starter.py documents reads`) and the disclosures (`starter.py disclosures`); records "
+    "officers answer requests with `starter.py release` (see the staff guide)."
+)
+
+
 def desk(decisions: list[NextDecision]) -> str:
-    """The decisions valid now, the awaited ones first: name, who, and the body to paste into
-    *Send an Update* (replace each … with your text)."""
-    heading = "**Decide now** (More Actions → Send an Update; paste the body, replace each …):"
-    rows: list[str] = []
+    """The decisions valid now, the awaited ones first: name, who, and the body to copy into
+    *Send an Update*, each body a paragraph of its own (inline code, so it wraps in a narrow
+    panel) so that a triple-click selects exactly it."""
+    rows = [
+        "**Decide now:** triple-click a body, Ctrl+C; More Actions → Send an Update → its name "
+        "→ click the Data box, Ctrl+V; double-click each `WRITE_…` word and type your text; "
+        "click the word Data above the box, then Submit."
+    ]
     for d in decisions:
-        body = json.dumps(d.body, ensure_ascii=False, separators=(", ", ": "))
+        body = json.dumps(d.body, ensure_ascii=False, separators=(", ", ": ")).replace("`", "'")
         waits = " ← the case waits for this" if d.ends_task else ""
-        rows.append(f"- **{d.name}** ({', '.join(d.roles)}){waits}: `{body}`")
-    return heading + "\n\n" + "\n".join(rows)
+        rows.append(f"**{d.name}** ({', '.join(d.roles)}){waits}:\n\n`{body}`")
+    return "\n\n".join(rows)
 
 
 STATIC_DETAILS = (
     "**How to decide:** *Current Details* (above) lists the decisions valid now, each with a body "
-    "ready to paste. More Actions → *Send an Update* → pick that name → paste the body into Data "
-    "→ replace each … with your text → Submit. The dialog answers with the new status or the "
-    "reason it was refused; press R (or reload) to see *Current Details* move on. Sign in to the "
-    "codec server first: it signs the decision as you, so never type your own id.\n\n"
+    "to copy: triple-click it, Ctrl+C. More Actions → *Send an Update* → pick that name → click "
+    "the Data box, Ctrl+V → double-click each `WRITE_…` word and type your text → click the word "
+    "Data above the box → Submit. The dialog closes when the decision is applied or says why "
+    "it was refused; press R (or reload) to see *Current Details* move on. Sign in to the codec "
+    "server first: it signs the decision as you, so never type your own id.\n\n"
     "**Where it stands:** *Current Details*, or the `status` query on the Queries tab."
 )
 

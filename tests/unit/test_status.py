@@ -4,9 +4,12 @@ import re
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from domain.decisions import DECISIONS
-from domain.roles import Role
+from domain.errors import refusal_reason
+from domain.placeholders import PLACEHOLDERS, left_in
+from domain.roles import Actor, Role
 from domain.tasks import TASKS
 from tests.support import PII
 from tests.unit.cases import T0, days, decide, in_review, incomplete, local_review
@@ -94,7 +97,11 @@ def test_the_desk_lists_the_awaited_decisions_first_with_the_case_values() -> No
     assert all(d.ends_task for d in desk[:3]) and not any(d.ends_task for d in desk[3:])
     assert [d.body["finding"] for d in desk[:2]] == ["MEETS_PRIORITIES", "DOES_NOT_MEET_PRIORITIES"]
     answer = desk[2]
-    assert answer.body == {"case_id": case.case_id, "consultation_id": "C1", "response": "…"}
+    assert answer.body == {
+        "case_id": case.case_id,
+        "consultation_id": "C1",
+        "response": "WRITE_HERE",
+    }
     assert answer.roles == ["ICE_ATTORNEY"]  # the consulted party only
     by_services = {"receive_documents", "record_document_read"}  # never typed by staff
     assert {d.name for d in desk} == {
@@ -116,8 +123,8 @@ def test_the_desk_asks_for_exactly_the_missing_items() -> None:
 
 def test_the_details_show_the_desk_and_a_one_line_description_per_decision() -> None:
     details = current_details(local_review().status(summary=True))
-    assert "**Decide now**" in details
-    assert '**record_local_response** (FIELD_OFFICE) ← the case waits for this: `{"case_id"' in (
+    assert "**Decide now:**" in details
+    assert '**record_local_response** (FIELD_OFFICE) ← the case waits for this:\n\n`{"case_id"' in (
         details
     )
     for rule in DECISIONS.values():
@@ -131,9 +138,9 @@ def _filled(value: Any, key: str = "") -> Any:
     """A desk body with each placeholder written as staff would."""
     if isinstance(value, dict):
         return {k: _filled(v, k) for k, v in value.items()}
-    if value == "YYYY-MM-DD":
+    if value == "WRITE_YYYY_MM_DD":
         return "1990-01-31"
-    return FILLED.get(key, "written by staff") if value == "…" else value
+    return FILLED.get(key, "written by staff") if value == "WRITE_HERE" else value
 
 
 @pytest.mark.parametrize("stage_case", ["local", "information", "review"])
@@ -146,6 +153,56 @@ def test_every_desk_body_once_written_is_a_valid_decision(stage_case: str) -> No
         assert body["case_id"] == case.case_id and "actor" not in body
         actor = {"id": "someone", "role": item.roles[0]}  # the signer, bound by the worker
         DECISIONS[item.name].model.model_validate({**body, "actor": actor})
+
+
+@pytest.mark.parametrize("stage_case", ["local", "information", "review"])
+def test_a_desk_body_sent_unwritten_is_refused_naming_its_fields(stage_case: str) -> None:
+    """Sent as copied, every body with a placeholder is refused, its own fields named."""
+    case = {"local": local_review, "information": incomplete, "review": in_review}[stage_case]()
+    for item in case.status().next_decisions:
+        model = DECISIONS[item.name].model
+        raw = {**item.body, "actor": {"id": "someone", "role": item.roles[0]}}
+        unwritten = left_in(raw, model.model_fields)
+        if not unwritten:
+            assert item.name == "send_reminders"  # the one body with nothing to write
+            continue
+        with pytest.raises(ValidationError) as refused:
+            model.model_validate({**raw, "WRITE<b>": "WRITE_HERE"})
+        reason = refusal_reason(refused.value, frozenset(model.model_fields))
+        assert f"placeholder in {', '.join(unwritten)}: double-click" in reason, reason
+        assert "<b>" not in reason  # a key the sender invented is never quoted back
+
+
+def test_every_placeholder_is_one_word_a_double_click_selects() -> None:
+    """CodeMirror's double-click takes a run of word characters: a placeholder must be one,
+    or typing over the selection eats the quotes around it (as ``…`` did)."""
+    for placeholder in PLACEHOLDERS:
+        assert re.fullmatch(r"WRITE_\w+", placeholder), placeholder
+
+
+def test_a_closed_case_offers_no_decision_and_says_what_is_left() -> None:
+    case = local_review()
+    decide(case, "withdraw", Role.INTAKE, reason="r")
+    status = case.status(summary=True)
+    assert status.next_decisions == []
+    details = current_details(status)
+    assert "Decide now" not in details and "WRITE_" not in details
+    assert "**Closed:** nothing more can be decided" in details
+    assert "status" in details and "/documents/" in details and "documents reads" in details
+
+
+def test_the_last_refusal_names_its_signer_or_says_it_was_unsigned() -> None:
+    case = local_review()
+    case.record_refused_signal("withdraw", None, "the decision is not signed", T0)
+    assert "**Last rejected signal:** `withdraw` unsigned at" in current_details(
+        case.status(summary=True)
+    )
+    signer = Actor(id="field_office.one", role=Role.FIELD_OFFICE)
+    case.record_refused_signal("record_determination", signer, "you hold no role", T0)
+    assert (
+        "**Last rejected signal:** `record_determination` from `field_office.one` (FIELD_OFFICE)"
+        in current_details(case.status(summary=True))
+    )
 
 
 def test_the_summary_status_keeps_every_field_and_cuts_only_the_growing_lists() -> None:
