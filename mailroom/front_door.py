@@ -11,11 +11,12 @@ how many at once, how long a session may idle) are ``mailroom.door``'s.
 
 import asyncio
 import hashlib
+import ipaddress
 
 import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from mailroom.door import Admission, Door
+from mailroom.door import Admission, Door, Network, relay_networks
 from mailroom.letter import message_key
 from settings import Settings
 from store.inbox import Inbox
@@ -40,19 +41,34 @@ class FrontDoor:
         mailbox: str,
         wake: asyncio.Event,
         client_rate: int = 300,
+        relays: tuple[Network, ...] = (),
     ) -> None:
         self._inbox = inbox
         self._senders = senders
         self._mailbox = mailbox.strip().lower()
         self._wake = wake
         self._client_rate = client_rate
+        self._relays = relays
+
+    def _client_rated(self, session: Session) -> bool:
+        """A relay carries everyone's mail: a per-client rate there would let 300 junk mails
+        close the mailbox to all for the window (the per-sender rate still holds)."""
+        peer = session.peer
+        if not self._relays or not isinstance(peer, tuple) or not peer:
+            return True
+        try:
+            address = ipaddress.ip_address(str(peer[0]))
+        except ValueError:
+            return True
+        return not any(address in network for network in self._relays)
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         try:
-            within = await self._senders.within(address) and await self._senders.within(
-                _client(session), self._client_rate
+            within = await self._senders.within(address) and (
+                not self._client_rated(session)
+                or await self._senders.within(_client(session), self._client_rate)
             )
         except Exception as exc:  # cannot count: cannot store either; the sender retries
             log.error("mailroom.rate_unavailable", error=type(exc).__name__)
@@ -81,7 +97,8 @@ class FrontDoor:
         key = message_key(raw)
         try:
             counted = await self._senders.take(envelope.mail_from or "")
-            counted = counted and await self._senders.take(_client(session), self._client_rate)
+            if counted and self._client_rated(session):
+                counted = await self._senders.take(_client(session), self._client_rate)
             if not counted:
                 log.warning("mailroom.sender_over_rate")
                 return "451 4.7.1 too many messages from this sender; try again later"
@@ -99,7 +116,12 @@ async def open_front_door(
     settings: Settings, store: Store, wake: asyncio.Event, port: int | None = None
 ) -> asyncio.Server:
     handler = FrontDoor(
-        store.inbox, store.senders, settings.inquiry_mailbox, wake, settings.inbound_client_rate
+        store.inbox,
+        store.senders,
+        settings.inquiry_mailbox,
+        wake,
+        settings.inbound_client_rate,
+        relay_networks(settings.inbound_relays),
     )
     admission = Admission.from_settings(settings)
 

@@ -16,7 +16,10 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 
+from mailroom import params
 from mailroom.html_text import html_to_text
+
+params.install()  # every message this process reads: parameters split in linear time
 
 MAX_PARTS = 200
 MAX_ATTACHMENTS = 20
