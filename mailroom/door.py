@@ -5,9 +5,10 @@ message body held as one buffer (aiosmtpd keeps a list of lines: ~80 bytes per e
   get ``554`` before the greeting.
 - At most ``ICR_INBOUND_MAX_SESSIONS`` sessions at once, ``…_PER_CLIENT`` from one address;
   the next gets ``421`` and is closed.
-- A session that has not moved a message on (``MAIL``, ``RCPT``, ``DATA`` bytes) for
-  ``ICR_INBOUND_IDLE_SECONDS`` is closed, whatever else it sends; no session outlives ten
-  idle periods.
+- A session that has not moved a message on (``DATA`` bytes) for ``ICR_INBOUND_IDLE_SECONDS``
+  is closed, whatever else it sends (``MAIL``, ``RSET`` and ``NOOP`` cost nothing, so they do
+  not count: a session kept alive by them held the session cap); no session outlives ten idle
+  periods.
 """
 
 import asyncio
@@ -124,14 +125,6 @@ class Door(SMTP):
 
     def _moved(self) -> None:
         self._progress = self.loop.time()  # the timer reads it when it fires: no new timer
-
-    async def smtp_MAIL(self, arg: str) -> None:
-        self._moved()
-        await super().smtp_MAIL(arg)
-
-    async def smtp_RCPT(self, arg: str) -> None:
-        self._moved()
-        await super().smtp_RCPT(arg)
 
     async def smtp_DATA(self, arg: str) -> None:
         """aiosmtpd's DATA, reading into one buffer and unstuffing dots as lines arrive."""

@@ -100,6 +100,17 @@ async def test_noop_does_not_keep_an_idle_session_open(strict: Gateway) -> None:
             await asyncio.sleep(0.2)
 
 
+async def test_mail_from_and_rset_do_not_keep_an_idle_session_open(strict: Gateway) -> None:
+    """Free commands are no progress: a session kept alive by them once held the session cap."""
+    smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=strict.port, timeout=5)
+    await smtp.connect()
+    with pytest.raises(aiosmtplib.SMTPServerDisconnected):
+        for _ in range(40):  # 8 s of MAIL FROM and RSET against a 1 s idle timeout
+            await smtp.mail("keepalive@example.net")
+            await smtp.rset()
+            await asyncio.sleep(0.2)
+
+
 async def _raw_smtp(port: int, sender: str, data: bytes) -> bytes:
     """A bare SMTP client: ``data`` goes out as built (CRLF, dots stuffed), no copies made."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
