@@ -205,20 +205,21 @@ async def test_a_refusal_under_a_valid_stamp_names_its_signer_and_a_copy_names_n
     sealed payload, taken out of the history, is refused as used and names nobody."""
     settings, _, raw = signed
     handle = await sro_case(client, settings)
-    wrong_role = sealed(
-        settings, {"case_id": handle.id, "finding": "MEETS_PRIORITIES", "message": "m"}, "fo.1"
-    )
+    body = {"case_id": handle.id, "finding": "MEETS_PRIORITIES", "rationale": "r"}
+    wrong_role = sealed(settings, body, "fo.1")  # a field officer's determination
     outsider = raw.get_workflow_handle(handle.id)
-    await outsider.signal("record_local_response", RawValue(wrong_role))
+    await outsider.signal("record_determination", RawValue(wrong_role))
     status = await eventually(lambda: status_of(handle), lambda s: len(s.rejected) == 1)
     refused = status.rejected[0]
+    print(f"\nrefused, signer named: {refused.model_dump_json()}")
     assert refused.actor is not None and refused.actor.id == "fo.1", refused
-    assert refused.actor.role == "FIELD_OFFICE"
-    for name in ("record_local_response", "withdraw", "add_note"):  # the copy, under any name
+    assert refused.actor.role == "FIELD_OFFICE" and "no role that may" in refused.reason
+    for name in ("record_determination", "withdraw", "add_note"):  # the copy, under any name
         await outsider.signal(name, RawValue(wrong_role))
     status = await eventually(lambda: status_of(handle), lambda s: len(s.rejected) == 4)
     for copy in status.rejected[1:]:
         assert copy.actor is None and "already received" in copy.reason, copy
+    print(f"a copy of it: {status.rejected[1].model_dump_json()}")
     unsigned = {"case_id": handle.id, "actor": {"id": "fo.1", "role": "FIELD_OFFICE"}, "text": "x"}
     await raw.get_workflow_handle(handle.id).signal("add_note", unsigned)
     status = await eventually(lambda: status_of(handle), lambda s: len(s.rejected) == 5)
