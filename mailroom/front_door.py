@@ -11,12 +11,11 @@ how many at once, how long a session may idle) are ``mailroom.door``'s.
 
 import asyncio
 import hashlib
-import ipaddress
 
 import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from mailroom.door import Admission, Door, Network, relay_networks
+from mailroom.door import Admission, Door
 from mailroom.letter import message_key
 from settings import Settings
 from store.inbox import Inbox
@@ -41,26 +40,21 @@ class FrontDoor:
         mailbox: str,
         wake: asyncio.Event,
         client_rate: int = 300,
-        relays: tuple[Network, ...] = (),
+        admission: Admission | None = None,
     ) -> None:
         self._inbox = inbox
         self._senders = senders
         self._mailbox = mailbox.strip().lower()
         self._wake = wake
         self._client_rate = client_rate
-        self._relays = relays
+        self._admission = admission or Admission()
 
     def _client_rated(self, session: Session) -> bool:
         """A relay carries everyone's mail: a per-client rate there would let 300 junk mails
         close the mailbox to all for the window (the per-sender rate still holds)."""
         peer = session.peer
-        if not self._relays or not isinstance(peer, tuple) or not peer:
-            return True
-        try:
-            address = ipaddress.ip_address(str(peer[0]))
-        except ValueError:
-            return True
-        return not any(address in network for network in self._relays)
+        host = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        return not self._admission.is_relay(host)
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -115,15 +109,15 @@ class FrontDoor:
 async def open_front_door(
     settings: Settings, store: Store, wake: asyncio.Event, port: int | None = None
 ) -> asyncio.Server:
+    admission = Admission.from_settings(settings)
     handler = FrontDoor(
         store.inbox,
         store.senders,
         settings.inquiry_mailbox,
         wake,
         settings.inbound_client_rate,
-        relay_networks(settings.inbound_relays),
+        admission,
     )
-    admission = Admission.from_settings(settings)
 
     def protocol() -> SMTP:
         return Door(

@@ -10,6 +10,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.decisions import Refusal
     from workflows.case_log import case_log
+    from workflows.inbox import UNKNOWN
     from workflows.metrics import CaseMetrics
 
 REFUSAL_ERROR_TYPE = "DecisionRejected"
@@ -85,7 +86,7 @@ class RefusalTally:
         )
 
     def unread(self, count: int) -> None:
-        self._counts[("(unknown)", "signal", "inbox-full")] += count
+        self._counts[(UNKNOWN, "signal", "inbox-full")] += count
 
     def flush(self) -> None:
         """One metric add per kind and one log line for the slice."""
