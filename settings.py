@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     inbound_max_sessions_per_client: int = Field(
         20, ge=1, validation_alias=_env("ICR_INBOUND_MAX_SESSIONS_PER_CLIENT")
     )
+    # Per IPv4 /24 or IPv6 /64: one host with a block of addresses cannot take the whole cap.
+    inbound_max_sessions_per_network: int = Field(
+        50, ge=1, validation_alias=_env("ICR_INBOUND_MAX_SESSIONS_PER_NETWORK")
+    )
     # A session that has not moved a message on (MAIL, RCPT, DATA) for this long is closed,
     # whatever else it sends (NOOP, RSET, HELP do not keep it open).
     inbound_idle_seconds: float = Field(

@@ -3,8 +3,9 @@ message body held as one buffer (aiosmtpd keeps a list of lines: ~80 bytes per e
 
 - Only the configured relays (``ICR_INBOUND_RELAYS``) may connect when any are set; others
   get ``554`` before the greeting.
-- At most ``ICR_INBOUND_MAX_SESSIONS`` sessions at once, ``…_PER_CLIENT`` from one address;
-  the next gets ``421`` and is closed.
+- At most ``ICR_INBOUND_MAX_SESSIONS`` sessions at once, ``…_PER_CLIENT`` from one address and
+  ``…_PER_NETWORK`` from one IPv4 /24 or IPv6 /64 (a host with many addresses is one network;
+  IPv4-mapped IPv6 counts as IPv4); the next gets ``421`` naming which cap, and is closed.
 - A session that has not moved a message on (``DATA`` bytes) for ``ICR_INBOUND_IDLE_SECONDS``
   is closed, whatever else it sends (``MAIL``, ``RSET`` and ``NOOP`` cost nothing, so they do
   not count: a session kept alive by them held the session cap); no session outlives ten idle
@@ -31,6 +32,19 @@ def relay_networks(spec: str) -> tuple[Network, ...]:
     )
 
 
+def network_of(host: str) -> str:
+    """The /24 (IPv4, mapped IPv6 included) or /64 (IPv6) a client address belongs to; an
+    address that does not parse is its own network."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    mapped = getattr(address, "ipv4_mapped", None)
+    address = mapped or address
+    prefix = 24 if address.version == 4 else 64
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
 @dataclass
 class Admission:
     """The sessions open now, shared by every session of one front door."""
@@ -38,7 +52,9 @@ class Admission:
     relays: tuple[Network, ...] = ()
     max_sessions: int = 200
     per_client: int = 20
+    per_network: int = 50
     open: Counter[str] = field(default_factory=Counter)
+    networks: Counter[str] = field(default_factory=Counter)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Admission":
@@ -46,6 +62,7 @@ class Admission:
             relay_networks(settings.inbound_relays),
             settings.inbound_max_sessions,
             settings.inbound_max_sessions_per_client,
+            settings.inbound_max_sessions_per_network,
         )
 
     def is_relay(self, host: str) -> bool:
@@ -61,15 +78,22 @@ class Admission:
         """None and a place taken, or the refusal to say."""
         if self.relays and not self.is_relay(host):
             return "554 5.7.1 this mailbox takes mail only from the agency's relays"
-        if sum(self.open.values()) >= self.max_sessions or self.open[host] >= self.per_client:
-            return "421 4.7.0 too many connections; try again later"
+        network = network_of(host)
+        if self.open.total() >= self.max_sessions:
+            return "421 4.7.0 too many connections in all; try again later"
+        if self.open[host] >= self.per_client:
+            return "421 4.7.0 too many connections from your address; try again later"
+        if self.networks[network] >= self.per_network:
+            return "421 4.7.0 too many connections from your network; try again later"
         self.open[host] += 1
+        self.networks[network] += 1
         return None
 
     def release(self, host: str) -> None:
-        self.open[host] -= 1
-        if self.open[host] <= 0:
-            del self.open[host]
+        for counter, key in ((self.open, host), (self.networks, network_of(host))):
+            counter[key] -= 1
+            if counter[key] <= 0:
+                del counter[key]
 
 
 class Door(SMTP):

@@ -91,6 +91,50 @@ async def test_sessions_per_client_are_capped(strict: Gateway) -> None:
     await send(strict, note("after@example.net"), "after@example.net")  # places freed
 
 
+async def _greeting(port: int, source: str) -> tuple[bytes, asyncio.StreamWriter]:
+    """A real connection from ``source`` (any 127.x.y.z is this machine's loopback)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
+    return await asyncio.wait_for(reader.readline(), 10), writer
+
+
+async def test_sessions_per_network_are_capped_across_its_addresses(
+    settings: Settings, client: Client, tmp_path: Path
+) -> None:
+    """A host with a block of addresses: four from 127.0.0.0/24 fill its network's share;
+    a fifth address of it gets 421 naming the network, another /24 still comes in."""
+    gw = Gateway(
+        own(
+            settings,
+            tmp_path,
+            inbound_max_sessions_per_client=3,
+            inbound_max_sessions_per_network=4,
+        ),
+        lambda: asyncio.sleep(0, client),
+    )
+    await gw.start()
+    held: list[asyncio.StreamWriter] = []
+    try:
+        for source in ("127.0.0.2", "127.0.0.2", "127.0.0.3", "127.0.0.4"):
+            line, writer = await _greeting(gw.port, source)
+            held.append(writer)
+            assert line.startswith(b"220"), (source, line)
+        line, writer = await _greeting(gw.port, "127.0.0.5")
+        held.append(writer)
+        assert line.startswith(b"421 4.7.0") and b"your network" in line, line
+        line, writer = await _greeting(gw.port, "127.0.1.5")
+        held.append(writer)
+        assert line.startswith(b"220"), "another /24 is another network"
+        held.pop(0).close()
+        await asyncio.sleep(0.3)
+        line, writer = await _greeting(gw.port, "127.0.0.6")
+        held.append(writer)
+        assert line.startswith(b"220"), "a place freed in the network"
+    finally:
+        for writer in held:
+            writer.close()
+        await gw.stop()
+
+
 async def test_noop_does_not_keep_an_idle_session_open(strict: Gateway) -> None:
     smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=strict.port, timeout=5)
     await smtp.connect()
