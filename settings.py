@@ -126,6 +126,11 @@ class Settings(BaseSettings):
     inbound_idle_seconds: float = Field(
         120, gt=0, validation_alias=_env("ICR_INBOUND_IDLE_SECONDS")
     )
+    # Where DATA is written as it arrives (encrypted, per session, removed once stored), so a
+    # session holds a small buffer in memory rather than the message.
+    inbound_spool_dir: Path = Field(
+        Path("var/mail-spool"), validation_alias=_env("ICR_INBOUND_SPOOL_DIR")
+    )
     # The CPU budget to read one stored mail (in a child process); over it, the mail is triaged.
     inbound_read_seconds: float = Field(20, gt=0, validation_alias=_env("ICR_INBOUND_READ_SECONDS"))
     # GET /health: 503 once a mail has been sorting for longer than the read budget allows.

@@ -1,5 +1,6 @@
 """The SMTP session's rules: who may connect, how many at once, how long one may idle, and a
-message body held as one buffer (aiosmtpd keeps a list of lines: ~80 bytes per empty line).
+message body written to the spool as it arrives (aiosmtpd keeps a list of lines: ~80 bytes per
+empty line; here a session holds a 64 KB buffer, ``mailroom.spool``).
 
 - Only the configured relays (``ICR_INBOUND_RELAYS``) may connect when any are set; others
   get ``554`` before the greeting.
@@ -18,9 +19,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from aiosmtpd.smtp import SMTP
 
+from mailroom.spool import Spool, SpooledData
 from settings import Settings
+
+log = structlog.get_logger("icr.mailroom")
+NOT_STORED = "451 4.3.0 mail not stored; try again later"
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -98,15 +104,22 @@ class Admission:
 
 class Door(SMTP):
     def __init__(
-        self, handler: Any, admission: Admission, idle_seconds: float, **kwargs: Any
+        self,
+        handler: Any,
+        admission: Admission,
+        spool: Spool,
+        idle_seconds: float,
+        **kwargs: Any,
     ) -> None:
         super().__init__(handler, timeout=idle_seconds, **kwargs)
         self._admission = admission
+        self._spool = spool
         self._idle = idle_seconds
         self._host = ""
         self._refusal: str | None = None
         self._admitted = False
         self._started = self._progress = 0.0
+        self._storing = False  # the gateway's own time (a turn, the store): never idle
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if not self._started:  # not again on STARTTLS
@@ -142,6 +155,9 @@ class Door(SMTP):
     def _timeout_cb(self) -> None:
         """Fired: close, unless the session moved on since the timer was set."""
         now = self.loop.time()
+        if self._storing:  # looked at again later, the session's clock stopped meanwhile
+            self._timeout_handle = self.loop.call_later(self._idle, self._timeout_cb)
+            return
         if self._progress + self._idle > now + 0.01 and now < self._started + 10 * self._idle:
             self._reset_timeout()
             return
@@ -151,7 +167,8 @@ class Door(SMTP):
         self._progress = self.loop.time()  # the timer reads it when it fires: no new timer
 
     async def smtp_DATA(self, arg: str) -> None:
-        """aiosmtpd's DATA, reading into one buffer and unstuffing dots as lines arrive."""
+        """aiosmtpd's DATA, written to the spool as lines arrive (dots unstuffed), then read
+        back whole for the handler once the session has its turn to store."""
         if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
             return
         assert self.envelope is not None
@@ -161,10 +178,47 @@ class Door(SMTP):
         if arg:
             await self.push("501 Syntax: DATA")
             return
+        try:
+            data = self._spool.open()
+        except OSError as exc:
+            log.error("mailroom.spool_unavailable", error=type(exc).__name__)
+            await self.push(NOT_STORED)
+            return
+        try:
+            status = await self._receive(data)
+            if status is None:
+                self._storing = True
+                try:
+                    async with self._spool.turn(data.size):
+                        status = await self._store(data)
+                finally:
+                    self._storing = False
+                    self._moved()
+        finally:
+            data.discard()
+        self._set_post_data_state()  # type: ignore[no-untyped-call]
+        await self.push(status)
+
+    async def _store(self, data: SpooledData) -> str:
+        assert self.envelope is not None
+        try:
+            content = await data.read()
+        except OSError as exc:
+            log.error("mailroom.spool_failed", error=type(exc).__name__)
+            return NOT_STORED
+        data.discard()
+        self.envelope.original_content = self.envelope.content = content
+        del content  # the handler takes the one copy from the envelope
+        try:
+            return str(await self._call_handler_hook("DATA"))
+        finally:
+            self.envelope.original_content = self.envelope.content = None
+
+    async def _receive(self, data: SpooledData) -> str | None:
+        """Lines to the spool until the lone dot; the refusal to answer, or None."""
         self._moved()
         await self.push("354 End data with <CR><LF>.<CR><LF>")
-        body = bytearray()
-        size, line_size, too_much, too_long = 0, 0, False, False
+        size, line_size, too_much, too_long, failed = 0, 0, False, False, False
         limit = self.data_size_limit
         while self.transport is not None:
             try:
@@ -181,22 +235,16 @@ class Door(SMTP):
             line_size += len(line)
             too_much = too_much or bool(limit and size > limit)
             too_long = too_long or line_size > self.line_length_limit
-            if too_much or too_long:
-                body = bytearray()
-            else:
-                body += line[1:] if line_size == len(line) and line.startswith(b".") else line
+            if not (too_much or too_long or failed):
+                try:
+                    data.write(line[1:] if line_size == len(line) and line[:1] == b"." else line)
+                except OSError as exc:  # the disk is full or gone: read on, then 451
+                    log.error("mailroom.spool_failed", error=type(exc).__name__)
+                    failed = True
             if line.endswith(b"\r\n"):
                 line_size = 0
-        if too_long or too_much:
-            await self.push(
-                "500 Line too long (see RFC5321 4.5.3.1.6)"
-                if too_long
-                else "552 Error: Too much mail data"
-            )
-            self._set_post_data_state()  # type: ignore[no-untyped-call]
-            return
-        self.envelope.original_content = self.envelope.content = bytes(body)
-        del body
-        status = await self._call_handler_hook("DATA")
-        self._set_post_data_state()  # type: ignore[no-untyped-call]
-        await self.push(status)
+        if too_long:
+            return "500 Line too long (see RFC5321 4.5.3.1.6)"
+        if too_much:
+            return "552 Error: Too much mail data"
+        return NOT_STORED if failed else None

@@ -15,8 +15,9 @@ import hashlib
 import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from mailroom.door import Admission, Door
+from mailroom.door import NOT_STORED, Admission, Door
 from mailroom.letter import message_key
+from mailroom.spool import Spool, return_large_buffers
 from settings import Settings
 from store.inbox import Inbox
 from store.senders import SenderRate
@@ -88,7 +89,7 @@ class FrontDoor:
         if not isinstance(raw, bytes):
             raw = bytes(raw) if isinstance(raw, bytearray) else str(raw or "").encode()
         envelope.original_content = envelope.content = None  # one copy held, not two
-        key = message_key(raw)
+        key = await asyncio.to_thread(message_key, raw)  # a hash of 25 MB: off the loop
         try:
             counted = await self._senders.take(envelope.mail_from or "")
             if counted and self._client_rated(session):
@@ -99,7 +100,7 @@ class FrontDoor:
             fresh = await self._inbox.accept(key, raw)
         except Exception as exc:  # not stored: the sender's server must keep it and retry
             log.error("mailroom.store_failed", error=type(exc).__name__)
-            return "451 4.3.0 mail not stored; try again later"
+            return NOT_STORED
         self._wake.set()
         ref = hashlib.sha256(key.encode()).hexdigest()[:12]
         log.info("mailroom.accepted", message=ref, size=len(raw), duplicate=not fresh)
@@ -110,6 +111,17 @@ async def open_front_door(
     settings: Settings, store: Store, wake: asyncio.Event, port: int | None = None
 ) -> asyncio.Server:
     admission = Admission.from_settings(settings)
+    # No session outlives ten idle periods; a file older than that (and the store's time) is
+    # a killed process's.
+    spool = Spool(
+        settings.inbound_spool_dir,
+        10 * settings.inbound_idle_seconds + 600,
+        budget=settings.inbound_max_bytes,
+    )
+    return_large_buffers()
+    swept = spool.sweep()
+    if swept:
+        log.info("mailroom.spool_swept", files=swept)
     handler = FrontDoor(
         store.inbox,
         store.senders,
@@ -123,6 +135,7 @@ async def open_front_door(
         return Door(
             handler,
             admission,
+            spool,
             idle_seconds=settings.inbound_idle_seconds,
             data_size_limit=settings.inbound_max_bytes,
             enable_SMTPUTF8=True,

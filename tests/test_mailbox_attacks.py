@@ -4,7 +4,6 @@ and NOOP against the idle timeout. Its own SQLite store."""
 
 import asyncio
 import time
-import tracemalloc
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,8 +21,9 @@ from mailroom.triage_desk import show_item
 from settings import Settings
 from tests.conftest import as_service
 from tests.mail import inquiry
-from tests.support import MailSink, free_port
+from tests.support import MailSink, eventually, free_port
 from tests.test_mailbox_limits import MAILBOX, note, send, sorted_as
+from tests.test_mailbox_memory import raw_smtp
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -34,6 +34,7 @@ def own(settings: Settings, tmp_path: Path, **update: Any) -> Settings:
             "database_url": None,
             "notice_ledger": tmp_path / "store.sqlite3",
             "documents_dir": tmp_path / "documents",
+            "inbound_spool_dir": tmp_path / "spool",
             "inbound_smtp_port": free_port(),
             "inquiry_mailbox": MAILBOX,
             **update,
@@ -155,48 +156,38 @@ async def test_mail_from_and_rset_do_not_keep_an_idle_session_open(strict: Gatew
             await asyncio.sleep(0.2)
 
 
-async def _raw_smtp(port: int, sender: str, data: bytes) -> bytes:
-    """A bare SMTP client: ``data`` goes out as built (CRLF, dots stuffed), no copies made."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+async def test_a_message_in_flight_is_spooled_unreadable_and_gone_when_dropped(
+    strict: Gateway,
+) -> None:
+    """DATA goes to a file as it arrives, encrypted under the session's own key; a dropped
+    connection leaves no file (nor does a refused one: 552 past the size limit)."""
+    spool = strict.settings.inbound_spool_dir
+    marker = b"A-Number: A123456789 " + uuid.uuid4().hex.encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", strict.port)
     await reader.readline()
-    for command in (b"HELO x", f"MAIL FROM:<{sender}>".encode(), f"RCPT TO:<{MAILBOX}>".encode()):
+    for command in (b"HELO x", b"MAIL FROM:<a@example.net>", f"RCPT TO:<{MAILBOX}>".encode()):
         writer.write(command + b"\r\n")
         await reader.readline()
     writer.write(b"DATA\r\n")
-    await reader.readline()
-    writer.write(data)
-    writer.write(b".\r\n")
+    assert (await reader.readline()).startswith(b"354")
+    writer.write((marker + b"\r\n") * 2000)  # 100 KB: past the session's buffer, on disk
     await writer.drain()
-    answer = await asyncio.wait_for(reader.readline(), 120)
+    files = await eventually(lambda: _spooled(spool), lambda found: sum(found.values()) > 65536)
+    assert files and not any(marker in content for content in _read_all(files)), "not in clear"
     writer.close()
-    return answer
+    assert await eventually(lambda: _spooled(spool), lambda found: not found) == {}
+    lines = strict.settings.inbound_max_bytes // 1000 + 10
+    too_big = await raw_smtp(strict.port, "a@b.c", (b"x" * 998 + b"\r\n") * lines)
+    assert too_big.startswith(b"552"), too_big
+    assert await eventually(lambda: _spooled(spool), lambda found: not found) == {}
 
 
-async def test_a_large_data_is_held_in_a_few_times_its_size(
-    settings: Settings, client: Client, tmp_path: Path
-) -> None:
-    """Finding: empty lines cost ~80 bytes each in aiosmtpd's list of lines; one buffer now.
-    Traced in this process: the gateway's allocations (the bare client sends what it built)."""
-    gw = Gateway(own(settings, tmp_path), lambda: asyncio.sleep(0, client))
-    await gw.start()
-    head = (
-        f"From: <big@example.net>\r\nTo: <{MAILBOX}>\r\nSubject: x\r\n"
-        f"Message-ID: <{{}}@example.net>\r\n\r\n"
-    )
-    peaks = []
-    try:
-        for line, size in ((b"\r\n", 1_000_000), (b"x" * 998 + b"\r\n", 25_000_000)):
-            data = head.format(uuid.uuid4().hex).encode() + line * (size // len(line))
-            tracemalloc.start()
-            try:
-                answer = await _raw_smtp(gw.port, "big@example.net", data)
-                peaks.append(tracemalloc.get_traced_memory()[1] / len(data))
-            finally:
-                tracemalloc.stop()
-            assert answer.startswith(b"250"), answer
-    finally:
-        await gw.stop()
-    assert max(peaks) < 6, f"peaks {peaks} times the message"
+async def _spooled(folder: Path) -> dict[Path, int]:
+    return {path: path.stat().st_size for path in folder.glob("data-*")}
+
+
+def _read_all(files: dict[Path, int]) -> list[bytes]:
+    return [path.read_bytes() for path in files]
 
 
 async def test_only_relays_connect_when_relays_are_set(

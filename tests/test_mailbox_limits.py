@@ -39,6 +39,7 @@ async def limited(settings: Settings, client: Client, tmp_path: Path) -> AsyncIt
             "database_url": None,
             "notice_ledger": tmp_path / "store.sqlite3",
             "documents_dir": tmp_path / "documents",
+            "inbound_spool_dir": tmp_path / "spool",
             "inbound_smtp_port": free_port(),
             "inquiry_mailbox": MAILBOX,
             "inbound_sender_rate": RATE,
