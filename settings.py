@@ -133,7 +133,11 @@ class Settings(BaseSettings):
     )
     # The CPU budget to read one stored mail (in a child process); over it, the mail is triaged.
     inbound_read_seconds: float = Field(20, gt=0, validation_alias=_env("ICR_INBOUND_READ_SECONDS"))
-    # GET /health: 503 once a mail has been sorting for longer than the read budget allows.
+    # GET /health: 503 once a mail has been sorting for longer than the read budget allows, or
+    # once the oldest mail received and not yet sorted has waited longer than this.
+    inbound_queue_max_age_seconds: float = Field(
+        900, gt=0, validation_alias=_env("ICR_INBOUND_QUEUE_MAX_AGE_SECONDS")
+    )
     inbound_health_address: str = Field(
         "127.0.0.1:9466", validation_alias=_env("ICR_INBOUND_HEALTH_ADDRESS")
     )

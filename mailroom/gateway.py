@@ -89,7 +89,12 @@ class Gateway:
         self._server = await open_front_door(self.settings, self.store, wake)
         self.port = self._server.sockets[0].getsockname()[1]
         self._sorting = asyncio.create_task(sorter.run(wake))
-        self._health = SortingHealth(sorter, 2 * self.settings.inbound_read_seconds + 60)
+        self._health = SortingHealth(
+            sorter,
+            2 * self.settings.inbound_read_seconds + 60,
+            self.store.inbox,
+            self.settings.inbound_queue_max_age_seconds,
+        )
         await self._health.start(self.settings.inbound_health_address)
         retention = timedelta(days=self.settings.triage_retention_days)
         self._housekeeping = asyncio.create_task(
