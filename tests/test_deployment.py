@@ -430,6 +430,9 @@ def test_the_mail_gateway_shares_the_store_and_reaches_temporal(compose: dict[st
     assert any(str(p).endswith(f":{port}:{port}") for p in gateway["ports"]), gateway["ports"]
     # Issue 21: only relays connect, only their verdicts count; the healthcheck reads /health.
     assert env["ICR_INBOUND_RELAYS"] and env["ICR_INBOUND_AUTHSERV_ID"]
+    # DATA is spooled on the gateway's own volume (the image's user owns /var/lib/icr).
+    mounts = {v.split(":")[1] for v in gateway["volumes"]}
+    assert any(env["ICR_INBOUND_SPOOL_DIR"].startswith(m + "/") for m in mounts), mounts
     health = env["ICR_INBOUND_HEALTH_ADDRESS"].rsplit(":", 1)[1]
     assert f":{health}/health" in " ".join(gateway["healthcheck"]["test"])
     assert env["TEMPORAL_ADDRESS"] == services["worker"]["environment"]["TEMPORAL_ADDRESS"]

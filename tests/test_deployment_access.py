@@ -5,6 +5,7 @@ service that talks to Temporal signs in with a client of the realm that carries 
 it needs; the codec endpoint is HTTPS wherever the UI passes the token, and Caddy carries it
 to the codec server; one issuer for the UI, the codec server and the frontend."""
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+
+from mailroom.door import relay_networks
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -94,6 +97,33 @@ def test_no_published_frontend_and_the_gateway_only_on_the_relays_address(
         host = str(mapping).rsplit(":", 2)[0] if str(mapping).count(":") == 2 else ""
         assert host and host not in ("0.0.0.0", "::"), f"gateway published to the world: {mapping}"
     assert _example()["ICR_RELAY_LISTEN_ADDRESS"] == "127.0.0.1"
+
+
+def test_the_gateway_trusts_one_relay_address_no_container_can_hold(
+    compose: dict[str, Any],
+) -> None:
+    """Issue 21: 172.16.0.0/12 made every container a relay (its Authentication-Results
+    believed). Now one host: the fixed network's gateway address, the host side docker's proxy
+    connects from when the relay delivers to the published loopback port."""
+    spec = str(_env(compose, "mail-gateway")["ICR_INBOUND_RELAYS"])
+    default = re.fullmatch(r"\$\{ICR_INBOUND_RELAYS:-([^}]+)\}", spec)
+    assert default, f"the operator's relays or one default address: {spec}"
+    ipam = compose["networks"]["default"]["ipam"]["config"]
+    assert len(ipam) == 1, "one subnet, so the gateway address is the only host side"
+    subnet = ipaddress.ip_network(ipam[0]["subnet"])
+    gateway = ipaddress.ip_address(ipam[0]["gateway"])
+    assert gateway in subnet
+    relays = relay_networks(default.group(1))
+    assert relays == (ipaddress.ip_network(gateway),), relays  # a /32 (or /128): one host
+    for name, service in compose["services"].items():
+        networks = service.get("networks", {})
+        for attached in networks.values() if isinstance(networks, dict) else ():
+            fixed = (attached or {}).get("ipv4_address") or (attached or {}).get("ipv6_address")
+            assert fixed is None or ipaddress.ip_address(fixed) != gateway, name
+        assert service.get("network_mode") is None, f"{name} outside the fixed network"
+    if "ICR_INBOUND_RELAYS" in _example():  # an operator's list: single hosts only
+        for network in relay_networks(_example()["ICR_INBOUND_RELAYS"]):
+            assert network.num_addresses == 1, network
 
 
 def test_the_frontend_checks_tokens_with_the_stacks_provider_keys(
