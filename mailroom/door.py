@@ -218,7 +218,7 @@ class Door(SMTP):
         """Lines to the spool until the lone dot; the refusal to answer, or None."""
         self._moved()
         await self.push("354 End data with <CR><LF>.<CR><LF>")
-        size, line_size, too_much, too_long, failed = 0, 0, False, False, False
+        size, line_size, too_much, too_long, failed, ended = 0, 0, False, False, False, False
         limit = self.data_size_limit
         while self.transport is not None:
             try:
@@ -229,6 +229,7 @@ class Door(SMTP):
             except asyncio.LimitOverrunError as exc:
                 line = await self._reader.read(exc.consumed)
             if line_size == 0 and line == b".\r\n":
+                ended = True
                 break
             self._moved()
             size += len(line)
@@ -247,4 +248,4 @@ class Door(SMTP):
             return "500 Line too long (see RFC5321 4.5.3.1.6)"
         if too_much:
             return "552 Error: Too much mail data"
-        return NOT_STORED if failed else None
+        return NOT_STORED if failed or not ended else None  # a cut message is never stored
