@@ -655,22 +655,26 @@ async def test_mail_example_starts_the_readme_case_once(gateway: Gateway, client
     assert second.returncode == 0 and second.stdout == first.stdout
 
 
-async def test_behind_a_relay_a_forged_from_is_triaged(
-    client: Client, settings: Settings, tmp_path: Any
-) -> None:
-    """A stranger who writes the requestor's address into From: the relay's DMARC verdict
-    decides, and without a pass the mail waits in triage."""
+def own_gateway(settings: Settings, client: Client, tmp_path: Any, **update: Any) -> Gateway:
+    """A gateway (not started) on a SQLite store of its own, ``update`` on its settings."""
     own = as_service(settings, "svc.mailroom").model_copy(
         update={
             "inbound_smtp_port": free_port(),
             "inquiry_mailbox": MAILBOX,
             "notice_ledger": tmp_path / "store.sqlite3",
             "documents_dir": tmp_path / "documents",
-            "inbound_authserv_id": "relay.icr.example",
-            "inbound_relays": "127.0.0.1",
+            **update,
         }
     )
-    gw = Gateway(own, lambda: asyncio.sleep(0, client), retry_base=0.3)
+    return Gateway(own, lambda: asyncio.sleep(0, client), retry_base=0.3)
+
+
+async def test_behind_a_relay_a_forged_from_is_triaged(
+    client: Client, settings: Settings, tmp_path: Any
+) -> None:
+    """A stranger who writes the requestor's address into From: the relay's DMARC verdict
+    decides, and without a pass the mail waits in triage."""
+    gw = own_gateway(settings, client, tmp_path, **RELAYED)
     await gw.start()
     try:
         result, handle = await in_review(client, settings)

@@ -11,14 +11,13 @@ from temporalio.client import Client
 
 from mailroom.gateway import Gateway
 from settings import Settings
-from tests.conftest import as_service
 from tests.mail import INQUIRY_FIELDS, REQUESTOR, inquiry, pdf_bytes, relayed, reply
-from tests.support import MailSink, eventually, free_port, status_of, wait_stage
+from tests.support import MailSink, eventually, status_of, wait_stage
 from tests.test_mailroom import (  # noqa: F401 (the gateway fixture: relays and authserv-id set)
-    MAILBOX,
     gateway,
     in_review,
     outcome,
+    own_gateway,
     send,
     store_of,
 )
@@ -88,17 +87,7 @@ async def test_an_unproven_reply_files_nothing_and_waits_in_triage(
     requestor's From filed its PDF on the case. Now nothing proves it, so it changes nothing:
     triage for the intake desk; the sender is told nothing. Even an Authentication-Results
     header that claims a pass proves nothing to a gateway that knows no relay."""
-    own = as_service(settings, "svc.mailroom").model_copy(
-        update={
-            "inbound_smtp_port": free_port(),
-            "inquiry_mailbox": MAILBOX,
-            "notice_ledger": tmp_path / "store.sqlite3",
-            "documents_dir": tmp_path / "documents",
-            "inbound_authserv_id": None,
-            "inbound_relays": "",
-        }
-    )
-    gw = Gateway(own, lambda: asyncio.sleep(0, client), retry_base=0.3)
+    gw = own_gateway(settings, client, tmp_path, inbound_authserv_id=None, inbound_relays="")
     await gw.start()
     try:
         result, handle = await in_review(client, settings)
