@@ -18,6 +18,7 @@ from domain.decisions import (
     CONTACT_ITEMS,
     AddNote,
     AssignReviewer,
+    ConfirmContact,
     Decision,
     ProvideInformation,
     ReceiveDocuments,
@@ -151,6 +152,8 @@ class CaseFile(CaseState):
             case Withdraw():
                 self._post(outbox.withdrawn(self))
                 self._close(ClosureReason.WITHDRAWN, now)
+            case ConfirmContact():
+                self.submission = self.submission.confirmed()
             case AddNote():
                 self.notes.append(Note(at=now, actor=decision.actor, text=decision.text))
                 self.notes, dropped = bounds.keep_newest(self.notes, bounds.MAX_NOTES)

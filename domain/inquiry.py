@@ -127,7 +127,7 @@ class Submission(_Model):
     contact_confirmed: bool = True
     """False when the names and contact details came from an e-mail (the inquiry mailbox), whose
     sender nothing proves: letters then greet by role, not by a name a stranger may have
-    written, until the intake desk enters contact details itself (``confirmed``)."""
+    written, until the intake desk confirms them (``confirm_contact``, or its own entry)."""
 
     @model_validator(mode="after")
     def _entry_rules(self) -> Self:

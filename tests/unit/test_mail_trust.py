@@ -5,11 +5,11 @@ from typing import Any
 
 from activities.letters import correspondent_letter
 from domain.language import Language
-from domain.notices import NoticeKind
+from domain.notices import NoticeKind, correspondents
 from domain.roles import Role
 from mailroom.letter import MAX_TRACE_LINES, message_key
 from tests.support import represented, sro_submission
-from tests.unit.cases import at_sro, decide, opened
+from tests.unit.cases import at_sro, decide, decision, opened
 
 ATTACKER = "URGENT from ICE"
 
@@ -59,6 +59,22 @@ def test_the_intake_desk_s_own_contact_details_confirm_the_name() -> None:
     decide(case, "provide_information", Role.INTAKE, phone="+12125550143")
     assert case.submission.contact_confirmed
     assert case.stage == "SRO_REVIEW"
+
+
+def test_the_desk_confirms_a_mail_s_contact_once() -> None:
+    case = at_sro(_by_mail(sro_submission()))
+    assert case.stage == "SRO_REVIEW"
+    offered = [d for d in case.status().next_decisions if d.name == "confirm_contact"]
+    assert [d.body for d in offered] == [{"case_id": case.case_id}]
+    refused = case.judge("confirm_contact", decision("confirm_contact", Role.SRO))
+    assert refused is not None and "role SRO may not" in refused.reason
+    decide(case, "confirm_contact", Role.INTAKE)
+    assert case.submission.contact_confirmed
+    [to] = correspondents(case.submission, include_representative=True)
+    assert to.name_confirmed and to.name == ATTACKER  # the desk checked it with the person
+    again = case.judge("confirm_contact", decision("confirm_contact", Role.INTAKE))
+    assert again is not None and "already confirmed" in again.reason
+    assert "confirm_contact" not in [d.name for d in case.status().next_decisions]
 
 
 HEAD = (
