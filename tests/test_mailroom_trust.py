@@ -12,7 +12,7 @@ from temporalio.client import Client
 from mailroom.gateway import Gateway
 from settings import Settings
 from tests.mail import INQUIRY_FIELDS, REQUESTOR, inquiry, pdf_bytes, relayed, reply
-from tests.support import MailSink, eventually, status_of, wait_stage
+from tests.support import MailSink, actor, eventually, status_of, wait_stage
 from tests.test_mailroom import (  # noqa: F401 (the gateway fixture: relays and authserv-id set)
     gateway,
     in_review,
@@ -49,6 +49,19 @@ async def test_an_acknowledgment_greets_no_name_taken_from_the_mail(
     assert "from" not in ack.body.split(), "none of the name's words"
     assert "Dear requestor," in ack.body.splitlines()
     assert ack.subject == f"[{case_id}] SRO inquiry received"
+    # Later letters too, until the intake desk confirms; then by the name on file.
+    handle = client.get_workflow_handle(case_id)
+    desk = [d.name for d in (await status_of(handle)).next_decisions]
+    assert "confirm_contact" in desk
+    await handle.execute_update(
+        "record_determination",
+        {"actor": actor("SRO"), "finding": "MEETS_PRIORITIES", "rationale": "Reviewed."},
+    )
+    letters = await eventually(
+        lambda: asyncio.sleep(0, mail.to(case_id, victim)), lambda m: len(m) == 2
+    )
+    assert b"URGENT" not in letters[1].message.as_bytes()
+    assert "Dear requestor," in letters[1].body.splitlines()
 
 
 async def test_the_same_inquiry_relayed_again_opens_one_case(
