@@ -105,20 +105,21 @@ mail past about 100 hops), so the work before the hash is bounded whatever the m
 
 def _trace_end(plain: bytes) -> int:
     """Where the sender's own header starts in ``plain`` (LF line ends): past the leading
-    trace fields and their folded lines. One ``find`` per line, at most MAX_TRACE_LINES."""
-    pos = 0
+    trace fields and their folded lines. One ``find`` per line, at most MAX_TRACE_LINES lines
+    in all (folded ones count): past the bound the rest is content."""
+    pos = field = 0
     for _ in range(MAX_TRACE_LINES):
         end = plain.find(b"\n", pos)
         end = len(plain) if end < 0 else end
+        if pos < len(plain) and plain[pos] in b" \t":  # folded: part of the field before
+            pos = end + 1
+            continue
         colon = plain.find(b":", pos, min(end, pos + 100))  # a field name is short
         name = plain[pos:colon].strip().lower() if colon > 0 else b""
         if not name or not (name in TRACE_FIELDS or name.startswith(b"arc-")):
             return pos
-        pos = end + 1  # and the field's folded lines (starting with a space or a tab)
-        while pos < len(plain) and plain[pos] in b" \t":
-            end = plain.find(b"\n", pos)
-            pos = len(plain) if end < 0 else end + 1
-    return pos
+        field, pos = pos, end + 1
+    return field  # cut by the bound: the last field begun and all after it are content
 
 
 def message_key(raw: bytes) -> str:

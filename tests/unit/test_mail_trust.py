@@ -122,3 +122,6 @@ def test_only_the_top_block_of_trace_lines_is_read() -> None:
     few = b"Received: x\r\n" * (MAX_TRACE_LINES - 1)
     assert message_key(few + HEAD) == message_key(HEAD)
     assert message_key(b"Received: " + b"x" * 100_000) == message_key(b"")
+    folded = b"Received: a\r\n" + b" b\r\n" * MAX_TRACE_LINES  # folded lines count too
+    assert message_key(folded + HEAD) != message_key(HEAD)
+    assert message_key(b"Received: a\r\n b\r\n" + HEAD) == message_key(HEAD)
