@@ -7,9 +7,10 @@ from activities.letters import correspondent_letter
 from domain.language import Language
 from domain.notices import NoticeKind, correspondents
 from domain.roles import Role
+from domain.staff import StaffMember
 from mailroom.letter import MAX_TRACE_LINES, message_key
 from tests.support import represented, sro_submission
-from tests.unit.cases import at_sro, decide, decision, opened
+from tests.unit.cases import at_sro, decide, decision, directory, opened
 
 ATTACKER = "URGENT from ICE"
 
@@ -68,6 +69,14 @@ def test_the_desk_confirms_a_mail_s_contact_once() -> None:
     assert [d.body for d in offered] == [{"case_id": case.case_id}]
     refused = case.judge("confirm_contact", decision("confirm_contact", Role.SRO))
     assert refused is not None and "role SRO may not" in refused.reason
+    case.staff = directory(
+        StaffMember(id="svc.mailroom", roles=[Role.INTAKE], service=True),
+        StaffMember(id="intake.one", roles=[Role.INTAKE]),
+    )
+    gateway = case.judge(
+        "confirm_contact", decision("confirm_contact", Role.INTAKE, staff_id="svc.mailroom")
+    )
+    assert gateway is not None and "only a person" in gateway.reason
     decide(case, "confirm_contact", Role.INTAKE)
     assert case.submission.contact_confirmed
     [to] = correspondents(case.submission, include_representative=True)
