@@ -111,7 +111,7 @@ def _trace_end(plain: bytes) -> int:
     for _ in range(MAX_TRACE_LINES):
         end = plain.find(b"\n", pos)
         end = len(plain) if end < 0 else end
-        if pos < len(plain) and plain[pos] in b" \t":  # folded: part of the field before
+        if 0 < pos < len(plain) and plain[pos] in b" \t":  # folded: of the field before
             pos = end + 1
             continue
         colon = plain.find(b":", pos, min(end, pos + 100))  # a field name is short
