@@ -3,6 +3,9 @@ and the inbox key leaves the relays' trace fields out of what counts as the same
 
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from activities.letters import correspondent_letter
 from domain.language import Language
 from domain.notices import NoticeKind, correspondents
@@ -135,3 +138,24 @@ def test_only_the_top_block_of_trace_lines_is_read() -> None:
     folded = b"Received: a\r\n" + b" b\r\n" * MAX_TRACE_LINES  # folded lines count too
     assert message_key(folded + HEAD) != message_key(HEAD)
     assert message_key(b"Received: a\r\n b\r\n" + HEAD) == message_key(HEAD)
+
+
+_LINE = st.binary(max_size=80).map(lambda b: b.replace(b"\n", b" ").replace(b"\r", b" "))
+
+
+@given(
+    body=st.binary(max_size=2000),
+    trace=st.lists(
+        st.tuples(st.sampled_from(["Received", "Return-Path", "ARC-Seal", "X-Received"]), _LINE),
+        max_size=8,
+    ),
+)
+@settings(max_examples=200, deadline=None)
+def test_any_mail_keys_alike_whatever_trace_lines_relays_put_on_top(
+    body: bytes, trace: list[tuple[str, bytes]]
+) -> None:
+    """Any bytes: a key, and the same one under any stack of trace lines."""
+    mail = b"From: <a@example.org>\r\n" + body
+    on_top = b"".join(name.encode() + b": " + value + b"\r\n" for name, value in trace)
+    assert message_key(on_top + mail) == message_key(mail)
+    assert message_key(on_top + body).startswith(("mid:", "raw:"))
