@@ -68,9 +68,13 @@ oidc: $(OIDC_STAMP)
 run: $(STAMP) fonts
 	$(PY) -m tools.devstack
 
+# The suite runs in TEST_PROCESSES processes (pytest-xdist), a test file to a process, each with
+# its own dev server, worker and sinks: most tests wait on servers, so two keep both CPUs busy.
 # pytest exits 5 when it collected nothing: that is a failure, never a pass.
+TEST_PROCESSES ?= 2
 test: $(STAMP) fonts chromium promtool postgres oidc
-	$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected" >&2; exit 1; fi; exit $$rc
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "no tests collected" >&2; exit 1; fi; exit $$rc
 
 # The suite with both CPUs busy with other work (two busy loops beside it): it must pass so.
 test-loaded: $(STAMP) fonts chromium promtool postgres oidc
@@ -80,7 +84,7 @@ test-loaded: $(STAMP) fonts chromium promtool postgres oidc
 
 # Skips the long tests (browser, faults, fuzzing, 500 cases, a case across runs).
 test-quick: $(STAMP) fonts promtool postgres oidc
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile -m "not slow"
 
 # A benchmark, not a test: writes bench/RESULTS.md and bench/results.json
 # (BENCH_CASES, BENCH_OPEN, BENCH_LATENCY, BENCH_ROUNDS shrink it; BENCH_SQLITE=1 adds the SQLite study).

@@ -7,13 +7,16 @@ each domain class, and a domain module first imported inside a sandbox (a deferr
 would be a second copy whose classes fail ``isinstance`` against the first. The domain is pure
 (time comes in as an argument), so the sandbox guards nothing there.
 
-One shortcut: for every payload it decodes, the SDK asks the workflow instance for a
-serialization context, three times per payload sequence, and under the sandbox each ask runs
-code inside it (an ``exec`` under the sandbox's importer). A payload that belongs to no command
-(a signal's, an update's, the start's) always gets the workflow's own context, so that answer
-is given here from the instance's details, without entering the sandbox: measured by ``python
--m bench.burst``, it was about 70% of a refused signal's CPU. Every other ask goes in as before.
-``tests/unit/test_sandbox.py`` holds the shortcut to the SDK's own answer.
+One shortcut: for every payload it decodes or encodes, the SDK asks the workflow instance for a
+serialization context (three times per payload sequence) and for an external-store context,
+and under the sandbox each ask runs code inside it (an ``exec`` under the sandbox's importer).
+A payload that belongs to no command (a signal's, an update's, the start's) always gets the
+workflow's own context, so that answer is given here from the instance's details; every other
+ask is put to the sandboxed instance's own lookup directly, without the ``exec``: both answers
+are plain lookups in the instance's tables, which import nothing and call nothing the sandbox
+restricts. Measured by ``python -m bench.burst``, the asks were about 70% of a refused signal's
+CPU, and a third of the SDK's work around a lifecycle's activations (``python -m
+bench.profile``). ``tests/unit/test_sandbox.py`` holds the shortcut to the SDK's own answers.
 """
 
 from collections.abc import Sequence
@@ -40,11 +43,18 @@ PASSTHROUGH = (
 """Validation libraries import lazily; letting them through keeps them out of each sandbox."""
 
 
+_IN_SANDBOX = "__temporal_in_sandbox"
+"""Where the SDK's sandbox keeps the case's instance (``workflow_sandbox._runner._Instance``)."""
+
+
 class _OwnContextFirst(WorkflowInstance):
-    """A sandboxed case whose own serialization context is answered outside the sandbox."""
+    """A sandboxed case whose serialization and store contexts are answered outside the
+    sandbox's ``exec``."""
 
     def __init__(self, inner: WorkflowInstance, own: WorkflowSerializationContext) -> None:
         self._inner, self._own = inner, own
+        namespace: dict[str, Any] = getattr(inner, "globals_and_locals", {})
+        self._lookup: Any = namespace.get(_IN_SANDBOX, inner)  # the SDK's way if not there
 
     def activate(self, act: activation.WorkflowActivation) -> Any:
         return self._inner.activate(act)
@@ -52,10 +62,11 @@ class _OwnContextFirst(WorkflowInstance):
     def get_serialization_context(self, command_info: Any) -> SerializationContext | None:
         if command_info is None:
             return self._own
-        return self._inner.get_serialization_context(command_info)
+        context: SerializationContext | None = self._lookup.get_serialization_context(command_info)
+        return context
 
     def get_external_store_context(self, command_info: Any) -> Any:
-        return self._inner.get_external_store_context(command_info)
+        return self._lookup.get_external_store_context(command_info)
 
     def get_info(self) -> Any:
         return self._inner.get_info()

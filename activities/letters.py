@@ -93,12 +93,21 @@ def correspondent_letter(notice: Notice, to: Correspondent) -> Letter:
     body = "\n\n".join(
         (
             words(lang, f"{key}.note", **values),
-            words(lang, "greeting", name=to.name),
+            _greeting(to),
             words(lang, f"{key}.body", **values),
             words(lang, "signature"),
         )
     )
     return Letter(words(lang, f"{key}.subject", **values), body)
+
+
+def _greeting(to: Correspondent) -> str:
+    """By name only where the name is confirmed: one read from an e-mail may be a stranger's
+    words (backscatter), so until the intake desk confirms it the letter greets by role."""
+    if to.name_confirmed:
+        return words(to.language, "greeting", name=to.name)
+    role = "representative" if to.is_representative else "requestor"
+    return words(to.language, f"greeting.{role}")
 
 
 def _values(notice: Notice, to: Correspondent) -> dict[str, str]:

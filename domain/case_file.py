@@ -15,8 +15,10 @@ from domain.case_state import AppliedDecision, CaseState, Note
 from domain.consultation import Consultation
 from domain.deadlines import CLOSURE_ON_EXPIRY, DeadlinePolicy, Due, due_actions
 from domain.decisions import (
+    CONTACT_ITEMS,
     AddNote,
     AssignReviewer,
+    ConfirmContact,
     Decision,
     ProvideInformation,
     ReceiveDocuments,
@@ -116,13 +118,16 @@ class CaseFile(CaseState):
                 update: dict[str, object] = {"requestor": requestor}
                 if decision.representative is not None:
                     update["representative"] = decision.representative
-                self.submission = self.submission.model_copy(update=update)
+                self.submission = self.submission.model_copy(update=update).confirmed()
                 self.statement = decision.statement
                 self._enter(Stage.SRO_INTAKE, now)
             case ProvideInformation():
+                items = decision.provided_items()
                 self.submission = self.submission.with_items(
-                    **{item: getattr(decision, item) for item in decision.provided_items()}
+                    **{item: getattr(decision, item) for item in items}
                 )
+                if any(item in CONTACT_ITEMS for item in items):  # only the intake desk's own
+                    self.submission = self.submission.confirmed()  # (mail's are held: sorting)
                 self.missing_items = self.submission.missing_items()
                 if self.missing_items:
                     self._ask_for_missing(self.tasks[0].due_at if self.tasks else now)
@@ -147,6 +152,8 @@ class CaseFile(CaseState):
             case Withdraw():
                 self._post(outbox.withdrawn(self))
                 self._close(ClosureReason.WITHDRAWN, now)
+            case ConfirmContact():
+                self.submission = self.submission.confirmed()
             case AddNote():
                 self.notes.append(Note(at=now, actor=decision.actor, text=decision.text))
                 self.notes, dropped = bounds.keep_newest(self.notes, bounds.MAX_NOTES)

@@ -75,8 +75,7 @@ class SubmitSroInquiry(Decision):
 INFORMATION_ITEMS = ("date_of_birth", "phone", "email", "authorization", "representative")
 """What ``provide_information`` may carry: at least one of them."""
 CONTACT_ITEMS = ("phone", "email", "representative")
-"""Where letters go and who speaks for the subject: never changed by an e-mail alone (its
-sender cannot be proven); such a change waits for the intake desk."""
+"""Where letters go and who speaks for the subject: an e-mail's change waits for the desk."""
 
 
 class ProvideInformation(Decision):
@@ -143,6 +142,10 @@ class Withdraw(Decision):
 
 class AddNote(Decision):
     text: LongText
+
+
+class ConfirmContact(Decision):
+    """Names and contact from an e-mail, checked with the person: letters greet by name."""
 
 
 class SendReminders(Decision):
@@ -326,6 +329,14 @@ DECISIONS: dict[str, DecisionRule] = {
                 "reader": "sro.reviewer1",
             },
             "Record who read a document (the codec server sends this; an addition).",
+        ),
+        DecisionRule(
+            "confirm_contact",
+            ConfirmContact,
+            frozenset({Role.INTAKE}),
+            OPEN_STAGES,
+            {"actor": _actor(Role.INTAKE, "intake.clerk1")},
+            "Confirm the names and contact an e-mail brought: letters greet by name (addition).",
         ),
         DecisionRule(
             "add_note",

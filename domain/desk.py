@@ -83,6 +83,8 @@ def _bodies(case: CaseState, name: str) -> list[tuple[dict[str, Any], list[Role]
             for c in case.consultations
             if c.is_open
         ]
+    if name == "confirm_contact":  # only while the names came from an e-mail
+        return [] if case.submission.contact_confirmed else [({}, [])]
     if name == "provide_information":
         items = dict(_ITEM_FIELDS[i] for i in case.missing_items if i in _ITEM_FIELDS)
         if "authorization" not in items:

@@ -124,6 +124,10 @@ class Submission(_Model):
     detained: bool = False
     grounds: LongText
     local_response: LocalResponse | None = None
+    contact_confirmed: bool = True
+    """False when the names and contact details came from an e-mail (the inquiry mailbox), whose
+    sender nothing proves: letters then greet by role, not by a name a stranger may have
+    written, until the intake desk confirms them (``confirm_contact``, or its own entry)."""
 
     @model_validator(mode="after")
     def _entry_rules(self) -> Self:
@@ -158,6 +162,12 @@ class Submission(_Model):
             rep = rep.model_copy(update={"authorization": authorization})
         return self.model_copy(
             update={"subject": subject, "requestor": requestor, "representative": rep}
+        )
+
+    def confirmed(self) -> Self:
+        """The submission once the intake desk has entered contact details of its own."""
+        return (
+            self if self.contact_confirmed else self.model_copy(update={"contact_confirmed": True})
         )
 
     def missing_items(self) -> list[str]:

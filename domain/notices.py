@@ -46,6 +46,8 @@ class Correspondent(BaseModel):
     is_representative: bool = False
     language: Language = DEFAULT_LANGUAGE
     """The catalogue their letters come from."""
+    name_confirmed: bool = True
+    """False while ``name`` came from an e-mail no one has confirmed: letters greet by role."""
 
     @property
     def may_receive_case_information(self) -> bool:
@@ -73,6 +75,7 @@ def correspondents(submission: Submission, *, include_representative: bool) -> l
             authorized_form=form if requestor_is_rep else None,
             is_representative=requestor_is_rep,
             language=submission.requestor.language,
+            name_confirmed=submission.contact_confirmed,
         )
     ]
     rep = submission.representative
@@ -90,6 +93,7 @@ def correspondents(submission: Submission, *, include_representative: bool) -> l
                 authorized_form=form,
                 is_representative=True,
                 language=rep.language or submission.requestor.language,
+                name_confirmed=submission.contact_confirmed,
             )
         )
     return people

@@ -7,6 +7,7 @@ all ask the same question and get the same answer.
 from domain.case_state import CaseState
 from domain.decisions import (
     DECISIONS,
+    ConfirmContact,
     Decision,
     ReceiveDocuments,
     RecordConsultationResponse,
@@ -67,6 +68,12 @@ def _state_rule(case: CaseState, decision: Decision) -> str | None:
                 f"consultation {consultation.consultation_id} asks {consultation.party}; "
                 f"only role {consultation.party.answering_role} may answer it"
             )
+    if isinstance(decision, ConfirmContact):
+        if case.submission.contact_confirmed:
+            return "the contact details are already confirmed (or came from a trusted system)"
+        member = case.staff.members.get(decision.actor.id) if case.staff else None
+        if member is not None and member.service:  # the mail gateway is one: it proves nothing
+            return "only a person who checked with the requestor may confirm the contact"
     if isinstance(decision, SendReminders) and not any(
         t.on_due is OnDue.REMIND for t in case.tasks
     ):

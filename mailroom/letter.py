@@ -82,19 +82,64 @@ class Letter:
         return found
 
 
+TRACE_FIELDS = frozenset(
+    {
+        b"received",  # each hop (RFC 5321 section 4.4)
+        b"return-path",  # the envelope sender, written at final delivery
+        b"delivered-to",  # Postfix and others, at local delivery
+        b"x-original-to",  # Postfix, with Delivered-To
+        b"x-received",  # Google's hops
+        b"received-spf",  # an SPF checker on the way (RFC 7208)
+        b"authentication-results",  # a verifier on the way (RFC 8601)
+    }
+)
+"""Header fields that relays prepend on the way, not the sender's: the same inquiry relayed
+again (a retry by another path, a forward, a re-delivery) differs only in these. With any field
+named ``ARC-…`` (RFC 8617, added by each forwarding relay) they are left out of the content
+hash, and only in the block at the top of the header where relays put them (RFC 5321 4.4): a
+field of the same name below the sender's own fields is content."""
+MAX_TRACE_LINES = 2000
+"""Lines of that top block looked at, at most: a hop count far past any real path (MTAs refuse
+mail past about 100 hops), so the work before the hash is bounded whatever the mail."""
+
+
+def _trace_end(plain: bytes) -> int:
+    """Where the sender's own header starts in ``plain`` (LF line ends): past the leading
+    trace fields and their folded lines. One ``find`` per line, at most MAX_TRACE_LINES lines
+    in all (folded ones count): past the bound the rest is content."""
+    pos = field = 0
+    for _ in range(MAX_TRACE_LINES):
+        end = plain.find(b"\n", pos)
+        end = len(plain) if end < 0 else end
+        if 0 < pos < len(plain) and plain[pos] in b" \t":  # folded: of the field before
+            pos = end + 1
+            continue
+        colon = plain.find(b":", pos, min(end, pos + 100))  # a field name is short
+        name = plain[pos:colon].strip().lower() if colon > 0 else b""
+        if not name or not (name in TRACE_FIELDS or name.startswith(b"arc-")):
+            return pos
+        field, pos = pos, end + 1
+    return field  # cut by the bound: the last field begun and all after it are content
+
+
 def message_key(raw: bytes) -> str:
     """The inbox key: the Message-ID with From and Date when there is a sane one, and always a
-    hash of the bytes as received (line endings aside: SMTP carries CRLF whatever was typed).
+    hash of the content: the bytes as received from the first field that is not a relay's
+    trace (``TRACE_FIELDS``) on, line endings aside (SMTP carries CRLF whatever was typed).
 
-    A relay's retry sends the same bytes and is recognised; a stranger who sends first with a
+    A relay's retry, or the same inquiry relayed again by another path (another Received line,
+    Return-Path, Authentication-Results), is recognised; a stranger who sends first with a
     real inquiry's Message-ID, From and Date but other bytes makes a mail of its own (F9).
     """
     # bytes.replace makes one copy; a pattern's sub would hold a piece per line (~40x)
     plain = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").rstrip(b"\n")
-    content = hashlib.sha256(plain).hexdigest()
+    start = _trace_end(plain)
+    with memoryview(plain) as view:  # hashed in place: no second copy of the content
+        content = hashlib.sha256(view[start:]).hexdigest()
+    head = plain[start : start + 65536]
     del plain
     try:
-        headers = email.message_from_bytes(re.split(rb"\r?\n\r?\n", raw[:65536], maxsplit=1)[0])
+        headers = email.message_from_bytes(head.split(b"\n\n", 1)[0])
         mid = _header(headers, "Message-ID").strip()
         who = _header(headers, "From").strip() + "\0" + _header(headers, "Date").strip()
     except Exception:  # any bytes at all: fall back to their hash

@@ -74,8 +74,9 @@ class Sorter:
         *,
         authserv_trusted: bool = True,
     ) -> None:
-        """``authserv_id``: trust replies only with the relay's DMARC pass (production);
-        ``authserv_trusted``: whether only relays connect (else no header proves anything)."""
+        """``authserv_id``: the relay's authserv-id, whose DMARC pass alone proves a reply's
+        sender (none: no reply is proven); ``authserv_trusted``: whether only relays connect
+        (else no header proves anything)."""
         self._authserv_id = authserv_id
         self._authserv_trusted = authserv_trusted
         self._reader = reader or Reader(20.0)
@@ -106,6 +107,14 @@ class Sorter:
                 log.error("mailroom.sort_interrupted", error=type(exc).__name__)
             finally:
                 self.busy_since = None
+
+    def sender_proven(self, raw: bytes) -> bool:
+        """Whether a relay we trust says DMARC passed for the From domain. Nothing else proves
+        a sender: with no authserv-id (development, tests) or no relays to trust, no reply is
+        proven, so no reply changes a case; its attachments wait in triage for the desk."""
+        return bool(
+            self._authserv_id and self._authserv_trusted and sender_verified(raw, self._authserv_id)
+        )
 
     def stuck(self, allowed: float) -> bool:
         """Whether one mail has been sorting for longer than ``allowed`` seconds."""
@@ -146,9 +155,7 @@ class Sorter:
         except UnreadableMail:
             return await self._triage(message, "unreadable"), True
         if letter.case_ids:
-            if self._authserv_id and not (
-                self._authserv_trusted and sender_verified(message.raw, self._authserv_id)
-            ):
+            if not self.sender_proven(message.raw):  # its From may be anyone's: a person looks
                 return await self._triage(message, "sender not verified by the relay"), True
             return await self._reply(message, letter, fields)
         if not fields:

@@ -207,7 +207,11 @@ def read_inquiry(
         reading.missing += [label for label in REPRESENTATIVE[:3] if label not in fields]
         if form is None:
             reading.missing.append(FORM_ITEM)
-    data: dict[str, Any] = {"request_id": request_id, "entry": Entry.SRO_INQUIRY.value}
+    data: dict[str, Any] = {
+        "request_id": request_id,
+        "entry": Entry.SRO_INQUIRY.value,
+        "contact_confirmed": False,  # a stranger may have written any of it (no backscatter)
+    }
     for convert, label, path in (
         (_office, "Field office", ("field_office",)),
         (_yes_no, "Detained", ("detained",)),

@@ -27,6 +27,14 @@ from worker import Workers, build_worker
 from workflows import search_attributes as search
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files that hold a slow test run first, each file's tests in their own order: with the
+    suite split over processes (``make test``: pytest-xdist, a file to a process), the long
+    files start at once instead of finishing last."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
+
+
 @pytest.fixture(scope="session")
 def mail() -> Iterator[MailSink]:
     sink = MailSink()

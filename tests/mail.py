@@ -3,7 +3,7 @@
 import base64
 import secrets
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 
 from mailroom.example import EXAMPLE_FIELDS
 
@@ -110,3 +110,23 @@ def odd_mime(case_id: str, sender: str, pdf: bytes) -> bytes:
         f"{zip_bytes}\r\n"
         "--outer--\r\n"
     ).encode("latin-1")
+
+
+RELAY_AUTHSERV_ID = "relay.icr.example"
+RELAYED = {"inbound_authserv_id": RELAY_AUTHSERV_ID, "inbound_relays": "127.0.0.1"}
+"""Gateway settings for a relay at the tests' own address: only its word proves a sender."""
+
+
+def relayed(message: EmailMessage | bytes) -> bytes:
+    """The message as the agency's relay hands it on once DMARC passed for its From domain:
+    the relay's own Authentication-Results on top (believed only from a relay's address)."""
+    raw = bytes(message)
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    sender = next(
+        line.split(b":", 1)[1].decode("ascii", "replace")
+        for line in head.splitlines()
+        if line.lower().startswith(b"from:")
+    )
+    domain = parseaddr(sender)[1].rpartition("@")[2].lower()
+    verdict = f"Authentication-Results: {RELAY_AUTHSERV_ID}; dmarc=pass header.from={domain}\r\n"
+    return verdict.encode() + raw

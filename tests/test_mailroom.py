@@ -49,7 +49,16 @@ from settings import Settings, plain
 from store.documents import document_id_of
 from store.shared import Store
 from tests.conftest import TOKENS, as_service
-from tests.mail import INQUIRY_FIELDS, REQUESTOR, inquiry, odd_mime, pdf_bytes, reply
+from tests.mail import (
+    INQUIRY_FIELDS,
+    RELAYED,
+    REQUESTOR,
+    inquiry,
+    odd_mime,
+    pdf_bytes,
+    relayed,
+    reply,
+)
 from tests.support import (
     PII,
     MailSink,
@@ -75,6 +84,7 @@ async def gateway(settings: Settings, client: Client, postgres_url: str) -> Asyn
             "database_url": SecretStr(postgres_url),
             "inbound_smtp_port": free_port(),
             "inquiry_mailbox": MAILBOX,
+            **RELAYED,  # a reply changes a case only with the relay's DMARC pass
         }
     )
 
@@ -236,8 +246,9 @@ async def test_a_reply_from_the_requestor_provides_the_missing_information(
         text="Here it is.\n\nDate of birth: 1988-04-12\n",
         in_reply_to=asked[0].message_id,
     )
-    await send(gateway, answer)
-    assert (await outcome(gateway, bytes(answer))).startswith(
+    raw = relayed(answer)
+    await send(gateway, raw)
+    assert (await outcome(gateway, raw)).startswith(
         f"attached {handle.id} documents=0 information=applied"
     )
     status = await wait_stage(handle, "SRO_REVIEW")
@@ -334,8 +345,9 @@ async def test_a_reply_with_a_pdf_files_a_document_staff_can_read(
     answer = reply(
         result.case_id, REQUESTOR, attachments=[(pdf, "application/pdf", "Maria-passport.pdf")]
     )
-    await send(gateway, answer)
-    assert await outcome(gateway, bytes(answer)) == f"attached {result.case_id} documents=1"
+    raw = relayed(answer)
+    await send(gateway, raw)
+    assert await outcome(gateway, raw) == f"attached {result.case_id} documents=1"
     status = await eventually(lambda: status_of(handle), lambda s: len(s.documents) == 1)
     doc = status.documents[0]
     assert (doc.kind, doc.content_type, doc.size, doc.source) == (
@@ -376,7 +388,9 @@ async def test_a_reply_with_a_pdf_files_a_document_staff_can_read(
     log = await store_of(gateway).reads.of_case(result.case_id)
     assert [(e.document_id, e.reader) for e in log] == [(doc.document_id, "sro.one")]
     assert log[0].read_at >= status.document_reads[0].at, "the case first, then the log"
-    late = reply(result.case_id, REQUESTOR, attachments=[(pdf_bytes(), "application/pdf", "x")])
+    late = relayed(
+        reply(result.case_id, REQUESTOR, attachments=[(pdf_bytes(), "application/pdf", "x")])
+    )
     # A closed case takes no more decisions: its documents still open, the log records it.
     await handle.execute_update(
         "withdraw", {"actor": {"id": "intake.one", "role": "INTAKE"}, "reason": "done"}
@@ -398,7 +412,9 @@ async def test_a_reply_with_a_pdf_files_a_document_staff_can_read(
     assert "passport" not in listed.stdout
     # A late reply to the closed case waits for a person.
     await send(gateway, late)
-    assert (await outcome(gateway, bytes(late))).startswith("triage T-")
+    assert (await outcome(gateway, late)).startswith("triage T-")
+    item = await store_of(gateway).triage.get((await outcome(gateway, late)).split()[1])
+    assert item is not None and item.reason == "the case is closed"
     # The same document from another case's id: not listed there, not served.
     second = await submit(client, Submission.model_validate(sro_submission()), settings)
     async with aiohttp.ClientSession() as http:
@@ -454,8 +470,12 @@ async def test_a_stranger_s_pdf_is_triaged_not_attached(
     forged = reply(
         result.case_id, stranger, attachments=[(pdf_bytes(), "application/pdf", "g-28.pdf")]
     )
-    await send(gateway, forged, sender=stranger)
-    assert (await outcome(gateway, bytes(forged))).startswith("triage T-")
+    raw = relayed(forged)  # proven: the stranger's own domain passed DMARC
+    await send(gateway, raw, sender=stranger)
+    said = await outcome(gateway, raw)
+    assert said.startswith("triage T-"), said
+    item = await store_of(gateway).triage.get(said.split()[1])
+    assert item is not None and item.reason == "sender is not a correspondent of the case"
     await asyncio.sleep(1)
     assert (await status_of(handle)).documents == []
     assert [r for r in mail.received if stranger in r.rcpt_tos] == []
@@ -466,7 +486,7 @@ async def test_odd_mime_from_the_requestor_keeps_the_good_part(
 ) -> None:
     result, handle = await in_review(client, settings)
     pdf = pdf_bytes()
-    raw = odd_mime(result.case_id, REQUESTOR, pdf)
+    raw = relayed(odd_mime(result.case_id, REQUESTOR, pdf))
     await send(gateway, raw)
     assert await outcome(gateway, raw) == f"attached {result.case_id} documents=1"
     status = await eventually(lambda: status_of(handle), lambda s: len(s.documents) == 1)
@@ -492,8 +512,9 @@ async def test_contact_details_by_mail_wait_for_the_desk_and_letters_stay_on_fil
     gateway: Gateway, client: Client, settings: Settings, mail: MailSink
 ) -> None:
     """Finding: a reply (forgeable From) with ``Email: eve@…`` and a G-28 made the attacker
-    the case's requestor. The new address is held for the intake desk (triage); the case
-    still answers for the address on file only."""
+    the case's requestor. Even with the relay's DMARC pass (a mailbox can be taken over) the
+    new address is held for the intake desk (triage); the case still answers for the address
+    on file only."""
     result, handle = await in_review(client, settings)
     eve = f"eve-{uuid.uuid4().hex[:6]}@attacker.example"
     forged = reply(
@@ -502,8 +523,9 @@ async def test_contact_details_by_mail_wait_for_the_desk_and_letters_stay_on_fil
         text=f"Email: {eve}\nPhone: (212) 555-0199\n",
         attachments=[(pdf_bytes(), "application/pdf", "G-28.pdf")],
     )
-    await send(gateway, forged)
-    said = await outcome(gateway, bytes(forged))
+    raw = relayed(forged)
+    await send(gateway, raw)
+    said = await outcome(gateway, raw)
     assert said.startswith("triage T-"), said
     item = await store_of(gateway).triage.get(said.split()[1])
     assert item is not None and item.reason == "contact change by mail waits for the desk"
@@ -522,9 +544,9 @@ async def test_a_free_text_reply_is_kept_for_a_person(
 ) -> None:
     """F7: a correspondent's reply with nothing to apply was answered 250 and dropped."""
     result, _ = await in_review(client, settings)
-    note = reply(result.case_id, REQUESTOR, text="Please call me about my case.")
+    note = relayed(reply(result.case_id, REQUESTOR, text="Please call me about my case."))
     await send(gateway, note)
-    said = await outcome(gateway, bytes(note))
+    said = await outcome(gateway, note)
     item = await store_of(gateway).triage.get(said.split()[1])
     assert item is not None and item.reason == "a reply with nothing to apply"
 
@@ -633,22 +655,26 @@ async def test_mail_example_starts_the_readme_case_once(gateway: Gateway, client
     assert second.returncode == 0 and second.stdout == first.stdout
 
 
-async def test_behind_a_relay_a_forged_from_is_triaged(
-    client: Client, settings: Settings, tmp_path: Any
-) -> None:
-    """A stranger who writes the requestor's address into From: the relay's DMARC verdict
-    decides, and without a pass the mail waits in triage."""
+def own_gateway(settings: Settings, client: Client, tmp_path: Any, **update: Any) -> Gateway:
+    """A gateway (not started) on a SQLite store of its own, ``update`` on its settings."""
     own = as_service(settings, "svc.mailroom").model_copy(
         update={
             "inbound_smtp_port": free_port(),
             "inquiry_mailbox": MAILBOX,
             "notice_ledger": tmp_path / "store.sqlite3",
             "documents_dir": tmp_path / "documents",
-            "inbound_authserv_id": "relay.icr.example",
-            "inbound_relays": "127.0.0.1",
+            **update,
         }
     )
-    gw = Gateway(own, lambda: asyncio.sleep(0, client), retry_base=0.3)
+    return Gateway(own, lambda: asyncio.sleep(0, client), retry_base=0.3)
+
+
+async def test_behind_a_relay_a_forged_from_is_triaged(
+    client: Client, settings: Settings, tmp_path: Any
+) -> None:
+    """A stranger who writes the requestor's address into From: the relay's DMARC verdict
+    decides, and without a pass the mail waits in triage."""
+    gw = own_gateway(settings, client, tmp_path, **RELAYED)
     await gw.start()
     try:
         result, handle = await in_review(client, settings)
@@ -692,9 +718,11 @@ async def test_past_the_document_bound_a_mail_waits_in_triage_with_its_bytes_kep
     with pytest.raises(DecisionRefused, match=f"takes at most {MAX_DOCUMENTS}"):
         await desk.receive_documents(result.case_id, "REQUESTOR", _fake_refs(1, 0), "one-more")
     pdf = pdf_bytes()
-    late = reply(result.case_id, REQUESTOR, attachments=[(pdf, "application/pdf", "more.pdf")])
+    late = relayed(
+        reply(result.case_id, REQUESTOR, attachments=[(pdf, "application/pdf", "more.pdf")])
+    )
     await send(gateway, late)
-    said = await outcome(gateway, bytes(late))
+    said = await outcome(gateway, late)
     assert said.startswith("triage T-"), said
     item = await store_of(gateway).triage.get(said.split()[1])
     assert item is not None and item.reason == "the case holds its maximum of documents"
@@ -716,8 +744,9 @@ async def test_a_case_keeps_its_newest_reads_and_the_access_log_keeps_all(
     answer = reply(
         result.case_id, REQUESTOR, attachments=[(pdf_bytes(), "application/pdf", "p.pdf")]
     )
-    await send(gateway, answer)
-    await outcome(gateway, bytes(answer))
+    raw = relayed(answer)
+    await send(gateway, raw)
+    await outcome(gateway, raw)
     [doc] = (await eventually(lambda: status_of(handle), lambda s: len(s.documents) == 1)).documents
     extra = 3
     url = f"{documents_url}/{result.case_id}/{doc.document_id}"

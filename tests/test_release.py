@@ -20,7 +20,7 @@ from mailroom.gateway import Gateway
 from records.pdf import bates
 from settings import Settings, plain
 from tests.conftest import TOKENS, as_service
-from tests.mail import REQUESTOR, reply
+from tests.mail import RELAYED, REQUESTOR, relayed, reply
 from tests.support import (
     BIN,
     Proc,
@@ -59,6 +59,7 @@ async def gateway(settings: Settings, client: Client, tmp_path: Path) -> AsyncIt
             "inbound_smtp_port": free_port(),
             "inquiry_mailbox": MAILBOX,
             "documents_dir": tmp_path / "documents",
+            **RELAYED,  # the requestor's reply is proven by the relay's DMARC pass
         }
     )
 
@@ -118,9 +119,11 @@ async def test_a_walked_case_is_released_and_still_after_its_workflow_is_deleted
     handle = await start_case(client, settings, data)
     case_id = handle.id
     await wait_stage(handle, "SRO_REVIEW")
-    mail = reply(case_id, REQUESTOR, attachments=[(passport(), "application/pdf", "pasaporte.pdf")])
+    mail = relayed(
+        reply(case_id, REQUESTOR, attachments=[(passport(), "application/pdf", "pasaporte.pdf")])
+    )
     await send(gateway, mail)
-    assert await outcome(gateway, bytes(mail)) == f"attached {case_id} documents=1"
+    assert await outcome(gateway, mail) == f"attached {case_id} documents=1"
     await eventually(lambda: status_of(handle), lambda s: len(s.documents) == 1)
     await handle.execute_update(
         "record_determination",

@@ -71,6 +71,7 @@ async def test_the_other_decisions_on_the_desk_as_the_staff_guide_says(
     reminders and a withdrawal, on a case that waits for information."""
     incomplete = represented(form=None)
     incomplete["subject"] = {**incomplete["subject"], "date_of_birth": None}
+    incomplete["contact_confirmed"] = False  # as the mailbox opens a case: confirm_contact
     handle = await start_case(client, settings, incomplete)
     await wait_stage(handle, "AWAITING_INFORMATION")
     for index, step in enumerate(OTHER_STEPS, start=len(CASE_STEPS) + 1):
@@ -130,6 +131,7 @@ CASE_STEPS = [
 ]
 OTHER_STEPS = [
     Step("intake.one", "Update", "add_note", {}, ["Called the attorney."], "AWAITING_INFORMATION"),
+    Step("intake.one", "Update", "confirm_contact", {}, [], "AWAITING_INFORMATION"),
     Step(
         "intake.one",
         "Update",

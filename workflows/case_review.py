@@ -6,10 +6,11 @@ timer on the next deadline and publishes what the case shows outside. A decision
 while a notice is on its way is judged at the next step, never queued behind an activity.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.converter import PayloadConverter
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -190,7 +191,7 @@ class CaseReviewWorkflow:
         most ten updates in flight, so judging here stays cheap."""
         if not self._ready:
             return  # the case is still opening: it judges the update in its turn
-        verdict = self._judge(name, args)
+        verdict = self._judge(name, args, workflow.payload_converter(), workflow.now())
         if isinstance(verdict, Refusal):
             self._tally.refused(name, "update", verdict)
             self._tally.flush()
@@ -200,19 +201,22 @@ class CaseReviewWorkflow:
         """Waits in line behind what arrived before it; judged again in its turn."""
         return await self._inbox.take_update(name, args)
 
-    def _judge(self, name: str, args: tuple[Any, ...]) -> Decision | Refusal:
+    def _judge(
+        self, name: str, args: tuple[Any, ...], converter: PayloadConverter, now: datetime
+    ) -> Decision | Refusal:
         """The one path of every decision: stamp, body, directory, the case's rules."""
         if self._invalid is not None:
             return Refusal(f"the case did not start: {self._invalid}", kind="state")
-        converter = workflow.payload_converter()
-        return judge_signed(self._case, name, args, converter, workflow.now())
+        return judge_signed(self._case, name, args, converter, now)
 
     async def _take_in(self) -> None:
         """Judge what arrived, in order, a slice per workflow task."""
         while self._inbox:
             await self._refresh_staff()  # judged against a directory no older than its setting
+            # One time and one converter for the slice: both are the activation's, fixed.
+            converter, now = workflow.payload_converter(), workflow.now()
             for message in self._inbox.slice():
-                self._take(message)
+                self._take(message, converter, now)
             unread = self._inbox.take_overflow()
             if unread:
                 self._case.record_refused_signal(
@@ -223,13 +227,13 @@ class CaseReviewWorkflow:
             if self._inbox:
                 await workflow.sleep(NEXT_SLICE, summary="the inbox's next slice")
 
-    def _take(self, message: Message) -> None:
-        name, answer, now = message.name, message.answer, workflow.now()
+    def _take(self, message: Message, converter: PayloadConverter, now: datetime) -> None:
+        name, answer = message.name, message.answer
         via = "signal" if answer is None else "update"
         if name == UNKNOWN:
             verdict: Decision | Refusal = Refusal(UNKNOWN_SIGNAL_REASON, kind="unknown")
         else:
-            verdict = self._judge(name, message.args)
+            verdict = self._judge(name, message.args, converter, now)
         if isinstance(verdict, Refusal):
             self._tally.refused(name, via, verdict)
             if verdict.actor is not None:  # a verified stamp: a copy of it now names nobody

@@ -7,6 +7,8 @@ _NOTE = "Español: hay disponible a petición una copia en español de esta cart
 
 TEXTS: dict[str, str] = {
     "greeting": "Dear {name},",
+    "greeting.requestor": "Dear requestor,",
+    "greeting.representative": "Dear representative,",
     "signature": "ICE Case Review (ICR)\nThis message was sent automatically; do not reply.",
     "finding.MEETS_PRIORITIES": "continues to meet ICE's priorities for enforcement, detention "
     "and removal",

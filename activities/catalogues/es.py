@@ -13,6 +13,8 @@ def _note(what: str) -> str:
 
 TEXTS: dict[str, str] = {
     "greeting": "Estimado/a {name}:",
+    "greeting.requestor": "Estimado/a solicitante:",
+    "greeting.representative": "Estimado/a representante:",
     "signature": "Revisión de Casos de ICE (ICE Case Review, ICR)\nEste mensaje se envió "
     "automáticamente; no lo responda.",
     "finding.MEETS_PRIORITIES": "sigue cumpliendo las prioridades de ICE para la aplicación de "
