@@ -180,7 +180,10 @@ class CaseFile(CaseState):
     ) -> None:
         """A refused signal is kept, so staff see why nothing happened; the case waits on.
         ``count`` alike refused at once keep one entry and count the rest as dropped."""
-        refused = RefusedSignal(at=now, name=name, actor=actor, reason=reason[: bounds.MAX_REASON])
+        # Built without validation: every field is the case's own (a flood pays per signal).
+        refused = RefusedSignal.model_construct(
+            at=now, name=name, actor=actor, reason=reason[: bounds.MAX_REASON]
+        )
         self.rejected.append(refused)
         self.rejected_dropped += count - 1
         if len(self.rejected) > bounds.MAX_REFUSED:
