@@ -21,7 +21,7 @@ from settings import Settings
 from tests.cluster import cluster  # noqa: F401 (a fixture: a server and a worker of its own)
 from tests.postgres import postgres_server
 from tests.signing import staff_converter, stamp_key_file
-from tests.support import BIN, MailSink, free_port
+from tests.support import BIN, SERVER_START, MailSink, free_port
 from tools.devserver import limit_args
 from worker import Workers, build_worker
 from workflows import search_attributes as search
@@ -143,6 +143,7 @@ async def env(
 ) -> AsyncIterator[WorkflowEnvironment]:
     async with await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"),
+        dev_server_startup_timeout=SERVER_START,
         data_converter=staff_converter(settings),
         search_attributes=search.ALL_KEYS,
         dev_server_log_level="error",

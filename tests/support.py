@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -50,6 +50,9 @@ PII = (
     "DOC-77",
     "US citizen children",  # the grounds
 )
+SERVER_START = timedelta(seconds=60)
+"""How long a test server may take to come up: the SDK's 5 s is short for a busy CI machine
+(several test processes start theirs at once); a server that is up sooner is used at once."""
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -280,6 +283,7 @@ async def time_skipping_cases(
 
     async with await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN / "temporal-test-server"),
+        test_server_startup_timeout=SERVER_START,
         data_converter=staff_converter(settings, server_time, default_signer),
     ) as env:
         skipping.append(env)

@@ -12,7 +12,7 @@ from temporalio.worker import Worker
 
 import logs
 from clients import worker_runtime
-from tests.support import BIN
+from tests.support import BIN, SERVER_START
 
 
 @activity.defn
@@ -25,7 +25,8 @@ async def test_the_core_and_the_sdk_speak_json() -> None:
     logs.configure("json", "INFO", stream=buffer)
     try:
         async with await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=str(BIN / "temporal-test-server")
+            test_server_existing_path=str(BIN / "temporal-test-server"),
+            test_server_startup_timeout=SERVER_START,
         ) as env:
             target = env.client.service_client.config.target_host
             client = await Client.connect(target, runtime=worker_runtime(None))
