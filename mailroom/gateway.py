@@ -9,6 +9,7 @@ authserv-id (``ICR_INBOUND_AUTHSERV_ID``): without them any host could claim any
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -31,20 +32,38 @@ from store.shared import Store
 log = structlog.get_logger("icr.mailroom")
 
 
+_NARROWEST = {4: 24, 6: 64}
+"""The widest relay network production takes: a relay is a host or a few, never a whole
+container network or a provider's block (every address inside would prove senders)."""
+
+
 class GatewayMisconfigured(ValueError):
     """A production gateway without what proves a sender."""
 
 
-def check_production(settings: Settings) -> None:
+def check_settings(settings: Settings) -> None:
+    """What the gateway cannot run without, named before it takes any mail."""
+    try:
+        relays = relay_networks(settings.inbound_relays)
+    except ValueError as exc:
+        raise GatewayMisconfigured(
+            f"ICR_INBOUND_RELAYS is not a list of addresses: {exc}"
+        ) from None
     if settings.environment != "production":
         return
     if not (settings.inbound_authserv_id or "").strip():
         raise GatewayMisconfigured(
             "ICR_INBOUND_AUTHSERV_ID must name the relay's authserv-id in production"
         )
-    if not relay_networks(settings.inbound_relays):
+    if not relays:
         raise GatewayMisconfigured(
             "ICR_INBOUND_RELAYS must list the relays' addresses in production"
+        )
+    wide = [str(n) for n in relays if n.prefixlen < _NARROWEST[n.version]]
+    if wide:
+        raise GatewayMisconfigured(
+            f"ICR_INBOUND_RELAYS names networks wider than a /24 (IPv6 /64): {', '.join(wide)}; "
+            "list the relays' own addresses (anything inside would be believed as a relay)"
         )
 
 
@@ -69,7 +88,7 @@ class Gateway:
         self.port = settings.inbound_smtp_port
 
     async def start(self) -> None:
-        check_production(self.settings)
+        check_settings(self.settings)
         desk = CaseDesk.for_service(self.settings, self._connect, GATEWAY_IDENTITY)
         self.store = await Store.open(self.settings)
         wake = asyncio.Event()
@@ -134,7 +153,11 @@ def main() -> None:
     logs.configure(settings.log_format, settings.log_level)
     # aiosmtpd logs what a client typed at INFO; a sender could type anything, data included.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    asyncio.run(serve(settings))
+    try:
+        asyncio.run(serve(settings))
+    except GatewayMisconfigured as exc:  # one line, as the worker says it (exit status 2)
+        print(f"mail gateway: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

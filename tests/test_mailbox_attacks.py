@@ -3,6 +3,9 @@ too long to read, connections from strangers when relays are set, a session floo
 and NOOP against the idle timeout. Its own SQLite store."""
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -16,12 +19,12 @@ import pytest_asyncio
 from temporalio.client import Client
 
 from mailroom.answers import REPLIES_PER_WINDOW
-from mailroom.gateway import Gateway, GatewayMisconfigured, check_production
+from mailroom.gateway import Gateway, GatewayMisconfigured, check_settings
 from mailroom.triage_desk import show_item
 from settings import Settings
 from tests.conftest import as_service
 from tests.mail import inquiry
-from tests.support import MailSink, eventually, free_port
+from tests.support import ROOT, MailSink, eventually, free_port
 from tests.test_mailbox_limits import MAILBOX, note, send, sorted_as
 from tests.test_mailbox_memory import raw_smtp
 
@@ -207,14 +210,45 @@ async def test_only_relays_connect_when_relays_are_set(
 def test_production_needs_the_relays_and_their_authserv_id(settings: Settings) -> None:
     prod = settings.model_copy(update={"environment": "production"})
     with pytest.raises(GatewayMisconfigured, match="AUTHSERV"):
-        check_production(prod)
+        check_settings(prod)
     with pytest.raises(GatewayMisconfigured, match="RELAYS"):
-        check_production(prod.model_copy(update={"inbound_authserv_id": "relay.example"}))
-    check_production(
-        prod.model_copy(
-            update={"inbound_authserv_id": "relay.example", "inbound_relays": "10.0.0.0/8"}
+        check_settings(prod.model_copy(update={"inbound_authserv_id": "relay.example"}))
+    relayed = prod.model_copy(update={"inbound_authserv_id": "relay.example"})
+    for wide in ("10.0.0.0/8", "172.16.0.0/12", "0.0.0.0/0", "10.1.2.3, 2001:db8::/32"):
+        with pytest.raises(GatewayMisconfigured, match="wider than a /24"):
+            check_settings(relayed.model_copy(update={"inbound_relays": wide}))
+    with pytest.raises(GatewayMisconfigured, match="not a list of addresses"):
+        check_settings(relayed.model_copy(update={"inbound_relays": "relay.example"}))
+    check_settings(relayed.model_copy(update={"inbound_relays": "10.1.2.3, 2001:db8::1"}))
+    check_settings(relayed.model_copy(update={"inbound_relays": "172.31.25.0/24"}))
+
+
+def test_a_gateway_misconfigured_says_so_in_one_line_and_exits_2(tmp_path: Path) -> None:
+    """A production gateway trusting a whole network, or a relay list that does not parse,
+    stops before it takes any mail, naming the setting."""
+    for env, named in (
+        ({"ICR_INBOUND_RELAYS": "relay.example"}, "not a list of addresses"),
+        (
+            {
+                "ICR_ENVIRONMENT": "production",
+                "ICR_SUBJECT_KEY_SECRET": "s" * 48,
+                "ICR_INBOUND_AUTHSERV_ID": "relay.example",
+                "ICR_INBOUND_RELAYS": "172.16.0.0/12",
+            },
+            "wider than a /24",
+        ),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "mailroom.gateway"],
+            env={**os.environ, **env},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
-    )
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2, done.stderr
+        assert len(lines) == 1 and lines[0].startswith("mail gateway: ") and named in lines[0]
 
 
 async def test_auto_replies_to_one_address_are_limited(strict: Gateway, mail: MailSink) -> None:
