@@ -5,11 +5,12 @@ Here so that they all stand below the case file that calls them. The field names
 across continue-as-new: never rename one.
 """
 
+import json
 from datetime import datetime
 
 from pydantic import BaseModel, PrivateAttr
 
-from domain.bounds import CARRY_LIMIT_BYTES, keep_newest
+from domain.bounds import CARRY_LIMIT_BYTES, KEPT_TEXT_BYTES, keep_newest
 from domain.consultation import Consultation
 from domain.deadlines import DeadlinePolicy
 from domain.deadlines import next_deadline as _next_deadline
@@ -91,9 +92,30 @@ _LOGS = (
 )
 
 
+_TRIMMED = {log for log, _ in _LOGS} | {"applied"}
+
+
+def kept_bytes(case: CaseState) -> int:
+    """The bytes of what the case never trims (all but its logs and remembered answers)."""
+    return len(case.model_dump_json(exclude=_TRIMMED))
+
+
+def room_for(case: CaseState, text: str) -> str | None:
+    """Why ``text`` cannot be kept for good in this case (``KEPT_TEXT_BYTES``), or None."""
+    kept, adding = kept_bytes(case), len(json.dumps(text, ensure_ascii=False).encode())
+    if kept + adding <= KEPT_TEXT_BYTES:
+        return None
+    return (
+        f"the case keeps {kept} bytes for good and this text would take it past "
+        f"{KEPT_TEXT_BYTES}; shorten it (a long text belongs in a document)"
+    )
+
+
 def fit_for_carrying(case: CaseState, limit: int = CARRY_LIMIT_BYTES) -> int:
     """Halve the case's logs until its file fits ``limit`` bytes (before continue-as-new);
-    the size it has then. Disclosures are never dropped: they are the Privacy Act record."""
+    the size it has then. Disclosures are never dropped: they are the Privacy Act record.
+    Ends when the logs are empty; what is kept for good stays under half the limit
+    (``room_for``), so the file then fits."""
     size = len(case.model_dump_json())
     while size > limit and any(getattr(case, log) for log, _ in _LOGS):
         for log, count in _LOGS:

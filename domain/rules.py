@@ -4,7 +4,8 @@ Read-only: judging never changes the case, so an update's validator, its handler
 all ask the same question and get the same answer.
 """
 
-from domain.case_state import CaseState
+from domain.bounds import MAX_CONSULTATIONS
+from domain.case_state import CaseState, room_for
 from domain.decisions import (
     DECISIONS,
     ConfirmContact,
@@ -14,6 +15,7 @@ from domain.decisions import (
     RecordDetermination,
     RecordDocumentRead,
     Refusal,
+    RequestConsultation,
     SendReminders,
 )
 from domain.filing import over_the_limit
@@ -56,6 +58,10 @@ def _refusal(decision: Decision, reason: str, kind: str) -> Refusal:
 
 def _state_rule(case: CaseState, decision: Decision) -> str | None:
     """What the case's own state adds to the decision table."""
+    if isinstance(decision, RequestConsultation):
+        if len(case.consultations) >= MAX_CONSULTATIONS:
+            return f"the case holds {MAX_CONSULTATIONS} consultations, the most it keeps"
+        return room_for(case, decision.question)
     if isinstance(decision, RecordConsultationResponse):
         consultation = case.consultation(decision.consultation_id)
         if consultation is None:
@@ -68,6 +74,7 @@ def _state_rule(case: CaseState, decision: Decision) -> str | None:
                 f"consultation {consultation.consultation_id} asks {consultation.party}; "
                 f"only role {consultation.party.answering_role} may answer it"
             )
+        return room_for(case, decision.response)
     if isinstance(decision, ConfirmContact):
         if case.submission.contact_confirmed:
             return "the contact details are already confirmed (or came from a trusted system)"

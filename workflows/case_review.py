@@ -14,6 +14,7 @@ from temporalio.converter import PayloadConverter
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.bounds import CARRY_LIMIT_BYTES
     from domain.case_file import CaseFile
     from domain.case_state import fit_for_carrying
     from domain.correspondence import correspondent_of
@@ -285,6 +286,9 @@ class CaseReviewWorkflow:
             if not self._notices.in_flight:
                 break
         size = fit_for_carrying(self._case)
+        if size > CARRY_LIMIT_BYTES:  # never, while the rules keep what stays small (room_for)
+            case_log("case.too_large_to_carry", case_file_bytes=size)  # this run goes on
+            return
         case_log(
             "case.continuing_as_new",
             history_events=workflow.info().get_current_history_length(),

@@ -54,6 +54,57 @@ def test_a_case_file_too_large_to_carry_is_halved_until_it_fits() -> None:
     assert case.notes_dropped > 0 and case.stage == "SRO_REVIEW"
 
 
+def test_keeping_the_newest_none_keeps_none() -> None:
+    """``items[-0:]`` is every item: halving a one-entry log must still empty it."""
+    assert bounds.keep_newest(["a"], 0) == ([], 1)
+    assert bounds.keep_newest(["a", "b", "c"], 1) == (["c"], 2)
+
+
+def test_carrying_ends_when_every_log_is_down_to_one_entry() -> None:
+    """The attack that froze a case: logs of one entry each and a file still over the limit
+    (here a limit below what the case keeps for good). Halving ends with the logs empty."""
+    case = in_review()
+    decide(case, "add_note", Role.SRO, text="n")
+    case.record_refused_signal("withdraw", None, "r", T0)
+    assert len(case.notes) == 1 and len(case.rejected) == 1
+    size = fit_for_carrying(case, limit=1000)
+    assert size == len(case.model_dump_json()) > 1000
+    assert (case.notes, case.rejected, case.history, case.applied) == ([], [], [], {})
+
+
+def test_consultations_are_capped_and_what_is_kept_for_good_stays_carryable() -> None:
+    """A reviewer's questions and the answers stay in the case for good: past the count or
+    the bytes a case keeps, the next is refused in words, and the file always fits."""
+    case = in_review()
+    asked, refusal = 0, None
+    for _ in range(bounds.MAX_CONSULTATIONS + 30):  # the attack sent 38 and 55
+        made = decision(
+            "request_consultation", Role.SRO, party="ICE_ATTORNEYS", question="q" * 10_000
+        )
+        refusal = case.judge("request_consultation", made)
+        if refusal is not None:
+            break
+        case.apply("request_consultation", made, T0)
+        asked += 1
+    assert refusal is not None and asked <= bounds.MAX_CONSULTATIONS
+    assert "consultations" in refusal.reason or "bytes" in refusal.reason
+    wide = decision("request_consultation", Role.SRO, party="ICE_ATTORNEYS", question="é" * 10_000)
+    if asked < bounds.MAX_CONSULTATIONS:
+        assert "shorten it" in (case.judge("request_consultation", wide) or refusal).reason
+    for c in case.consultations:  # each answer at the longest the field takes
+        answer = decision(
+            "record_consultation_response",
+            Role.ICE_ATTORNEY,
+            consultation_id=c.consultation_id,
+            response="\x01" * 10_000,
+        )
+        if case.judge("record_consultation_response", answer) is None:
+            case.apply("record_consultation_response", answer, T0)
+    for _ in range(bounds.MAX_NOTES):
+        decide(case, "add_note", Role.SRO, text="n" * 9000)
+    assert fit_for_carrying(case) <= bounds.CARRY_LIMIT_BYTES
+
+
 def test_text_from_input_shows_inert_in_the_details() -> None:
     case = local_review()
     case.record_refused_signal(
