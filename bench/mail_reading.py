@@ -22,9 +22,11 @@ TARGET = 15.0
 _HEAD = "From: <a@example.org>\r\nTo: <sro-inquiries@icr.example>\r\nMessage-ID: <x@y>\r\n"
 
 
-def _mail(body: str, content_type: str = "text/plain", headers: str = "") -> bytes:
+def _mail(
+    body: str, content_type: str = "text/plain", headers: str = "", charset: str = "utf-8"
+) -> bytes:
     return (
-        f"{_HEAD}{headers}Subject: hello\r\nContent-Type: {content_type}; charset=utf-8\r\n"
+        f"{_HEAD}{headers}Subject: hello\r\nContent-Type: {content_type}; charset={charset}\r\n"
         f"\r\n{body}\r\n"
     ).encode()
 
@@ -44,6 +46,10 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "template labels": lambda n: _mail(_fill("A-Number: A123456789\r\n", n)),
     "long subject": lambda n: _mail("x", headers=f"X-Long: {_fill('=?utf-8?q?a?= ', n)}\r\n"),
     "references of <": lambda n: _mail("x", headers=f"References: {_fill('<', n)}\r\n"),
+    # Python's punycode (and idna, which uses it) decode in worse than linear time
+    "charset=punycode": lambda n: _mail("-" + _fill("b", n), charset="punycode"),
+    "charset=idna": lambda n: _mail("xn--" + _fill("b", n), charset="idna"),
+    "punycode words": lambda n: _mail("x", headers=f"Subject: =?punycode?q?-{_fill('b', n)}?=\r\n"),
 }
 
 
