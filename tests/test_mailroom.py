@@ -153,18 +153,14 @@ async def test_a_complete_inquiry_starts_a_case_once(
 
 
 async def test_a_gateway_killed_midway_applies_nothing_twice(
-    gateway: Gateway, client: Client, mail: MailSink
+    settings: Settings, client: Client, mail: MailSink, tmp_path: Any
 ) -> None:
     """The sorter dies after applying a mail and before recording it; its lease runs out and
-    the mail is applied again (here by a second sorter on the same store)."""
-    assert gateway.store is not None
+    the mail is applied again, by a gateway started later on the same store. (A store of its
+    own: a running gateway on a shared one may claim the mail before the dying sorter does.)"""
+    gw = own_gateway(settings, client, tmp_path, **RELAYED)
     raw = bytes(inquiry())
     key = message_key(raw)
-    sorter = Sorter(
-        gateway.store,
-        CaseDesk.for_service(gateway.settings, lambda: asyncio.sleep(0, client), GATEWAY_IDENTITY),
-        Answers(gateway.settings, gateway.store.ledger),
-    )
 
     class Killed(BaseException):
         pass
@@ -172,31 +168,37 @@ async def test_a_gateway_killed_midway_applies_nothing_twice(
     async def die(*_: object, **__: object) -> None:
         raise Killed
 
-    inbox = gateway.store.inbox
-    real_settle = inbox.settle
-    inbox.settle = die  # type: ignore[method-assign]
+    store = await Store.open(gw.settings)
+    sorter = Sorter(
+        store,
+        CaseDesk.for_service(gw.settings, lambda: asyncio.sleep(0, client), GATEWAY_IDENTITY),
+        Answers(gw.settings, store.ledger),
+    )
     try:
-        await inbox.accept(key, raw)
-        message = await inbox.claim(timedelta(minutes=5))
-        while message is not None and message.message_key != key:  # another test's leftover
-            await real_settle(message.message_key, "skipped by test")
-            message = await inbox.claim(timedelta(minutes=5))
-        assert message is not None
+        await store.inbox.accept(key, raw)
+        message = await store.inbox.claim(timedelta(minutes=5))
+        assert message is not None and message.message_key == key
+        store.inbox.settle = die  # type: ignore[method-assign]
         with pytest.raises(Killed):
             await sorter.sort(message)
+        # Time passes: the dead sorter's lease runs out.
+        await store.db.execute(
+            "UPDATE inbox SET not_before = $1 WHERE message_key = $2", "2000-01-01", key
+        )
     finally:
-        inbox.settle = real_settle  # type: ignore[method-assign]
-    # Time passes: the dead sorter's lease runs out and the running gateway takes it over.
-    await gateway.store.db.execute(
-        "UPDATE inbox SET not_before = $1 WHERE message_key = $2", "2000-01-01", key
-    )
-    result = await outcome(gateway, raw)
-    case_id = result.split()[1]
-    assert result == f"started {case_id}"
-    await wait_stage(client.get_workflow_handle(case_id), "SRO_REVIEW")
-    await asyncio.sleep(1)
-    assert len(mail.to(case_id, REQUESTOR)) == 1, "acknowledged once"
-    assert (await inbox.outcome(key)) == ("done", result)
+        sorter.close()
+        await store.close()
+    await gw.start()  # takes the mail over
+    try:
+        result = await outcome(gw, raw)
+        case_id = result.split()[1]
+        assert result == f"started {case_id}"
+        await wait_stage(client.get_workflow_handle(case_id), "SRO_REVIEW")
+        await asyncio.sleep(1)
+        assert len(mail.to(case_id, REQUESTOR)) == 1, "acknowledged once"
+        assert (await store_of(gw).inbox.outcome(key)) == ("done", result)
+    finally:
+        await gw.stop()
 
 
 async def test_an_incomplete_inquiry_gets_a_reply_naming_each_item(

@@ -115,7 +115,9 @@ async def test_key_rotation_keeps_old_payloads_readable() -> None:
     assert (await rotated.decode([claimed])) == [plain], "a sender cannot claim the mark"
     with pytest.raises(UndecryptablePayload, match="no key 'k2'"):
         await old.decode([after])
-    tampered = Payload(metadata=before.metadata, data=before.data[:-1] + b"x")
+    tampered = Payload(
+        metadata=before.metadata, data=before.data[:-1] + bytes([before.data[-1] ^ 1])
+    )
     with pytest.raises(UndecryptablePayload, match="does not decrypt"):
         await old.decode([tampered])
 

@@ -49,7 +49,9 @@ def test_bad_ciphertexts_become_markers() -> None:
     good = sealed({"a": 1})
     short = Payload(metadata=dict(good.metadata), data=b"xyz")
     unknown_key = Payload(metadata={"encoding": ENCODING, KEY_ID: b"nokey"}, data=good.data)
-    bad_tag = Payload(metadata=dict(good.metadata), data=good.data[:-1] + b"\x00")
+    bad_tag = Payload(
+        metadata=dict(good.metadata), data=good.data[:-1] + bytes([good.data[-1] ^ 1])
+    )
     for payload in (short, unknown_key, bad_tag):
         assert reason(payload) == "the payload could not be decrypted"
 
