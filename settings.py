@@ -131,6 +131,12 @@ class Settings(BaseSettings):
     inbound_spool_dir: Path = Field(
         Path("var/mail-spool"), validation_alias=_env("ICR_INBOUND_SPOOL_DIR")
     )
+    # Mail is taken only while the spool's and the store's disks keep this much free (452
+    # otherwise: the sender's server keeps the mail and retries), so a flood of large mails
+    # cannot fill the disk the cases and the documents live on.
+    inbound_min_free_bytes: int = Field(
+        2 * 1024**3, ge=0, validation_alias=_env("ICR_INBOUND_MIN_FREE_BYTES")
+    )
     # The CPU budget to read one stored mail (in a child process); over it, the mail is triaged.
     inbound_read_seconds: float = Field(20, gt=0, validation_alias=_env("ICR_INBOUND_READ_SECONDS"))
     # GET /health: 503 once a mail has been sorting for longer than the read budget allows, or

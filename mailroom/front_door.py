@@ -5,16 +5,20 @@ bytes are dropped as they arrive. The rates count accepted messages, per sender
 (``ICR_INBOUND_SENDER_RATE``) and per client address (``ICR_INBOUND_CLIENT_RATE``): a sender or
 client over its rate gets ``451`` at ``MAIL FROM`` (its server retries later), and a ``MAIL
 FROM`` that sends nothing costs nobody anything. Nothing about a case is decided here, so a
-sender's server waits for a disk write, never for Temporal. The session rules (who may connect,
-how many at once, how long a session may idle) are ``mailroom.door``'s.
+sender's server waits for a disk write, never for Temporal, and none is taken while the disks
+it lands on are short of ``ICR_INBOUND_MIN_FREE_BYTES`` (``452``, ``mailroom.disk_room``).
+The session rules (who may connect, how many at once, how long a session may idle) are
+``mailroom.door``'s.
 """
 
 import asyncio
 import hashlib
+from pathlib import Path
 
 import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from mailroom.disk_room import INSUFFICIENT, DiskRoom
 from mailroom.door import NOT_STORED, Admission, Door
 from mailroom.letter import message_key
 from mailroom.spool import Spool, return_large_buffers
@@ -42,7 +46,11 @@ class FrontDoor:
         wake: asyncio.Event,
         client_rate: int = 300,
         admission: Admission | None = None,
+        room: DiskRoom | None = None,
+        largest: int = 25 * 1024 * 1024,
     ) -> None:
+        self._room = room or DiskRoom([], 0)
+        self._largest = largest
         self._inbox = inbox
         self._senders = senders
         self._mailbox = mailbox.strip().lower()
@@ -60,6 +68,8 @@ class FrontDoor:
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        if not self._room.has_room(self._largest):  # before any rate is asked or counted
+            return INSUFFICIENT
         try:
             within = await self._senders.within(address) and (
                 not self._client_rated(session)
@@ -89,6 +99,8 @@ class FrontDoor:
         if not isinstance(raw, bytes):
             raw = bytes(raw) if isinstance(raw, bytearray) else str(raw or "").encode()
         envelope.original_content = envelope.content = None  # one copy held, not two
+        if not self._room.has_room(2 * len(raw)):  # the sealed copy, then its documents
+            return INSUFFICIENT
         key = await asyncio.to_thread(message_key, raw)  # a hash of 25 MB: off the loop
         try:
             counted = await self._senders.take(envelope.mail_from or "")
@@ -105,6 +117,14 @@ class FrontDoor:
         ref = hashlib.sha256(key.encode()).hexdigest()[:12]
         log.info("mailroom.accepted", message=ref, size=len(raw), duplicate=not fresh)
         return f"250 2.0.0 stored as {ref}"
+
+
+def _landing_folders(settings: Settings) -> list[Path]:
+    """Where a mail's bytes land on this host: the spool, the documents, a SQLite store."""
+    folders = [settings.inbound_spool_dir, settings.documents_dir]
+    if settings.database_url is None:
+        folders.append(settings.notice_ledger.parent)
+    return folders
 
 
 async def open_front_door(
@@ -129,6 +149,8 @@ async def open_front_door(
         wake,
         settings.inbound_client_rate,
         admission,
+        DiskRoom(_landing_folders(settings), settings.inbound_min_free_bytes),
+        settings.inbound_max_bytes,
     )
 
     def protocol() -> SMTP:

@@ -4,6 +4,7 @@ and NOOP against the idle timeout. Its own SQLite store."""
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from temporalio.client import Client
 
 from mailroom.answers import REPLIES_PER_WINDOW
 from mailroom.gateway import Gateway, GatewayMisconfigured, check_settings
+from mailroom.letter import message_key
 from mailroom.triage_desk import show_item
 from settings import Settings
 from tests.conftest import as_service
@@ -240,6 +242,26 @@ def test_production_needs_the_relays_and_their_authserv_id(settings: Settings) -
         check_settings(relayed.model_copy(update={"inbound_relays": "relay.example"}))
     check_settings(relayed.model_copy(update={"inbound_relays": "10.1.2.3, 2001:db8::1"}))
     check_settings(relayed.model_copy(update={"inbound_relays": "172.31.25.0/24"}))
+
+
+async def test_no_mail_is_taken_while_its_disks_are_short_of_their_floor(
+    settings: Settings, client: Client, tmp_path: Path
+) -> None:
+    """A flood of large mails fills no disk: below ICR_INBOUND_MIN_FREE_BYTES the door answers
+    452 at MAIL FROM (the sender's server keeps the mail) and stores nothing."""
+    floor = shutil.disk_usage(tmp_path).free + 10**12  # more than this disk has
+    gw = Gateway(
+        own(settings, tmp_path, inbound_min_free_bytes=floor), lambda: asyncio.sleep(0, client)
+    )
+    await gw.start()
+    try:
+        raw = note("disk@example.net")
+        with pytest.raises(aiosmtplib.SMTPSenderRefused) as refused:
+            await send(gw, raw, "disk@example.net")
+        assert refused.value.code == 452 and "storage" in refused.value.message
+        assert gw.store is not None and await gw.store.inbox.outcome(message_key(raw)) is None
+    finally:
+        await gw.stop()
 
 
 def test_a_gateway_misconfigured_says_so_in_one_line_and_exits_2(tmp_path: Path) -> None:
