@@ -92,13 +92,18 @@ TRACE_FIELDS = frozenset(
         b"x-received",  # Google's hops
         b"received-spf",  # an SPF checker on the way (RFC 7208)
         b"authentication-results",  # a verifier on the way (RFC 8601)
+        b"x-virus-scanned",  # a filter on the way (amavis and others)
+        b"dkim-signature",  # a forwarder's own signature, prepended (RFC 6376)
     }
 )
-"""Header fields that relays prepend on the way, not the sender's: the same inquiry relayed
-again (a retry by another path, a forward, a re-delivery) differs only in these. With any field
-named ``ARC-…`` (RFC 8617, added by each forwarding relay) they are left out of the content
-hash, and only in the block at the top of the header where relays put them (RFC 5321 4.4): a
-field of the same name below the sender's own fields is content."""
+TRACE_PREFIXES = (b"arc-", b"x-spam-", b"x-virus-")
+"""Families of such fields: ARC sets (RFC 8617, each forwarding relay), spam and virus
+filters' verdicts (SpamAssassin, amavis, rspamd) prepended on the way."""
+"""Header fields that relays and their filters prepend on the way, not the sender's: the same
+inquiry relayed again (a retry by another path, a forward, a re-delivery) differs only in
+these. With the families of ``TRACE_PREFIXES`` they are left out of the content hash, and only
+in the block at the top of the header where relays put them (RFC 5321 4.4): a field of the
+same name below the sender's own fields is content."""
 MAX_TRACE_LINES = 2000
 """Lines of that top block looked at, at most: a hop count far past any real path (MTAs refuse
 mail past about 100 hops), so the work before the hash is bounded whatever the mail."""
@@ -117,7 +122,7 @@ def _trace_end(plain: bytes) -> int:
             continue
         colon = plain.find(b":", pos, min(end, pos + 100))  # a field name is short
         name = plain[pos:colon].strip().lower() if colon > 0 else b""
-        if not name or not (name in TRACE_FIELDS or name.startswith(b"arc-")):
+        if not name or not (name in TRACE_FIELDS or name.startswith(TRACE_PREFIXES)):
             return pos
         field, pos = pos, end + 1
     return field  # cut by the bound: the last field begun and all after it are content

@@ -50,8 +50,8 @@ async def show_item(settings: Settings, item_id: str) -> str:
     lines = [
         f"Item:      {item.item_id} ({item.state}; {item.reason})",
         f"Received:  {item.received_at:%Y-%m-%d %H:%M} UTC",
-        f"From:      {letter.sender or '(none or several)'}",
-        f"Subject:   {letter.subject}",
+        f"From:      {one_line(letter.sender or '(none or several)')}",
+        f"Subject:   {one_line(letter.subject)}",
         f"Cases:     {', '.join(letter.case_ids) or '(none named)'}",
         "Attached:  "
         + (", ".join(f"{a.content_type} ({len(a.data)} bytes)" for a in letter.attachments) or "-"),
@@ -60,7 +60,22 @@ async def show_item(settings: Settings, item_id: str) -> str:
         lines.append(
             "Refused:   " + ", ".join(f"{r.content_type} ({r.reason})" for r in letter.refused)
         )
-    return escaped("\n".join([*lines, "", letter.text.strip()]))
+    body = [f"| {line}" for line in letter.text.strip().splitlines()]  # never a header's look
+    return escaped("\n".join([*lines, "", "Text (as the sender wrote it):", *body]))
+
+
+FIELD_WIDTH = 64
+"""A header value's room on an 80-column terminal after its label: padded to wrap, a stranger's
+Subject drew fake ``From:`` and ``Cases:`` lines under the real ones."""
+
+
+def one_line(value: str) -> str:
+    """A stranger's header value on one short line: runs of white space as one space, cut
+    with the count of what was left out."""
+    flat = " ".join(value.split())
+    if len(flat) <= FIELD_WIDTH:
+        return flat
+    return f"{flat[: FIELD_WIDTH - 20]}… ({len(flat) - FIELD_WIDTH + 20} more characters)"
 
 
 def escaped(text: str) -> str:

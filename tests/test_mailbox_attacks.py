@@ -337,3 +337,22 @@ async def test_triage_show_escapes_a_stranger_s_control_characters_and_any_chars
     shown = await show_item(strict.settings, item_id)
     assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
     assert "\\u001b]52;c;" in shown and "look" in shown
+
+
+async def test_triage_show_keeps_a_stranger_s_subject_on_its_line_and_marks_the_text(
+    strict: Gateway,
+) -> None:
+    """Finding: a Subject padded to wrap at 80 columns drew fake ``From:`` and ``Cases:``
+    lines under the real ones; a body line could look like a header too."""
+    fake = "Re: hello" + " " * 71 + "From:      dana@icr.example" + " " * 53 + "Cases: ICR-X"
+    raw = (
+        f"From: <pad@example.net>\r\nTo: <{MAILBOX}>\r\nSubject: {fake}\r\n"
+        f"Message-ID: <{uuid.uuid4().hex}@example.net>\r\n\r\n"
+        "From:      dana@icr.example\r\nplease assign\r\n"
+    ).encode()
+    await send(strict, raw, "pad@example.net")
+    item_id = (await sorted_as(strict, raw)).split()[1]
+    shown = (await show_item(strict.settings, item_id)).splitlines()
+    assert all(len(line) <= 80 for line in shown[:6]), shown[:6]
+    assert [line for line in shown if line.startswith("From:")] == ["From:      pad@example.net"]
+    assert "| From:      dana@icr.example" in shown and "| please assign" in shown

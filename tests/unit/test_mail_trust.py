@@ -103,6 +103,10 @@ TRACE = (
     b"Authentication-Results: relay.icr.example; dmarc=pass header.from=example.org\r\n"
     b"ARC-Seal: i=1; a=rsa-sha256; cv=none\r\nARC-Message-Signature: i=1; b=abc\r\n"
     b"arc-authentication-results: i=1; relay2.example; dmarc=pass\r\n"
+    # a filter's and a forwarder's, prepended on one path and not the other (attack on #21)
+    b"X-Virus-Scanned: amavisd-new at relay2.example\r\n"
+    b"X-Spam-Status: No, score=-1.0\r\nX-Spam-Flag: NO\r\n"
+    b"DKIM-Signature: v=1; a=rsa-sha256; d=forwarder.example;\r\n\tb=xyz\r\n"
 )
 
 
@@ -123,8 +127,9 @@ def test_other_content_or_a_sender_s_own_fields_make_another_mail() -> None:
         message_key(b"X-Mailer: y\r\n" + HEAD),
         message_key(b" folded from nothing\r\n" + HEAD),
         message_key(TRACE + HEAD + b"more\r\n"),
+        message_key(HEAD.replace(b"Subject:", b"X-Spam-Status: Yes\r\nSubject:")),
     }
-    assert len(keys) == 6
+    assert len(keys) == 7
 
 
 def test_only_the_top_block_of_trace_lines_is_read() -> None:
