@@ -70,10 +70,12 @@ run: $(STAMP) fonts
 
 # The suite runs in TEST_PROCESSES processes (pytest-xdist), a test file to a process, each with
 # its own dev server, worker and sinks: most tests wait on servers, so two keep both CPUs busy.
+# Files go out in the order collected (slow ones first, tests/conftest.py), not xdist's own
+# (by test count, which sent the one-test 500-case file last).
 # pytest exits 5 when it collected nothing: that is a failure, never a pass.
 TEST_PROCESSES ?= 2
 test: $(STAMP) fonts chromium promtool postgres oidc
-	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile; rc=$$?; \
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests collected" >&2; exit 1; fi; exit $$rc
 
 # The suite with both CPUs busy with other work (two busy loops beside it): it must pass so.
@@ -84,7 +86,7 @@ test-loaded: $(STAMP) fonts chromium promtool postgres oidc
 
 # Skips the long tests (browser, faults, fuzzing, 500 cases, a case across runs).
 test-quick: $(STAMP) fonts promtool postgres oidc
-	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile -m "not slow"
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder -m "not slow"
 
 # A benchmark, not a test: writes bench/RESULTS.md and bench/results.json
 # (BENCH_CASES, BENCH_OPEN, BENCH_LATENCY, BENCH_ROUNDS shrink it; BENCH_SQLITE=1 adds the SQLite study).

@@ -50,9 +50,13 @@ async def send_twice(client: Client, case_id: str, name: str, payload: dict[str,
     results = await asyncio.gather(signal, update, return_exceptions=True)
     if not isinstance(results[1], BaseException):
         return True
-    # Refused (too early), or the signal won and closed the case first: applied is applied.
-    # (or its long poll timed out on a busy machine: resent below, applied at most once)
-    retry = WorkflowUpdateFailedError | RPCError | WorkflowUpdateRPCTimeoutOrCancelledError
+    if isinstance(results[1], WorkflowUpdateFailedError):
+        # Refused (too early): the signal was judged against the same case, so refused too
+        # (had it come first and been applied, the update would have answered its result).
+        return False
+    # The signal won and closed the case first (applied is applied), or the update's long poll
+    # timed out on a busy machine: resent below, applied at most once.
+    retry = RPCError | WorkflowUpdateRPCTimeoutOrCancelledError
     if not isinstance(results[1], retry):
         raise results[1]
     try:

@@ -234,11 +234,12 @@ async def test_an_update_answers_with_the_summary_status(
     for i in range(3):
         await handle.signal("add_note", {"actor": actor("SRO"), "text": f"note {i}"})
     answer = await handle.execute_update("record_local_response", LOCAL)
-    status = await status_of(handle)
+    # The letter's disclosure is recorded once its notice has gone (an activity, later).
+    status = await eventually(lambda: status_of(handle), lambda s: s.disclosures != [])
     assert answer["stage"] == status.stage == "AWAITING_ESCALATION"
     assert [h["name"] for h in answer["history"]] == ["record_local_response"]
     assert answer["history_dropped"] == status.history_dropped == 0
     assert [h.name for h in status.history] == ["add_note"] * 3 + ["record_local_response"]
-    assert answer["disclosures"] == [] and status.disclosures != []
+    assert answer["disclosures"] == []
     assert answer["next_decisions"] == [d.model_dump(mode="json") for d in status.next_decisions]
     await handle.terminate("test done")
