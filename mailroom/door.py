@@ -38,15 +38,23 @@ def relay_networks(spec: str) -> tuple[Network, ...]:
     )
 
 
-def network_of(host: str) -> str:
-    """The /24 (IPv4, mapped IPv6 included) or /64 (IPv6) a client address belongs to; an
-    address that does not parse is its own network."""
+def client_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """A client's address as it is compared: an IPv4-mapped IPv6 one as IPv4; None when
+    it does not parse."""
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return host
+        return None
     mapped = getattr(address, "ipv4_mapped", None)
-    address = mapped or address
+    return mapped or address
+
+
+def network_of(host: str) -> str:
+    """The /24 (IPv4, mapped IPv6 included) or /64 (IPv6) a client address belongs to; an
+    address that does not parse is its own network."""
+    address = client_address(host)
+    if address is None:
+        return host
     prefix = 24 if address.version == 4 else 64
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
@@ -72,13 +80,8 @@ class Admission:
         )
 
     def is_relay(self, host: str) -> bool:
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            return False
-        mapped = getattr(address, "ipv4_mapped", None)
-        address = mapped or address
-        return any(address in network for network in self.relays)
+        address = client_address(host)
+        return address is not None and any(address in network for network in self.relays)
 
     def admit(self, host: str) -> str | None:
         """None and a place taken, or the refusal to say."""

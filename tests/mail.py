@@ -4,8 +4,13 @@ import base64
 import secrets
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
+from pathlib import Path
+from typing import Any
 
 from mailroom.example import EXAMPLE_FIELDS
+from settings import Settings
+from tests.conftest import as_service
+from tests.support import free_port
 
 _REPRESENTED = ("Representative", "Authorization")
 INQUIRY_FIELDS = {  # docs/inquiry-email.md's example, sent by the person herself
@@ -130,3 +135,22 @@ def relayed(message: EmailMessage | bytes) -> bytes:
     domain = parseaddr(sender)[1].rpartition("@")[2].lower()
     verdict = f"Authentication-Results: {RELAY_AUTHSERV_ID}; dmarc=pass header.from={domain}\r\n"
     return verdict.encode() + raw
+
+
+MAILBOX = "sro-inquiries@icr.example"
+
+
+def own_store(settings: Settings, tmp_path: Path, **update: Any) -> Settings:
+    """A mail gateway's settings on a SQLite store, documents and spool of its own under
+    ``tmp_path``, on a free port, as the gateway's service identity; ``update`` on top."""
+    return as_service(settings, "svc.mailroom").model_copy(
+        update={
+            "database_url": None,
+            "notice_ledger": tmp_path / "store.sqlite3",
+            "documents_dir": tmp_path / "documents",
+            "inbound_spool_dir": tmp_path / "spool",
+            "inbound_smtp_port": free_port(),
+            "inquiry_mailbox": MAILBOX,
+            **update,
+        }
+    )

@@ -24,27 +24,16 @@ from mailroom.gateway import Gateway, GatewayMisconfigured, check_settings
 from mailroom.letter import message_key
 from mailroom.triage_desk import show_item
 from settings import Settings
-from tests.conftest import as_service
-from tests.mail import inquiry
+from tests.mail import MAILBOX, inquiry, own_store
 from tests.support import ROOT, MailSink, eventually, free_port
-from tests.test_mailbox_limits import MAILBOX, note, send, sorted_as
+from tests.test_mailbox_limits import note, send, sorted_as
 from tests.test_mailbox_memory import raw_smtp
 
 pytestmark = pytest.mark.usefixtures("worker")
 
 
 def own(settings: Settings, tmp_path: Path, **update: Any) -> Settings:
-    return as_service(settings, "svc.mailroom").model_copy(
-        update={
-            "database_url": None,
-            "notice_ledger": tmp_path / "store.sqlite3",
-            "documents_dir": tmp_path / "documents",
-            "inbound_spool_dir": tmp_path / "spool",
-            "inbound_smtp_port": free_port(),
-            "inquiry_mailbox": MAILBOX,
-            **update,
-        }
-    )
+    return own_store(settings, tmp_path, **update)
 
 
 def strict_gateway(settings: Settings, client: Client, tmp_path: Path, idle: float) -> Gateway:

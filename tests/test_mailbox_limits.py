@@ -22,30 +22,22 @@ from mailroom.gateway import Gateway
 from mailroom.letter import message_key
 from settings import Settings
 from store.documents import document_id_of
-from tests.conftest import as_service
-from tests.mail import inquiry
-from tests.support import eventually, free_port
+from tests.mail import MAILBOX, inquiry, own_store
+from tests.support import eventually
 
 pytestmark = pytest.mark.usefixtures("worker")
-MAILBOX = "sro-inquiries@icr.example"
 RATE, WINDOW = 2, 3
 RETENTION_SECONDS = 4
 
 
 @pytest_asyncio.fixture
 async def limited(settings: Settings, client: Client, tmp_path: Path) -> AsyncIterator[Gateway]:
-    own = as_service(settings, "svc.mailroom").model_copy(
-        update={
-            "database_url": None,
-            "notice_ledger": tmp_path / "store.sqlite3",
-            "documents_dir": tmp_path / "documents",
-            "inbound_spool_dir": tmp_path / "spool",
-            "inbound_smtp_port": free_port(),
-            "inquiry_mailbox": MAILBOX,
-            "inbound_sender_rate": RATE,
-            "inbound_sender_window_seconds": WINDOW,
-            "triage_retention_days": RETENTION_SECONDS / 86400,
-        }
+    own = own_store(
+        settings,
+        tmp_path,
+        inbound_sender_rate=RATE,
+        inbound_sender_window_seconds=WINDOW,
+        triage_retention_days=RETENTION_SECONDS / 86400,
     )
     gw = Gateway(
         own,

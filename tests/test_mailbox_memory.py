@@ -16,9 +16,7 @@ from pathlib import Path
 import pytest
 
 from settings import Settings
-from tests.conftest import as_service
-from tests.support import free_port
-from tests.test_mailbox_limits import MAILBOX
+from tests.mail import MAILBOX, own_store
 
 pytestmark = pytest.mark.slow
 MB = 1024 * 1024
@@ -90,17 +88,7 @@ class Measured:
 async def gateway_process(
     settings: Settings, tmp_path: Path, *, hold_sorting: bool
 ) -> AsyncIterator[Measured]:
-    own = as_service(settings, "svc.mailroom").model_copy(
-        update={
-            "database_url": None,
-            "notice_ledger": tmp_path / "store.sqlite3",
-            "documents_dir": tmp_path / "documents",
-            "inbound_spool_dir": tmp_path / "spool",
-            "inbound_smtp_port": free_port(),
-            "inquiry_mailbox": MAILBOX,
-            "inbound_read_seconds": 60,
-        }
-    )
+    own = own_store(settings, tmp_path, inbound_read_seconds=60)
     (tmp_path / "settings.pickle").write_bytes(pickle.dumps(own))
     proc = await asyncio.create_subprocess_exec(
         sys.executable,

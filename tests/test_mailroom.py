@@ -55,6 +55,7 @@ from tests.mail import (
     REQUESTOR,
     inquiry,
     odd_mime,
+    own_store,
     pdf_bytes,
     relayed,
     reply,
@@ -659,16 +660,9 @@ async def test_mail_example_starts_the_readme_case_once(gateway: Gateway, client
 
 def own_gateway(settings: Settings, client: Client, tmp_path: Any, **update: Any) -> Gateway:
     """A gateway (not started) on a SQLite store of its own, ``update`` on its settings."""
-    own = as_service(settings, "svc.mailroom").model_copy(
-        update={
-            "inbound_smtp_port": free_port(),
-            "inquiry_mailbox": MAILBOX,
-            "notice_ledger": tmp_path / "store.sqlite3",
-            "documents_dir": tmp_path / "documents",
-            **update,
-        }
+    return Gateway(
+        own_store(settings, tmp_path, **update), lambda: asyncio.sleep(0, client), retry_base=0.3
     )
-    return Gateway(own, lambda: asyncio.sleep(0, client), retry_base=0.3)
 
 
 async def test_behind_a_relay_a_forged_from_is_triaged(
