@@ -2,9 +2,10 @@
 ``452`` (the sender's server keeps them and retries) before it fills the disk that the cases,
 their documents and the store live on (attack on issue 21: 50 mails of 25 MB, 2.5 GB, in 90 s).
 
-Asked at ``MAIL FROM`` (room for the largest message) and before a message is stored (room for
-it), each folder's free space read at most once a second; a folder that cannot be read has no
-room (the sender retries)."""
+Asked at ``MAIL FROM`` (room for the largest message from every session open, so sessions
+spooling in parallel cannot overshoot the floor: 200 sessions of 25 MB ask 5 GB more) and
+before a message is stored (room for it), each folder's free space read at most once a second;
+a folder that cannot be read has no room (the sender retries)."""
 
 import os
 import time

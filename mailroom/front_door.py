@@ -68,7 +68,9 @@ class FrontDoor:
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
-        if not self._room.has_room(self._largest):  # before any rate is asked or counted
+        # Room for the largest message from every session open now (each may be sending one
+        # to the spool): parallel sessions cannot overshoot the floor. Before any rate.
+        if not self._room.has_room(self._largest * max(1, self._admission.open.total())):
             return INSUFFICIENT
         try:
             within = await self._senders.within(address) and (
