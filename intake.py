@@ -82,8 +82,9 @@ async def _squatted(
     client: Client, case_id: str, description: WorkflowExecutionDescription
 ) -> bool:
     """Whether the id is held by someone else's start that the case refuses (an unsigned
-    start from a raw client): it fails within moments, and then the id is free to take."""
-    if description.status is not WorkflowExecutionStatus.RUNNING:
+    start from a raw client): it fails within moments, and then the id is free to take. It may
+    have failed already, between our start and this look: then it is just as free."""
+    if description.status not in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.FAILED):
         return False
     try:
         await asyncio.wait_for(

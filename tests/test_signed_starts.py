@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 from clients import DATA_CONVERTER
 from domain.case_id import case_id_for_request, new_case_id
 from domain.inquiry import Submission
-from intake import submit
+from intake import _squatted, submit
 from security import configured, stamp
 from security.codec import BOUND_TO, EncryptionCodec, bound_case
 from security.remote_codec import RemoteCodec
@@ -112,6 +112,26 @@ async def test_a_squatter_still_running_is_waited_out(
     )
     assert real.created and started.created
     await wait_stage(client.get_workflow_handle(real.case_id), "LOCAL_REVIEW")
+
+
+async def test_a_squatter_that_failed_between_the_start_and_the_look_frees_the_id(
+    client: Client, settings: Settings, worker: Workers
+) -> None:
+    """The race seen in CI: the real start found the squatter running, and by the time it
+    looked, the squatter had failed; the id is free then, not taken by another case."""
+    raw = await raw_client(client)
+    request_id = f"race-{new_case_id()}"
+    case_id = case_id_for_request(request_id, plain(settings.subject_key_secret))
+    squatter = await raw.start_workflow(
+        "CaseReviewWorkflow",
+        submission(request_id=request_id),
+        id=case_id,
+        task_queue=settings.task_queue,
+    )
+    with pytest.raises(WorkflowFailureError):
+        await squatter.result()
+    description = await client.get_workflow_handle(case_id).describe()
+    assert await _squatted(client, case_id, description)
 
 
 @pytest.mark.parametrize(
