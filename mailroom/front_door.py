@@ -30,9 +30,14 @@ from store.shared import Store
 log = structlog.get_logger("icr.mailroom")
 
 
-def _client(session: Session) -> str:
+def _host(session: Session) -> str:
+    """The client's address as the session saw it ("" when it has none)."""
     peer = session.peer
-    return "client:" + (str(peer[0]) if isinstance(peer, tuple) and peer else "unknown")
+    return str(peer[0]) if isinstance(peer, tuple) and peer else ""
+
+
+def _client(session: Session) -> str:
+    return "client:" + (_host(session) or "unknown")
 
 
 class FrontDoor:
@@ -61,9 +66,7 @@ class FrontDoor:
     def _client_rated(self, session: Session) -> bool:
         """A relay carries everyone's mail: a per-client rate there would let 300 junk mails
         close the mailbox to all for the window (the per-sender rate still holds)."""
-        peer = session.peer
-        host = str(peer[0]) if isinstance(peer, tuple) and peer else ""
-        return not self._admission.is_relay(host)
+        return not self._admission.is_relay(_host(session))
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]

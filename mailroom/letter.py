@@ -96,14 +96,14 @@ TRACE_FIELDS = frozenset(
         b"dkim-signature",  # a forwarder's own signature, prepended (RFC 6376)
     }
 )
-TRACE_PREFIXES = (b"arc-", b"x-spam-", b"x-virus-")
-"""Families of such fields: ARC sets (RFC 8617, each forwarding relay), spam and virus
-filters' verdicts (SpamAssassin, amavis, rspamd) prepended on the way."""
 """Header fields that relays and their filters prepend on the way, not the sender's: the same
 inquiry relayed again (a retry by another path, a forward, a re-delivery) differs only in
 these. With the families of ``TRACE_PREFIXES`` they are left out of the content hash, and only
 in the block at the top of the header where relays put them (RFC 5321 4.4): a field of the
 same name below the sender's own fields is content."""
+TRACE_PREFIXES = (b"arc-", b"x-spam-", b"x-virus-")
+"""Families of such fields: ARC sets (RFC 8617, each forwarding relay), spam and virus
+filters' verdicts (SpamAssassin, amavis, rspamd) prepended on the way."""
 MAX_TRACE_LINES = 2000
 """Lines of that top block looked at, at most: a hop count far past any real path (MTAs refuse
 mail past about 100 hops), so the work before the hash is bounded whatever the mail."""

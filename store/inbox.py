@@ -154,5 +154,4 @@ class Inbox:
         return Waiting(int(row[0]), max(age, 0.0))
 
     async def pending(self) -> int:
-        row = await fetch_one(self._db, "SELECT COUNT(*) FROM inbox WHERE state <> $1", DONE)
-        return int(row[0]) if row else 0
+        return (await self.waiting()).count
