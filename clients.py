@@ -4,8 +4,9 @@ import asyncio
 import dataclasses
 import logging
 import re
+import threading
 import weakref
-from typing import Any
+from typing import Any, Self
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
@@ -14,7 +15,7 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, SerializationContext
 from temporalio.envconfig import ClientConfigProfile
 from temporalio.runtime import (
     LogForwardingConfig,
@@ -36,8 +37,43 @@ from workflows.metrics import STAGE_BUCKETS_SECONDS, STAGE_DURATION
 from workflows.refusals import EncryptedStaffFailureConverter, StaffFailureConverter
 from workflows.search_attributes import REGISTRATION
 
-DATA_CONVERTER = dataclasses.replace(
-    pydantic_data_converter, failure_converter_class=StaffFailureConverter
+
+@dataclasses.dataclass(frozen=True)
+class BoundOnceConverter(DataConverter):
+    """The SDK's converter, remembering what it bound to each context.
+
+    The SDK asks for a converter bound to a context for nearly every payload it converts (each
+    activation, command and activity result), and our codecs bind to the case, so each ask
+    would clone the converter: ``dataclasses.replace`` runs ``__post_init__``, which builds a
+    new pydantic payload converter and two failure converters only to drop them. A case has a
+    handful of contexts (its workflow's, one per activity type), so their converters are kept,
+    a bounded number, and are the SDK's own answer for that context."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "_bound", {})
+        object.__setattr__(self, "_binding", threading.Lock())
+
+    def with_context(self, context: SerializationContext) -> Self:
+        bound: dict[SerializationContext, Self] = self._bound  # type: ignore[attr-defined]
+        known = bound.get(context)
+        if known is not None:
+            return known
+        made = super().with_context(context)
+        with self._binding:  # type: ignore[attr-defined]
+            if len(bound) >= CONTEXTS_KEPT:
+                bound.pop(next(iter(bound)))  # the oldest: a case long gone, most likely
+            bound[context] = made
+        return made
+
+
+CONTEXTS_KEPT = 4096
+"""About a thousand cases at work at once, a few contexts each; an entry is a few small
+objects sharing the keys and ciphers."""
+
+DATA_CONVERTER = BoundOnceConverter(
+    payload_converter_class=pydantic_data_converter.payload_converter_class,
+    failure_converter_class=StaffFailureConverter,
 )
 
 

@@ -131,6 +131,26 @@ def verify(payload: Payload, public_key: Ed25519PublicKey) -> Stamp:
     return stamp
 
 
+def verify_b64(payload: Payload, encoded_key: str) -> Stamp:
+    """``verify`` under a base64 public key, remembering what it checked: an update's stamp is
+    checked by its validator and again in its turn, and Ed25519 is most of either."""
+    stamp, signature = read(payload)
+    if not _holds(encoded_key, signature, _message(payload, stamp, _at(stamp.signed_at))):
+        raise StampError("the decision's signature does not match its content")
+    return stamp
+
+
+@functools.lru_cache(maxsize=512)
+def _holds(encoded_key: str, signature: bytes, message: bytes) -> bool:
+    """Pure (the same key, signature and message always give the same answer), so the
+    answer may be kept; ValueError for a key that is not one."""
+    try:
+        public_key_from_b64(encoded_key).verify(signature, message)
+    except InvalidSignature:
+        return False
+    return True
+
+
 @functools.lru_cache(maxsize=256)
 def public_key_from_b64(encoded: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(base64.b64decode(encoded, validate=True))

@@ -8,6 +8,7 @@ row lock of a queue differ, and ``Database`` names them.
 import asyncio
 import re
 import sqlite3
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,29 +39,57 @@ async def fetch_one(db: Database, sql: str, *args: Any) -> Row | None:
 
 
 class SqliteDatabase:
-    """One file, WAL, ``synchronous=FULL``: a commit has reached the disk when it returns."""
+    """One file, WAL, ``synchronous=FULL``: a commit has reached the disk when it returns.
+
+    Each thread that runs a statement keeps its own connection open: connecting costs more
+    than most statements here, and the last connection's close checkpoints the whole WAL."""
 
     blob = "BLOB"
     skip_locked = ""
 
     def __init__(self, path: Path) -> None:
         self._path = path
+        self._local = threading.local()
+        self._open: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
+        db = self._connect()
+        try:
             db.execute("PRAGMA journal_mode=WAL")
+        finally:
+            db.close()
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+        db = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA synchronous=FULL")
         return db
 
+    def _connection(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self._connect()
+            with self._guard:
+                self._open.append(db)
+        return db
+
+    def _forget(self, db: sqlite3.Connection) -> None:
+        """A connection that failed is closed, and the thread's next statement opens anew."""
+        self._local.db = None
+        with self._guard:
+            if db in self._open:
+                self._open.remove(db)
+        db.close()
+
     def _run(self, sql: str, args: Sequence[Any], rows: bool) -> Any:
-        db = self._connect()
+        db = self._connection()
         try:
             cursor = db.execute(_PLACEHOLDER.sub(r"?\1", sql), tuple(args))
             return cursor.fetchall() if rows else cursor.rowcount
-        finally:
-            db.close()
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error:
+            self._forget(db)
+            raise
 
     async def execute(self, sql: str, *args: Any) -> int:
         changed: int = await asyncio.to_thread(self._run, sql, args, False)
@@ -71,7 +100,11 @@ class SqliteDatabase:
         return [tuple(r) for r in rows]
 
     async def close(self) -> None:
-        return None
+        with self._guard:
+            dbs, self._open = self._open, []
+        for db in dbs:
+            db.close()
+        self._local = threading.local()
 
 
 class PostgresDatabase:

@@ -1,0 +1,46 @@
+"""SQLite keeps a connection per thread (connecting, and the checkpoint at the last close, cost
+more than most statements); a connection that failed is dropped and the next one works."""
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from store.database import SqliteDatabase
+
+
+async def _exercise(path: Path) -> None:
+    db = SqliteDatabase(path)
+    await db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)")
+    for n in range(50):
+        await db.execute("INSERT INTO t (k, v) VALUES ($1, $2)", f"k{n}", n)
+    assert len(db._open) <= 32  # one per thread of the default pool at most, not per call
+    other = SqliteDatabase(path)  # another process's view: every commit is there
+    assert await other.fetch("SELECT count(*) FROM t") == [(50,)]
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.execute("INSERT INTO t (k, v) VALUES ($1, $2)", "k1", 1)
+    with pytest.raises(sqlite3.OperationalError):
+        await db.execute("SELECT * FROM no_such_table")
+    assert await db.execute("UPDATE t SET v = v + 1 WHERE k = $1", "k1") == 1
+    await db.close()
+    await other.close()
+    assert db._open == [] and other._open == []
+    reopened = SqliteDatabase(path)
+    assert await reopened.fetch("SELECT v FROM t WHERE k = $1", "k1") == [(2,)]
+    await reopened.close()
+
+
+def test_connections_are_kept_dropped_when_broken_and_closed(tmp_path: Path) -> None:
+    asyncio.run(_exercise(tmp_path / "store.db"))
+
+
+def test_statements_from_many_threads_at_once(tmp_path: Path) -> None:
+    async def many() -> None:
+        db = SqliteDatabase(tmp_path / "many.db")
+        await db.execute("CREATE TABLE t (n INTEGER)")
+        await asyncio.gather(*(db.execute("INSERT INTO t VALUES ($1)", n) for n in range(200)))
+        assert await db.fetch("SELECT count(*), sum(n) FROM t") == [(200, sum(range(200)))]
+        await db.close()
+
+    asyncio.run(many())
