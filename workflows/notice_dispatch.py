@@ -21,7 +21,7 @@ NOTICE_RETRY = RetryPolicy(
     non_retryable_error_types=["PermanentDeliveryFailure", "ValueError"],
 )
 NOTICE_ATTEMPT_TIMEOUT = timedelta(seconds=60)
-NOTICE_HEARTBEAT = timedelta(seconds=30)  # a dead worker's notice is retried within 30 s
+NOTICE_HEARTBEAT = timedelta(seconds=10)  # a dead worker's notice is retried within 15 s
 NOTICE_GIVE_UP_AFTER = timedelta(days=3)
 
 
