@@ -62,7 +62,9 @@ def door(tmp_path: Path) -> Iterator[tuple[int, int, Path]]:
         r"^(\w+)\.\{\$ICR_PUBLIC_DOMAIN\} \{", rf"https://\1.{DOMAIN}:{port} {{", text, flags=re.M
     )
     text = text.replace("reverse_proxy codec-server:8234", f"reverse_proxy 127.0.0.1:{codec_port}")
-    assert text.count(f":{port} {{") == 3 and f"127.0.0.1:{codec_port}" in text
+    # The UI's name goes to the same local upstream: what reaches it is what the door let by.
+    text = text.replace("reverse_proxy temporal-ui:8080", f"reverse_proxy 127.0.0.1:{codec_port}")
+    assert text.count(f":{port} {{") == 3 and text.count(f"127.0.0.1:{codec_port}") == 2
     config = tmp_path / "Caddyfile"
     config.write_text(text)
     process = subprocess.Popen(
@@ -162,3 +164,42 @@ async def test_staff_reach_the_codec_server_over_https_with_the_providers_token(
                     )
         finally:
             await runner.cleanup()
+
+
+async def test_the_ui_door_takes_no_request_over_the_payload_limit(
+    door: tuple[int, int, Path],
+) -> None:
+    """The UI server passes a signal's headers to the frontend, which bounds only payloads: the
+    door refuses a larger request before anything behind it reads it."""
+    port, upstream_port, root = door
+    seen: list[int] = []
+
+    async def signal(request: web.Request) -> web.Response:
+        seen.append(len(await request.read()))
+        return web.json_response({})
+
+    app = web.Application(client_max_size=8 * 1024 * 1024)
+    app.router.add_post("/api/v1/namespaces/default/workflows/{id}/signal/{name}", signal)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", upstream_port).start()
+    try:
+        trusted = ssl.create_default_context(cafile=str(root))
+        host = f"ui.{DOMAIN}"
+        url = f"https://127.0.0.1:{port}/api/v1/namespaces/default/workflows/ICR-X/signal/add_note"
+        async with aiohttp.ClientSession() as http:
+            answers = []
+            for size in (500 * 1024, 3 * 1024 * 1024):  # a large decision; a 3 MB header
+                body = json.dumps({"header": {"fields": {"h": {"data": "A" * size}}}})
+                async with http.post(
+                    url,
+                    data=body,
+                    headers={"Host": f"{host}:{port}", "Content-Type": "application/json"},
+                    ssl=trusted,
+                    server_hostname=host,
+                ) as answer:
+                    answers.append(answer.status)
+        assert answers == [200, 413]
+        assert len(seen) == 1 and seen[0] > 500 * 1024  # the larger one never reached the UI
+    finally:
+        await runner.cleanup()
