@@ -6,8 +6,10 @@ import logging
 import re
 import threading
 import weakref
+from collections.abc import Sequence
 from typing import Any, Self
 
+from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
@@ -65,6 +67,26 @@ class BoundOnceConverter(DataConverter):
                 bound.pop(next(iter(bound)))  # the oldest: a case long gone, most likely
             bound[context] = made
         return made
+
+    async def _decode_reference_payload_sequence(
+        self, payloads: Sequence[Payload]
+    ) -> list[Payload]:
+        """No external storage here, so no payload is a reference to fetch. The SDK's own pass
+        raises for a payload that merely claims to be one (metadata any sender can write), which
+        fails the workflow task on every retry: a frozen case. Left as sent, such a payload
+        reaches the case's reader and is refused in words; and no pass walks every argument
+        of a signal that carries thousands."""
+        if self.external_storage is not None:
+            return await super()._decode_reference_payload_sequence(payloads)
+        return payloads  # type: ignore[return-value]  # the same sequence: nothing to copy
+
+    async def _external_retrieve_payload_sequence(
+        self, payloads: Sequence[Payload]
+    ) -> list[Payload]:
+        """As above, for the retrieval pass."""
+        if self.external_storage is not None:
+            return await super()._external_retrieve_payload_sequence(payloads)
+        return payloads  # type: ignore[return-value]
 
 
 CONTEXTS_KEPT = 4096

@@ -111,6 +111,7 @@ envelopes = st.builds(
                 KEY_ID,
                 UNREADABLE,
                 "messageType",
+                "__temporal_external_storage_reference",
                 "x",
                 CASE_ID,
                 SEALED,
@@ -120,7 +121,17 @@ envelopes = st.builds(
         ),
         st.one_of(
             st.sampled_from(
-                [ENCODING, b"json/plain", b"binary/null", b"json/protobuf", b"test1", b"nokey"]
+                [
+                    ENCODING,
+                    b"json/plain",
+                    b"binary/null",
+                    b"json/protobuf",
+                    b"test1",
+                    b"nokey",
+                    b"true",
+                    b"json/external-storage-reference",
+                    b"temporal.api.common.v1.ExternalStorageReference",
+                ]
             ),
             st.binary(max_size=16),
         ),
@@ -150,6 +161,35 @@ async def test_any_envelope_and_argument_count_is_refused_in_words(
     with contextlib.suppress(WorkflowQueryFailedError):
         await outsider.query("status", args=args, result_type=RawValue)
     assert (await status_of(case)).stage in ("SRO_REVIEW", "CLOSED")
+
+
+STORED_ELSEWHERE = [
+    {"__temporal_external_storage_reference": b"true", "encoding": b"json/plain"},
+    {"encoding": b"json/external-storage-reference"},
+    {
+        "encoding": b"json/protobuf",
+        "messageType": b"temporal.api.common.v1.ExternalStorageReference",
+    },
+]
+"""Metadata by which the SDK takes a payload for a reference to external storage; without any
+configured it raised while decoding the activation, so the task failed on every retry."""
+
+
+async def test_a_payload_claiming_to_be_stored_elsewhere_is_refused_not_a_frozen_case(
+    client: Client, case: WorkflowHandle[Any, Any]
+) -> None:
+    config = client.config()
+    config["data_converter"] = pydantic_data_converter
+    outsider = Client(**config).get_workflow_handle(case.id)
+    for metadata in STORED_ELSEWHERE:
+        envelope = RawValue(Payload(metadata=metadata, data=b"{}"))
+        await outsider.signal("add_note", envelope)
+        with pytest.raises(WorkflowUpdateFailedError):
+            await outsider.execute_update("add_note", envelope)
+    # Each update was refused after the signals before it were taken in, in the same task.
+    rejected = (await status_of(case)).rejected
+    assert [r.name for r in rejected[-len(STORED_ELSEWHERE) :]] == ["add_note"] * 3
+    assert "EVENT_TYPE_WORKFLOW_TASK_FAILED" not in await history_event_types(client, case.id)
 
 
 async def test_the_fuzzed_case_then_completes(
