@@ -17,9 +17,6 @@ from domain.case_id import is_case_id
 from domain.status import CaseStatus
 from records.content import OWN_SUBMISSIONS, Officer
 from records.package import Request, assemble, requestor_of
-from records.pdf import FontMissing, render
-from records.release_log import record_release
-from records.who import records_officer
 from security import configured
 from settings import Settings
 from store.disclosures import Recipient
@@ -111,6 +108,13 @@ def _bounded(args: argparse.Namespace) -> None:
 
 
 async def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here, not at the top: the PDF stack (fpdf, fontTools, PIL, pypdf) and the
+    # codec server's authenticator take a quarter of a second to import, and every other
+    # command of the CLI would pay it at each start.
+    from records.pdf import FontMissing, render
+    from records.release_log import record_release
+    from records.who import records_officer
+
     case_id = _case(args.case_id, "release")
     _bounded(args)
     officer_id = await records_officer(settings, case_id)  # refused here: nothing is read
