@@ -42,7 +42,9 @@ class SqliteDatabase:
     """One file, WAL, ``synchronous=FULL``: a commit has reached the disk when it returns.
 
     Each thread that runs a statement keeps its own connection open: connecting costs more
-    than most statements here, and the last connection's close checkpoints the whole WAL."""
+    than most statements here, and the last connection's close checkpoints the whole WAL.
+    Its statements are not cached: a cached statement keeps its last bound values, so every
+    thread would hold a copy of the last 25 MB message it stored."""
 
     blob = "BLOB"
     skip_locked = ""
@@ -60,7 +62,13 @@ class SqliteDatabase:
             db.close()
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(
+            self._path,
+            timeout=30,
+            isolation_level=None,
+            check_same_thread=False,
+            cached_statements=0,
+        )
         db.execute("PRAGMA synchronous=FULL")
         return db
 
