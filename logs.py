@@ -18,10 +18,17 @@ PII_KEY = "_pii"
 """Bind ``PII_KEY=[names…]`` on a logger: those strings are masked and the key never printed."""
 
 _A_NUMBER = re.compile(r"\bA[-\s]?\d{3}[-\s]?\d{3}[-\s]?\d{1,3}\b")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_PHONE = re.compile(r"(?<![\w.:/-])\+?\(?\d[\d\s().-]{7,}\d(?![\w:/-])")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(\.[\w-]+)+")
+"""Matched only from the start of a run of address characters: tried from every position of
+a long run, the pattern took time quadratic in its length (20,000 characters, a second)."""
+_PHONE = re.compile(r"(?<![\w.:/-])\+?\(?\d[\d\s().-]{7,32}\d(?![\w:/-])")
 """A candidate; ``_phone`` masks 9 to 15 digits that are not a date (a bare A-number has 9; ISO
-timestamps, run ids and addresses have their own shapes and stay readable)."""
+timestamps, run ids and addresses have their own shapes and stay readable). At most 35
+characters, so a long run of digits and spaces costs linear time, not quadratic."""
+MASKED_WINDOW = 64 * 1024
+VALUE_KEPT = 2000
+"""Characters of one logged string kept (masked first, in time linear in its length): a value
+can carry a sender's text of any length."""
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -34,17 +41,25 @@ def _phone(match: re.Match[str]) -> str:
 
 
 def _mask(value: str, names: Iterable[str]) -> str:
+    """The patterns first: a name masked inside an address (``maria.[NAME]@…``) would leave
+    the rest of the address unmatched, and shown."""
+    value = _A_NUMBER.sub("[A-NUMBER]", value)
+    value = _EMAIL.sub("[EMAIL]", value)
+    value = _PHONE.sub(_phone, value)
     for name in names:
         if name:
             value = re.sub(re.escape(name), "[NAME]", value, flags=re.IGNORECASE)
-    value = _A_NUMBER.sub("[A-NUMBER]", value)
-    value = _EMAIL.sub("[EMAIL]", value)
-    return _PHONE.sub(_phone, value)
+    return value
 
 
 def _scrub(value: Any, names: list[str]) -> Any:
     if isinstance(value, str):
-        return _mask(value, names)
+        # Masked, then cut: cut first, an address could be halved and no longer match. Only
+        # a window is masked (linear, but a sender's megabytes would still cost a second).
+        masked = _mask(value[:MASKED_WINDOW], names)
+        if len(value) <= MASKED_WINDOW and len(masked) <= VALUE_KEPT:
+            return masked
+        return f"{masked[:VALUE_KEPT]}… ({len(value)} characters in all)"
     if isinstance(value, dict):
         return {k: _scrub(v, names) for k, v in value.items()}
     if isinstance(value, list | tuple):

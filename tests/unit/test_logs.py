@@ -63,3 +63,31 @@ def test_an_embedding_that_never_configured_logs_still_masks_bound_names() -> No
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     printed = run.stdout + run.stderr
     assert "notice.sent" in printed and "Maria" not in printed and "_pii" not in printed
+
+
+def test_a_senders_megabytes_cost_a_bounded_mask_and_a_bounded_line() -> None:
+    """Found by an attack: a 400 KB activity failure message, logged by the case, held the
+    worker's one interpreter for minutes (the address and phone patterns were tried from every
+    position of a long run: quadratic). Linear patterns over a bounded window now."""
+    import time
+
+    hostile = ["x" * 4_000_000, "1 " * 2_000_000, "a@" * 2_000_000, "a." * 2_000_000]
+    began = time.process_time()
+    lines = [_line(reason=text) for text in hostile]
+    assert time.process_time() - began < 5  # was minutes for a tenth of this
+    for line, text in zip(lines, hostile, strict=True):
+        reason = str(line["reason"])
+        assert len(reason) < logs.VALUE_KEPT + 100
+        assert reason.endswith(f"({len(text)} characters in all)")
+
+
+def test_a_name_inside_an_address_leaves_no_part_of_the_address() -> None:
+    out = io.StringIO()
+    logs.configure("json", "INFO", stream=out)
+    try:
+        structlog.get_logger("t").bind(**{logs.PII_KEY: ["Lopez"]}).info(
+            "case.event", reason="write to maria.lopez@example.org"
+        )
+    finally:
+        logs.configure("console", "INFO")
+    assert json.loads(out.getvalue())["reason"] == "write to [EMAIL]"
