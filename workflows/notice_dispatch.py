@@ -4,12 +4,14 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.case_file import CaseFile
     from domain.notices import NOTICES, Notice, NoticeOutcome, NoticeRecord
+    from security.codec import SEALED
+    from security.readable import unreadable_reason
     from settings import notice_queue
     from workflows.case_log import case_log
     from workflows.metrics import CaseMetrics
@@ -23,6 +25,10 @@ NOTICE_RETRY = RetryPolicy(
 NOTICE_ATTEMPT_TIMEOUT = timedelta(seconds=60)
 NOTICE_HEARTBEAT = timedelta(seconds=10)  # a dead worker's notice is retried within 15 s
 NOTICE_GIVE_UP_AFTER = timedelta(days=3)
+REASON_KEPT = 300
+"""Characters of a failure's message the case keeps and logs: the message can be anybody's
+(a raw client may fail a pending activity by its id, with text of any length)."""
+UNREAD_OUTCOME = "its outcome was not a worker's sealed answer, so it is not believed"
 
 
 class NoticeDispatch:
@@ -56,17 +62,23 @@ class NoticeDispatch:
         # Notices go to their own queue, held by the server to the relay's quota.
         queue = notice_queue(workflow.info().task_queue)
         try:
-            outcome = await workflow.execute_activity(
+            raw = await workflow.execute_activity(
                 NOTICES[notice.kind].activity,
                 notice,
                 task_queue=queue,
-                result_type=NoticeOutcome,
+                result_type=RawValue,  # read below: no answer can fail the workflow task
                 start_to_close_timeout=NOTICE_ATTEMPT_TIMEOUT,
                 heartbeat_timeout=NOTICE_HEARTBEAT,
                 schedule_to_close_timeout=NOTICE_GIVE_UP_AFTER,
                 retry_policy=NOTICE_RETRY,
                 summary=f"{notice.kind} notice",
             )
+            outcome = read_outcome(raw)
+        except ActivityError as err:
+            cause = err.cause
+            message = cause.message if isinstance(cause, ApplicationError) else type(cause).__name__
+            outcome = kept(message)
+        if isinstance(outcome, NoticeOutcome):
             record = NoticeRecord(
                 at=workflow.now(),
                 kind=notice.kind,
@@ -76,17 +88,38 @@ class NoticeDispatch:
                 withheld=outcome.withheld,
             )
             disclosed = outcome.disclosed
-        except ActivityError as err:
-            cause = err.cause
-            reason = cause.message if isinstance(cause, ApplicationError) else type(cause).__name__
+        else:
             record = NoticeRecord(
                 at=workflow.now(),
                 kind=notice.kind,
                 event_key=notice.event_key,
                 outcome="FAILED",
-                error=reason,
+                error=outcome,
             )
             disclosed = []
-            case_log("notice.failed", notice=notice.kind, reason=reason)
+            case_log("notice.failed", notice=notice.kind, reason=outcome)
         self._metrics.notice(notice.kind, record.outcome)
         case.record_notice(record, disclosed)
+
+
+def read_outcome(raw: object) -> NoticeOutcome | str:
+    """The activity's outcome, or why it is not believed. Anyone who can reach the frontend
+    can complete a pending activity by its id, with any payload: only an answer sealed by a
+    key holder (the worker's codec marks what it decrypted, bound to this case) counts."""
+    if not isinstance(raw, RawValue) or unreadable_reason(raw.payload) is not None:
+        return UNREAD_OUTCOME
+    if SEALED not in raw.payload.metadata:
+        return UNREAD_OUTCOME
+    try:
+        outcome: NoticeOutcome = workflow.payload_converter().from_payload(
+            raw.payload, NoticeOutcome
+        )
+    except Exception:  # a sealed payload of another shape: a copy of some other answer
+        return UNREAD_OUTCOME
+    return outcome
+
+
+def kept(message: str) -> str:
+    """A failure's message as the case keeps it: one line, bounded."""
+    line = " ".join(message[: REASON_KEPT * 4].split())
+    return line if len(line) <= REASON_KEPT else line[: REASON_KEPT - 1] + "…"
