@@ -17,6 +17,7 @@ import asyncpg
 
 Row = tuple[Any, ...]
 _PLACEHOLDER = re.compile(r"\$(\d+)")
+WAL_KEPT_BYTES = 4 * 1024 * 1024
 
 
 class Database(Protocol):
@@ -52,7 +53,7 @@ class SqliteDatabase:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._local = threading.local()
-        self._open: list[sqlite3.Connection] = []
+        self._open: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._guard = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         db = self._connect()
@@ -70,22 +71,28 @@ class SqliteDatabase:
             cached_statements=0,
         )
         db.execute("PRAGMA synchronous=FULL")
+        # A kept connection never closes, so the WAL would keep the size of the largest write
+        # (a 25 MB message): cut back to this at each checkpoint instead.
+        db.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")
         return db
 
     def _connection(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             db = self._local.db = self._connect()
-            with self._guard:
-                self._open.append(db)
+            with self._guard:  # a thread that ended left its connection: closed here
+                for thread, gone in self._open:
+                    if not thread.is_alive():
+                        gone.close()
+                self._open = [(t, c) for t, c in self._open if t.is_alive()]
+                self._open.append((threading.current_thread(), db))
         return db
 
     def _forget(self, db: sqlite3.Connection) -> None:
         """A connection that failed is closed, and the thread's next statement opens anew."""
         self._local.db = None
         with self._guard:
-            if db in self._open:
-                self._open.remove(db)
+            self._open = [(t, c) for t, c in self._open if c is not db]
         db.close()
 
     def _run(self, sql: str, args: Sequence[Any], rows: bool) -> Any:
@@ -110,7 +117,7 @@ class SqliteDatabase:
     async def close(self) -> None:
         with self._guard:
             dbs, self._open = self._open, []
-        for db in dbs:
+        for _, db in dbs:
             db.close()
         self._local = threading.local()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from store.database import SqliteDatabase
+from store.database import WAL_KEPT_BYTES, SqliteDatabase
 
 
 async def _exercise(path: Path) -> None:
@@ -44,3 +44,34 @@ def test_statements_from_many_threads_at_once(tmp_path: Path) -> None:
         await db.close()
 
     asyncio.run(many())
+
+
+def test_a_thread_that_ended_leaves_no_open_connection(tmp_path: Path) -> None:
+    """Each event loop has its own threads (tools and tests run many loops on one store)."""
+    db = SqliteDatabase(tmp_path / "loops.db")
+    asyncio.run(db.execute("CREATE TABLE t (n INTEGER)"))
+    for n in range(30):
+        asyncio.run(db.execute("INSERT INTO t VALUES ($1)", n))
+    assert len(db._open) <= 2  # the last loop's thread (its executor is gone too) at most
+    assert asyncio.run(db.fetch("SELECT count(*) FROM t")) == [(30,)]
+    asyncio.run(db.close())
+
+
+def test_the_wal_shrinks_back_after_a_large_write(tmp_path: Path) -> None:
+    """A kept connection never closes (the close truncated the WAL): the size limit does it."""
+    path = tmp_path / "big.db"
+    wal = Path(f"{path}-wal")
+
+    async def write() -> tuple[int, int]:
+        db = SqliteDatabase(path)
+        await db.execute("CREATE TABLE t (b BLOB)")
+        await db.execute("INSERT INTO t VALUES ($1)", b"x" * 30_000_000)
+        grown = wal.stat().st_size
+        await db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # as the autocheckpoint does
+        await db.execute("INSERT INTO t VALUES ($1)", b"y")  # the WAL starts over
+        after = wal.stat().st_size
+        await db.close()
+        return grown, after
+
+    grown, after = asyncio.run(write())
+    assert grown > 30_000_000 and after <= WAL_KEPT_BYTES, (grown, after)
