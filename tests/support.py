@@ -299,14 +299,23 @@ async def own_namespace(
     registered, and settings and a client pointed at it that acts as staff (signed)."""
     from google.protobuf.duration_pb2 import Duration
     from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
+    from temporalio.service import RPCError, RPCStatusCode
 
     from tests.signing import staff_converter
 
-    await env.client.workflow_service.register_namespace(
-        RegisterNamespaceRequest(
-            namespace=namespace, workflow_execution_retention_period=Duration(seconds=86400)
-        )
+    request = RegisterNamespaceRequest(
+        namespace=namespace, workflow_execution_retention_period=Duration(seconds=86400)
     )
+    for attempt in range(5):  # a loaded dev server cancels a registration now and then
+        try:
+            await env.client.workflow_service.register_namespace(request)
+            break
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.ALREADY_EXISTS:  # an earlier attempt got through
+                break
+            if attempt == 4:
+                raise
+            await asyncio.sleep(1)
     own = settings.model_copy(
         update={
             "temporal_address": env.client.service_client.config.target_host,
