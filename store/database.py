@@ -10,6 +10,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -53,7 +54,7 @@ class SqliteDatabase:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._local = threading.local()
-        self._open: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._open: list[_Kept] = []
         self._guard = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         db = self._connect()
@@ -76,35 +77,33 @@ class SqliteDatabase:
         db.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")
         return db
 
-    def _connection(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = self._connect()
+    def _kept(self) -> "_Kept":
+        kept: _Kept | None = getattr(self._local, "kept", None)
+        if kept is None or kept.closed:
+            kept = self._local.kept = _Kept(threading.current_thread(), self._connect())
             with self._guard:  # a thread that ended left its connection: closed here
-                for thread, gone in self._open:
-                    if not thread.is_alive():
-                        gone.close()
-                self._open = [(t, c) for t, c in self._open if t.is_alive()]
-                self._open.append((threading.current_thread(), db))
-        return db
-
-    def _forget(self, db: sqlite3.Connection) -> None:
-        """A connection that failed is closed, and the thread's next statement opens anew."""
-        self._local.db = None
-        with self._guard:
-            self._open = [(t, c) for t, c in self._open if c is not db]
-        db.close()
+                ended = [k for k in self._open if not k.thread.is_alive()]
+                self._open = [k for k in self._open if k.thread.is_alive() and not k.closed]
+                self._open.append(kept)
+            for k in ended:
+                k.shut()
+        return kept
 
     def _run(self, sql: str, args: Sequence[Any], rows: bool) -> Any:
-        db = self._connection()
-        try:
-            cursor = db.execute(_PLACEHOLDER.sub(r"?\1", sql), tuple(args))
-            return cursor.fetchall() if rows else cursor.rowcount
-        except sqlite3.IntegrityError:
-            raise
-        except sqlite3.Error:
-            self._forget(db)
-            raise
+        while True:
+            kept = self._kept()
+            with kept.lock:  # close() waits for a statement under way, never pulls it away
+                if kept.closed:
+                    continue  # closed meanwhile: this thread opens anew
+                try:
+                    cursor = kept.db.execute(_PLACEHOLDER.sub(r"?\1", sql), tuple(args))
+                    return cursor.fetchall() if rows else cursor.rowcount
+                except sqlite3.IntegrityError:
+                    raise
+                except sqlite3.Error:  # the next statement of this thread opens anew
+                    kept.closed = True
+                    kept.db.close()
+                    raise
 
     async def execute(self, sql: str, *args: Any) -> int:
         changed: int = await asyncio.to_thread(self._run, sql, args, False)
@@ -115,11 +114,32 @@ class SqliteDatabase:
         return [tuple(r) for r in rows]
 
     async def close(self) -> None:
+        """Each connection once its statement under way is done (a cancelled caller's thread
+        may still be running one: closing under it would crash the process)."""
         with self._guard:
-            dbs, self._open = self._open, []
-        for _, db in dbs:
-            db.close()
-        self._local = threading.local()
+            kept, self._open = self._open, []
+
+        def shut_all() -> None:
+            for k in kept:
+                k.shut()
+
+        await asyncio.to_thread(shut_all)
+
+
+@dataclass
+class _Kept:
+    """A thread's connection, the lock its statements hold, and whether it was closed."""
+
+    thread: threading.Thread
+    db: sqlite3.Connection
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    closed: bool = False
+
+    def shut(self) -> None:
+        with self.lock:
+            if not self.closed:
+                self.closed = True
+                self.db.close()
 
 
 class PostgresDatabase:

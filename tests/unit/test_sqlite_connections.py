@@ -75,3 +75,24 @@ def test_the_wal_shrinks_back_after_a_large_write(tmp_path: Path) -> None:
 
     grown, after = asyncio.run(write())
     assert grown > 30_000_000 and after <= WAL_KEPT_BYTES, (grown, after)
+
+
+def test_close_waits_for_a_statement_under_way(tmp_path: Path) -> None:
+    """A cancelled caller's thread still runs its statement: closing the connection under it
+    crashed the process (a gateway stopping while it sorted)."""
+    slow = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) "
+        "SELECT count(*) FROM n"
+    )
+
+    async def race() -> None:
+        db = SqliteDatabase(tmp_path / "race.db")
+        running = asyncio.ensure_future(db.fetch(slow))
+        await asyncio.sleep(0.05)  # under way in its thread
+        running.cancel()
+        await db.close()  # waits for the statement, then closes
+        assert db._open == []
+        assert await db.fetch("SELECT 1") == [(1,)]  # a later statement opens anew
+        await db.close()
+
+    asyncio.run(race())
