@@ -105,7 +105,14 @@ class Gateway:
             Reader(self.settings.inbound_read_seconds),
             authserv_trusted=relays,
         )
-        self._server = await open_front_door(self.settings, self.store, wake)
+        try:
+            self._server = await open_front_door(self.settings, self.store, wake)
+        except OSError as exc:
+            raise GatewayMisconfigured(
+                f"ICR_INBOUND_SMTP_HOST:ICR_INBOUND_SMTP_PORT {self.settings.inbound_smtp_host}:"
+                f"{self.settings.inbound_smtp_port} cannot be used ({exc.strerror}): another "
+                "gateway on this host?"
+            ) from None
         self.port = self._server.sockets[0].getsockname()[1]
         self._sorting = asyncio.create_task(sorter.run(wake))
         self._health = SortingHealth(
@@ -114,7 +121,14 @@ class Gateway:
             self.store.inbox,
             self.settings.inbound_queue_max_age_seconds,
         )
-        await self._health.start(self.settings.inbound_health_address)
+        address = self.settings.inbound_health_address
+        try:
+            await self._health.start(address)
+        except OSError as exc:  # taken (another gateway on this host?): one line, exit 2
+            raise GatewayMisconfigured(
+                f"ICR_INBOUND_HEALTH_ADDRESS={address} cannot be used ({exc.strerror}): another "
+                "gateway on this host? Give each its own, or set it empty to turn it off"
+            ) from None
         retention = timedelta(days=self.settings.triage_retention_days)
         self._housekeeping = asyncio.create_task(
             keep_house(self.store, retention, self._housekeeping_every)

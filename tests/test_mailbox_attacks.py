@@ -5,6 +5,7 @@ and NOOP against the idle timeout. Its own SQLite store."""
 import asyncio
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -345,3 +346,22 @@ async def test_triage_show_keeps_a_stranger_s_subject_on_its_line_and_marks_the_
     assert all(len(line) <= 80 for line in shown[:6]), shown[:6]
     assert [line for line in shown if line.startswith("From:")] == ["From:      pad@example.net"]
     assert "| From:      dana@icr.example" in shown and "| please assign" in shown
+
+
+async def test_an_address_another_process_holds_is_named_in_one_line(
+    settings: Settings, client: Client, tmp_path: Path
+) -> None:
+    """A second gateway on one host (say, beside `make run`) used to die with a traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        held = taken.getsockname()[1]
+        for update, named in (
+            ({"inbound_health_address": f"127.0.0.1:{held}"}, "ICR_INBOUND_HEALTH_ADDRESS="),
+            ({"inbound_smtp_port": held, "inbound_health_address": ""}, "ICR_INBOUND_SMTP_PORT"),
+        ):
+            gw = Gateway(own(settings, tmp_path, **update), lambda: asyncio.sleep(0, client))
+            with pytest.raises(GatewayMisconfigured, match=named) as refused:
+                await gw.start()
+            await gw.stop()
+            assert "cannot be used" in str(refused.value) and "\n" not in str(refused.value)
