@@ -6,6 +6,7 @@ answer the worker did not seal is not believed, a failure's message is kept boun
 case goes on: the next signed decision applies."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,8 +20,10 @@ from temporalio.api.workflowservice.v1 import (
     RespondActivityTaskFailedByIdRequest,
 )
 from temporalio.client import Client, WorkflowHandle
+from temporalio.converter import WorkflowSerializationContext
 from temporalio.testing import WorkflowEnvironment
 
+from clients import data_converter
 from settings import Settings
 from tests.support import (
     actor,
@@ -33,7 +36,7 @@ from tests.support import (
     wait_stage,
 )
 from worker import build_worker
-from workflows.notice_dispatch import REASON_KEPT, UNREAD_OUTCOME
+from workflows.notice_dispatch import REASON_KEPT, UNBELIEVED_RESENDS, UNREAD_OUTCOME
 
 pytestmark = pytest.mark.slow
 
@@ -70,16 +73,21 @@ async def held(
         relay.close()
 
 
-async def _pending(handle: WorkflowHandle[Any, Any]) -> tuple[str, PendingActivityInfo]:
-    def started(d: Any) -> bool:
-        return any(
-            p.attempt >= 1 and p.HasField("last_started_time")
-            for p in d.raw_description.pending_activities
-        )
+async def _pending(
+    handle: WorkflowHandle[Any, Any], besides: set[str] | None = None
+) -> tuple[str, PendingActivityInfo]:
+    """The case's notice activity under way (not one of ``besides``, already answered)."""
 
-    described = await eventually(handle.describe, started, timeout=60)
+    def under_way(d: Any) -> list[PendingActivityInfo]:
+        return [
+            p
+            for p in d.raw_description.pending_activities
+            if p.HasField("last_started_time") and p.activity_id not in (besides or set())
+        ]
+
+    described = await eventually(handle.describe, lambda d: bool(under_way(d)), timeout=60)
     raw = described.raw_description
-    return raw.workflow_execution_info.execution.run_id, raw.pending_activities[0]
+    return raw.workflow_execution_info.execution.run_id, under_way(described)[0]
 
 
 async def _goes_on(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
@@ -117,36 +125,63 @@ async def test_a_failure_of_any_length_is_kept_short_and_the_case_goes_on(
     await _goes_on(client, handle)
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
-        Payload(metadata={"encoding": b"json/plain"}, data=b'"not an outcome"'),
-        Payload(metadata={"encoding": b"json/external-storage-reference"}, data=b"{}"),
-        # Well formed, but not sealed by a key holder: a forgery of "sent and disclosed".
-        Payload(
-            metadata={"encoding": b"json/plain"},
-            data=b'{"delivered": ["REQUESTOR"], "disclosed": ["REQUESTOR"]}',
-        ),
-    ],
-    ids=["junk", "stored-elsewhere", "forged"],
-)
-async def test_an_answer_the_worker_did_not_seal_is_not_believed(
-    held: tuple[Client, Settings], answer: Payload
-) -> None:
-    client, own = held
-    namespace = own.temporal_namespace
-    handle = await start_case(client, own, submission())
-    run_id, activity = await _pending(handle)
-    await client.workflow_service.respond_activity_task_completed_by_id(
-        RespondActivityTaskCompletedByIdRequest(
-            namespace=namespace,
-            workflow_id=handle.id,
-            run_id=run_id,
-            activity_id=activity.activity_id,
-            result=Payloads(payloads=[answer]),
-            identity="outsider",
+FORGED = {"delivered": ["REQUESTOR"], "disclosed": ["REQUESTOR"]}
+"""A forgery of "sent and disclosed"."""
+
+
+async def _answer(
+    client: Client, handle: WorkflowHandle[Any, Any], shape: str, own: Settings
+) -> Payload:
+    """An answer of the given shape, built as an outsider (or an insider) could."""
+    plain = {"encoding": b"json/plain"}
+    if shape == "junk":
+        return Payload(metadata=plain, data=b'"not an outcome"')
+    if shape == "stored-elsewhere":
+        return Payload(metadata={"encoding": b"json/external-storage-reference"}, data=b"{}")
+    if shape == "unsealed":
+        return Payload(metadata=plain, data=json.dumps(FORGED).encode())
+    if shape == "sealed-for-no-case":  # what any process with the payload keys seals bare
+        [sealed] = await data_converter(own).encode([FORGED])
+        return sealed
+    if shape == "staff-sealed":  # through the codec server: sealed for the case, and stamped
+        context = WorkflowSerializationContext(
+            namespace=own.temporal_namespace, workflow_id=handle.id
         )
-    )
+        [sealed] = await client.data_converter.with_context(context).encode([FORGED])
+        return sealed
+    # "echo": the worker's own sealed payload of this case, the notice it was asked to send
+    history = await handle.fetch_history()
+    scheduled = [
+        e for e in history.events if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    return scheduled[0].activity_task_scheduled_event_attributes.input.payloads[0]
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["junk", "stored-elsewhere", "unsealed", "sealed-for-no-case", "staff-sealed", "echo"],
+)
+async def test_an_answer_the_worker_did_not_write_is_not_believed(
+    held: tuple[Client, Settings], shape: str
+) -> None:
+    """Each is answered to the notice and to each time it is sent again; then the notice is a
+    failure in words, with no disclosure, and the case goes on."""
+    client, own = held
+    handle = await start_case(client, own, submission())
+    answered: set[str] = set()
+    for _ in range(1 + UNBELIEVED_RESENDS):
+        run_id, activity = await _pending(handle, besides=answered)
+        answered.add(activity.activity_id)
+        await client.workflow_service.respond_activity_task_completed_by_id(
+            RespondActivityTaskCompletedByIdRequest(
+                namespace=own.temporal_namespace,
+                workflow_id=handle.id,
+                run_id=run_id,
+                activity_id=activity.activity_id,
+                result=Payloads(payloads=[await _answer(client, handle, shape, own)]),
+                identity="outsider",
+            )
+        )
     status = await eventually(lambda: status_of(handle), lambda s: bool(s.notices))
     assert [(n.outcome, n.error) for n in status.notices] == [("FAILED", UNREAD_OUTCOME)]
     assert status.disclosures == []

@@ -10,8 +10,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.case_file import CaseFile
     from domain.notices import NOTICES, Notice, NoticeOutcome, NoticeRecord
-    from security.codec import SEALED
+    from security.codec import BOUND_TO, SEALED
     from security.readable import unreadable_reason
+    from security.stamp import SIGNATURE
     from settings import notice_queue
     from workflows.case_log import case_log
     from workflows.metrics import CaseMetrics
@@ -29,6 +30,8 @@ REASON_KEPT = 300
 """Characters of a failure's message the case keeps and logs: the message can be anybody's
 (a raw client may fail a pending activity by its id, with text of any length)."""
 UNREAD_OUTCOME = "its outcome was not a worker's sealed answer, so it is not believed"
+UNBELIEVED_RESENDS = 2
+"""Times a notice whose outcome was not believed is sent again before it is recorded failed."""
 
 
 class NoticeDispatch:
@@ -61,23 +64,32 @@ class NoticeDispatch:
         """One notice activity; its outcome, good or bad, goes into the case's notice log."""
         # Notices go to their own queue, held by the server to the relay's quota.
         queue = notice_queue(workflow.info().task_queue)
-        try:
-            raw = await workflow.execute_activity(
-                NOTICES[notice.kind].activity,
-                notice,
-                task_queue=queue,
-                result_type=RawValue,  # read below: no answer can fail the workflow task
-                start_to_close_timeout=NOTICE_ATTEMPT_TIMEOUT,
-                heartbeat_timeout=NOTICE_HEARTBEAT,
-                schedule_to_close_timeout=NOTICE_GIVE_UP_AFTER,
-                retry_policy=NOTICE_RETRY,
-                summary=f"{notice.kind} notice",
-            )
-            outcome = read_outcome(raw)
-        except ActivityError as err:
-            cause = err.cause
-            message = cause.message if isinstance(cause, ApplicationError) else type(cause).__name__
-            outcome = kept(message)
+        for attempt in range(1 + UNBELIEVED_RESENDS):
+            try:
+                raw = await workflow.execute_activity(
+                    NOTICES[notice.kind].activity,
+                    notice,
+                    task_queue=queue,
+                    result_type=RawValue,  # read below: no answer can fail the workflow task
+                    start_to_close_timeout=NOTICE_ATTEMPT_TIMEOUT,
+                    heartbeat_timeout=NOTICE_HEARTBEAT,
+                    schedule_to_close_timeout=NOTICE_GIVE_UP_AFTER,
+                    retry_policy=NOTICE_RETRY,
+                    summary=f"{notice.kind} notice",
+                )
+            except ActivityError as err:
+                cause = err.cause
+                message = (
+                    cause.message if isinstance(cause, ApplicationError) else type(cause).__name__
+                )
+                outcome: NoticeOutcome | str = kept(message)
+                break
+            outcome = read_outcome(raw, case.case_id)
+            if isinstance(outcome, NoticeOutcome):
+                break
+            # Not the worker's answer: sent again (the ledger keeps a letter that did leave
+            # from leaving twice), a few times, then recorded as failed.
+            case_log("notice.unbelieved", notice=notice.kind, attempt=attempt + 1)
         if isinstance(outcome, NoticeOutcome):
             record = NoticeRecord(
                 at=workflow.now(),
@@ -102,19 +114,27 @@ class NoticeDispatch:
         case.record_notice(record, disclosed)
 
 
-def read_outcome(raw: object) -> NoticeOutcome | str:
-    """The activity's outcome, or why it is not believed. Anyone who can reach the frontend
-    can complete a pending activity by its id, with any payload: only an answer sealed by a
-    key holder (the worker's codec marks what it decrypted, bound to this case) counts."""
+def read_outcome(raw: object, case_id: str) -> NoticeOutcome | str:
+    """The activity's outcome, or why it is not believed. Anyone with write access to the
+    namespace can answer a pending activity by its id, or poll the notice queue and answer
+    its tasks, with any payload: only an answer the worker could have written counts. The
+    worker's codec seals it bound to this case and the worker signs nothing (a stamp means the
+    codec server or a service sealed it for someone); its shape is the outcome's alone and it
+    names the recipients each letter went to."""
     if not isinstance(raw, RawValue) or unreadable_reason(raw.payload) is not None:
         return UNREAD_OUTCOME
-    if SEALED not in raw.payload.metadata:
+    meta = raw.payload.metadata
+    if SEALED not in meta or meta.get(BOUND_TO) != case_id.encode() or SIGNATURE in meta:
         return UNREAD_OUTCOME
     try:
-        outcome: NoticeOutcome = workflow.payload_converter().from_payload(
-            raw.payload, NoticeOutcome
-        )
+        value = workflow.payload_converter().from_payload(raw.payload)
+        if not isinstance(value, dict) or not set(value) <= set(NoticeOutcome.model_fields):
+            return UNREAD_OUTCOME
+        outcome = NoticeOutcome.model_validate(value)
     except Exception:  # a sealed payload of another shape: a copy of some other answer
+        return UNREAD_OUTCOME
+    sent = set(outcome.delivered) | set(outcome.already_sent)
+    if not (sent or outcome.withheld) or not set(outcome.disclosed) <= sent:
         return UNREAD_OUTCOME
     return outcome
 
