@@ -132,9 +132,19 @@ def data_converter(settings: Settings) -> DataConverter:
 
 
 def worker_data_converter(settings: Settings) -> DataConverter:
-    """The worker's converter: as above, but decoding never raises (``security.readable``)."""
-    converter = data_converter(settings)
-    return dataclasses.replace(converter, payload_codec=ReadableCodec(converter.payload_codec))
+    """The worker's converter: the payload keys, decoding that never raises
+    (``security.readable``), and no signer. What the worker writes (activity results, the
+    carried case file) it seals for its case but never stamps, whatever identity the process
+    also holds for its scheduled jobs (their client signs as that service): a case believes
+    a notice outcome only unstamped, since a stamp means the codec server or a service
+    sealed it (``workflows.notice_dispatch.read_outcome``)."""
+    keys = configured.keyring(settings)
+    codec = EncryptionCodec(keys) if keys is not None else None
+    return dataclasses.replace(
+        DATA_CONVERTER,
+        payload_codec=ReadableCodec(codec),
+        failure_converter_class=EncryptedStaffFailureConverter if keys else StaffFailureConverter,
+    )
 
 
 def for_worker(client: Client, settings: Settings) -> Client:

@@ -8,6 +8,7 @@ case goes on: the next signed decision applies."""
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from clients import data_converter
 from settings import Settings
+from tests.conftest import as_service
 from tests.support import (
     actor,
     eventually,
@@ -36,6 +38,7 @@ from tests.support import (
     wait_stage,
 )
 from worker import build_worker
+from workflows import notice_dispatch
 from workflows.notice_dispatch import REASON_KEPT, UNBELIEVED_RESENDS, UNREAD_OUTCOME
 
 pytestmark = pytest.mark.slow
@@ -59,6 +62,8 @@ async def held(
         writer.close()
 
     relay = await asyncio.start_server(hold, "127.0.0.1", 0)
+    # A resend waits out the worker's own attempt (90 s); here a second is as good.
+    waited, notice_dispatch.RESEND_AFTER = notice_dispatch.RESEND_AFTER, timedelta(seconds=1)
     port = relay.sockets[0].getsockname()[1]
     client, own = await own_namespace(
         env, settings, NAMESPACE, smtp_port=port, smtp_timeout_seconds=55
@@ -71,6 +76,7 @@ async def held(
                 writer.close()
     finally:
         relay.close()
+        notice_dispatch.RESEND_AFTER = waited
 
 
 async def _pending(
@@ -187,3 +193,16 @@ async def test_an_answer_the_worker_did_not_write_is_not_believed(
     assert status.disclosures == []
     await wait_stage(handle, "LOCAL_REVIEW")
     await _goes_on(client, handle)
+
+
+async def test_a_worker_that_also_signs_as_a_service_has_its_outcomes_believed(
+    env: WorkflowEnvironment, settings: Settings
+) -> None:
+    """Found by the third attack: `make run` gives the worker a service key for its reminder
+    rounds, its converter stamped everything it sealed, and the case refused every notice
+    outcome as stamped. What the worker writes is sealed, never stamped."""
+    client, own = await own_namespace(env, as_service(settings, "svc.starter"), "notice-signer")
+    async with build_worker(client, own):
+        handle = await start_case(client, own, submission())
+        status = await eventually(lambda: status_of(handle), lambda s: bool(s.notices))
+    assert [(n.kind, n.outcome) for n in status.notices] == [("CASE_OPENED", "SENT")]
