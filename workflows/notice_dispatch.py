@@ -32,6 +32,10 @@ REASON_KEPT = 300
 UNREAD_OUTCOME = "its outcome was not a worker's sealed answer, so it is not believed"
 UNBELIEVED_RESENDS = 2
 """Times a notice whose outcome was not believed is sent again before it is recorded failed."""
+RESEND_AFTER = NOTICE_ATTEMPT_TIMEOUT + timedelta(seconds=30)
+"""An answer the case does not believe may have come while the worker's own attempt was still
+sending: the notice is sent again only once that attempt is over and its letter, if it left,
+is in the ledger, so the letter does not leave twice."""
 
 
 class NoticeDispatch:
@@ -90,6 +94,8 @@ class NoticeDispatch:
             # Not the worker's answer: sent again (the ledger keeps a letter that did leave
             # from leaving twice), a few times, then recorded as failed.
             case_log("notice.unbelieved", notice=notice.kind, attempt=attempt + 1)
+            if attempt < UNBELIEVED_RESENDS:
+                await workflow.sleep(RESEND_AFTER, summary=f"{notice.kind} notice, again")
         if isinstance(outcome, NoticeOutcome):
             record = NoticeRecord(
                 at=workflow.now(),
