@@ -120,20 +120,11 @@ def read(payload: Payload) -> tuple[Stamp, bytes]:
     return Stamp(signer, signed_at, nonce, key_id), signature
 
 
-def verify(payload: Payload, public_key: Ed25519PublicKey) -> Stamp:
-    """The stamp, once its signature checks out under ``public_key`` (the digest skips the
-    stamp's own keys, so the payload is checked as it is, never copied)."""
-    stamp, signature = read(payload)
-    try:
-        public_key.verify(signature, _message(payload, stamp, _at(stamp.signed_at)))
-    except InvalidSignature:
-        raise StampError("the decision's signature does not match its content") from None
-    return stamp
-
-
-def verify_b64(payload: Payload, encoded_key: str) -> Stamp:
-    """``verify`` under a base64 public key, remembering what it checked: an update's stamp is
-    checked by its validator and again in its turn, and Ed25519 is most of either."""
+def verify(payload: Payload, encoded_key: str) -> Stamp:
+    """The stamp, once its signature checks out under the base64 public key (the digest skips
+    the stamp's own keys, so the payload is checked as it is, never copied). What it checked is
+    remembered: an update's stamp is checked by its validator and again in its turn, and
+    Ed25519 is most of either."""
     stamp, signature = read(payload)
     if not _holds(encoded_key, signature, _message(payload, stamp, _at(stamp.signed_at))):
         raise StampError("the decision's signature does not match its content")

@@ -133,7 +133,7 @@ async def test_encode_stamps_the_person_and_decode_reads_back(
     assert b"Maria" not in sealed.data and b"fo.1" not in sealed.data
     inner = (await EncryptionCodec(RING).decode([sealed]))[0]
     assert inner.metadata[SEALED] == b"k1"
-    checked = stamp.verify(inner, stamp.public_key_from_b64(keys.public_keys()[keys.current]))
+    checked = stamp.verify(inner, keys.public_keys()[keys.current])
     assert checked.signer == "fo.1" and abs(time.time() - checked.signed_at.timestamp()) < 60
     assert stamp.unstamped(inner) == PLAIN
 

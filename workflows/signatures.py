@@ -98,7 +98,7 @@ def _check_stamp(
             "(unknown or rotated out); send it again"
         )
     try:
-        checked = stamp.verify_b64(payload, encoded)
+        checked = stamp.verify(payload, encoded)
     except (stamp.StampError, ValueError) as exc:
         return _refuse(str(exc) if isinstance(exc, stamp.StampError) else "bad stamp key")
     fresh = timedelta(hours=snapshot.stamp_freshness_hours)

@@ -26,8 +26,8 @@ def test_a_stamp_checked_twice_is_verified_once() -> None:
     key, encoded = _key()
     payload = _signed(key)
     before = stamp._holds.cache_info()
-    first = stamp.verify_b64(payload, encoded)
-    second = stamp.verify_b64(payload, encoded)
+    first = stamp.verify(payload, encoded)
+    second = stamp.verify(payload, encoded)
     after = stamp._holds.cache_info()
     assert first == second and first.signer == "sro.reviewer1"
     assert after.misses - before.misses == 1 and after.hits - before.hits == 1
@@ -36,14 +36,14 @@ def test_a_stamp_checked_twice_is_verified_once() -> None:
 def test_the_memory_never_vouches_for_other_content_or_another_key() -> None:
     key, encoded = _key()
     payload = _signed(key)
-    stamp.verify_b64(payload, encoded)  # remembered as good
+    stamp.verify(payload, encoded)  # remembered as good
     tampered = Payload()
     tampered.CopyFrom(payload)
     tampered.data = b'{"x": 2}'
     with pytest.raises(stamp.StampError, match="does not match"):
-        stamp.verify_b64(tampered, encoded)
+        stamp.verify(tampered, encoded)
     _, other = _key()
     with pytest.raises(stamp.StampError, match="does not match"):
-        stamp.verify_b64(payload, other)
+        stamp.verify(payload, other)
     with pytest.raises(ValueError):
-        stamp.verify_b64(payload, "not base64!")
+        stamp.verify(payload, "not base64!")
