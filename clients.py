@@ -6,7 +6,7 @@ import logging
 import re
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Self
 
 from temporalio.api.common.v1 import Payload
@@ -120,13 +120,19 @@ def data_converter(settings: Settings) -> DataConverter:
             payload_codec=RemoteCodec(settings.codec_endpoint, token),
             failure_converter_class=EncryptedStaffFailureConverter,
         )
+    service = configured.service_identity(settings)
+    return _sealing(settings, service.sign if service else None)
+
+
+def _sealing(settings: Settings, sign: Callable[[Payload], Payload] | None) -> DataConverter:
+    """Encrypted with the configured payload keys (failures too), stamped by ``sign`` when
+    given; plain JSON when no keys are configured (development)."""
     keys = configured.keyring(settings)
     if keys is None:
         return DATA_CONVERTER
-    service = configured.service_identity(settings)
     return dataclasses.replace(
         DATA_CONVERTER,
-        payload_codec=EncryptionCodec(keys, service.sign if service else None),
+        payload_codec=EncryptionCodec(keys, sign),
         failure_converter_class=EncryptedStaffFailureConverter,
     )
 
@@ -138,13 +144,8 @@ def worker_data_converter(settings: Settings) -> DataConverter:
     also holds for its scheduled jobs (their client signs as that service): a case believes
     a notice outcome only unstamped, since a stamp means the codec server or a service
     sealed it (``workflows.notice_dispatch.read_outcome``)."""
-    keys = configured.keyring(settings)
-    codec = EncryptionCodec(keys) if keys is not None else None
-    return dataclasses.replace(
-        DATA_CONVERTER,
-        payload_codec=ReadableCodec(codec),
-        failure_converter_class=EncryptedStaffFailureConverter if keys else StaffFailureConverter,
-    )
+    converter = _sealing(settings, None)
+    return dataclasses.replace(converter, payload_codec=ReadableCodec(converter.payload_codec))
 
 
 def for_worker(client: Client, settings: Settings) -> Client:
