@@ -101,8 +101,7 @@ class SqliteDatabase:
                 except sqlite3.IntegrityError:
                     raise
                 except sqlite3.Error:  # the next statement of this thread opens anew
-                    kept.closed = True
-                    kept.db.close()
+                    kept.shut_held()
                     raise
 
     async def execute(self, sql: str, *args: Any) -> int:
@@ -137,9 +136,13 @@ class _Kept:
 
     def shut(self) -> None:
         with self.lock:
-            if not self.closed:
-                self.closed = True
-                self.db.close()
+            self.shut_held()
+
+    def shut_held(self) -> None:
+        """Close, by the holder of ``lock``."""
+        if not self.closed:
+            self.closed = True
+            self.db.close()
 
 
 class PostgresDatabase:
