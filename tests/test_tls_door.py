@@ -76,7 +76,9 @@ def door(tmp_path: Path) -> Iterator[tuple[int, int, Path]]:
     root = tmp_path / "data/caddy/pki/authorities/local/root.crt"
     try:
         deadline = time.monotonic() + 60
-        while not root.exists() or not _listening(port):
+        # Ready once each name's certificate is served: Caddy issues them after it listens,
+        # and a handshake before that ends in an internal-error alert (seen on a busy machine).
+        while not root.exists() or not _listening(port) or not _serving(port, root):
             if process.poll() is not None or time.monotonic() > deadline:
                 errors = process.stderr.read().decode()[-2000:] if process.stderr else ""
                 raise RuntimeError(f"caddy did not start: {errors}")
@@ -92,6 +94,21 @@ def door(tmp_path: Path) -> Iterator[tuple[int, int, Path]]:
 def _listening(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _serving(port: int, root: Path) -> bool:
+    """Whether every name of the Caddyfile completes a TLS handshake under Caddy's root."""
+    trusted = ssl.create_default_context(cafile=str(root))
+    for name in ("ui", "codec", "id"):
+        try:
+            with (
+                socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+                trusted.wrap_socket(raw, server_hostname=f"{name}.{DOMAIN}"),
+            ):
+                pass
+        except (OSError, ssl.SSLError):
+            return False
+    return True
 
 
 async def test_staff_reach_the_codec_server_over_https_with_the_providers_token(
