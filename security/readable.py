@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Self
 
+import pydantic_core
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec, SerializationContext, WithSerializationContext
 
@@ -44,7 +45,12 @@ def unreadable_reason(payload: Payload) -> str | None:
 
 
 def why_unreadable(payload: Payload) -> str | None:
-    """Why the default converter could not read this payload, or None when it can."""
+    """Why the worker's converter could not read this payload, or None when it can.
+
+    JSON is parsed by the converter's own parser (pydantic's): where the standard library's is
+    more lenient (nesting past 200 levels, UTF-16, a byte-order mark, a lone surrogate), a
+    payload passed here would fail the SDK's decoding of a call whose argument count matches
+    no handler, and the SDK drops such a signal unseen and uncounted."""
     encoding = payload.metadata.get("encoding")
     if encoding == b"binary/plain" or (encoding == b"binary/null" and not payload.data):
         return None
@@ -53,7 +59,7 @@ def why_unreadable(payload: Payload) -> str | None:
     if encoding != _JSON:  # never echoed: the sender chose it
         return "the payload has no encoding" if encoding is None else "unknown payload encoding"
     try:
-        json.loads(payload.data)
+        pydantic_core.from_json(payload.data)
     except (ValueError, RecursionError):
         return "the payload is not valid JSON"
     return None

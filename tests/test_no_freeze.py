@@ -95,16 +95,26 @@ async def test_any_number_of_arguments_is_refused_by_its_count(
     await wait_stage(handle, "LOCAL_REVIEW")
     await handle.signal("add_note", args=[{"actor": actor("SRO"), "text": "a"}, "extra"])
     await handle.signal("add_note", args=[1, 2, 3])
+    # JSON only a lenient parser reads: the SDK's own decoding of two arguments failed on it
+    # and dropped the signal uncounted.
+    deep = Payload(metadata={"encoding": b"json/plain"}, data=b"[" * 500 + b"]" * 500)
+    utf16 = Payload(metadata={"encoding": b"json/plain"}, data='{"a": 1}'.encode("utf-16"))
+    await (
+        raw(client)
+        .get_workflow_handle(handle.id)
+        .signal("add_note", args=[RawValue(deep), RawValue(utf16)])
+    )
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update("add_note", args=[{"actor": actor("SRO"), "text": "a"}, 2])
     assert "2 arguments arrived" in str(refused.value.cause)
     with pytest.raises(WorkflowQueryFailedError) as query:
         await handle.query("status", "extra")
     assert "takes no arguments" in str(query.value)
-    status = await eventually(lambda: status_of(handle), lambda s: len(s.rejected) == 2)
+    status = await eventually(lambda: status_of(handle), lambda s: len(s.rejected) == 3)
     assert [r.reason.split(";")[0] for r in status.rejected] == [
         "2 arguments arrived",
         "3 arguments arrived",
+        "2 arguments arrived",
     ]
     await finish(handle, client)
 

@@ -74,6 +74,37 @@ def test_unknown_encodings_broken_json_and_forged_markers_become_markers() -> No
     assert reason(nested) == "unknown payload encoding"
 
 
+LENIENT_ONLY = {
+    "nested 250 deep": b"[" * 250 + b"]" * 250,
+    "UTF-16": '{"a": 1}'.encode("utf-16"),
+    "a byte-order mark": b'\xef\xbb\xbf{"a": 1}',
+    "a lone surrogate": b'"\\ud800"',
+}
+"""JSON the standard library reads and the worker's converter does not."""
+
+
+def test_json_only_a_lenient_parser_reads_becomes_a_marker_so_no_argument_fails_decoding() -> None:
+    """Two such arguments would reach the SDK's own decoding (no handler takes two), which
+    failed and dropped the signal uncounted; as markers they decode, and are refused by count."""
+    for data in LENIENT_ONLY.values():
+        json.loads(data)  # the lenient reading, for the record
+        sent = Payload(metadata={"encoding": b"json/plain"}, data=data)
+        assert reason(sent) == "the payload is not valid JSON"
+        assert reason(EncryptionCodec(KEYS).encrypt(sent)) == "the payload is not valid JSON"
+    pair = asyncio.run(
+        CODEC.decode(
+            [
+                Payload(metadata={"encoding": b"json/plain"}, data=d)
+                for d in (LENIENT_ONLY["nested 250 deep"], LENIENT_ONLY["UTF-16"])
+            ]
+        )
+    )
+    assert len(CONVERTER.from_payloads(pair)) == 2  # what the SDK does without type hints
+    assert refused("add_note", *pair).startswith("2 arguments arrived")
+    deep = b"[" * 200 + b"]" * 200  # as deep as the converter reads: readable, as before
+    assert reason(Payload(metadata={"encoding": b"json/plain"}, data=deep)) is None
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     metadata=st.dictionaries(
