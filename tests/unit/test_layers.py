@@ -21,7 +21,16 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("primitives", {"security", "store"}),
     (
         "temporal",
-        {"workflows", "activities", "caseload", "clients", "intake", "cli_exits", "sandbox"},
+        {
+            "workflows",
+            "activities",
+            "caseload",
+            "clients",
+            "intake",
+            "cli_exits",
+            "opening_verdict",
+            "sandbox",
+        },
     ),
     (
         "applications",
