@@ -24,7 +24,7 @@ from security.remote_codec import CodecServerError
 EXIT_OK = 0
 EXIT_ERROR = 1  # the server answered with an error not listed below
 EXIT_INVALID = 2  # bad input: the line names the field or option
-EXIT_REFUSED = 3  # the case refused the decision (its rule says why)
+EXIT_REFUSED = 3  # the case refused the decision or the start (its rule says why)
 EXIT_NOT_FOUND = 4  # no such case
 EXIT_PARTLY_APPLIED = 5  # a bulk action: some cases changed, some refused (listed)
 EXIT_UNREACHABLE = 6  # no Temporal server at the configured address, or it timed out

@@ -1,8 +1,7 @@
 """Command line for integrating systems, staff and operators: ``icr`` or ``python starter.py``.
 
-``icr submit FILE.json`` (``-`` for standard input) prints ``{"case_id", "workflow_id",
-"run_id"}``; invalid input exits 2 naming every offending field. Every failure is one line on
-standard error and an exit status from cli_exits (docs/operating.md, "Exit statuses").
+``icr submit FILE.json`` (``-``: stdin) prints ``{"case_id", "workflow_id", "run_id"}`` once the
+case opened. Each failure: one line on standard error, an exit status (docs/operating.md).
 """
 
 import argparse
@@ -43,6 +42,7 @@ from domain.inquiry import Submission
 from domain.stage import Stage
 from intake import SubmissionConflict, submit
 from mailroom.commands import add_mailbox_commands
+from opening_verdict import await_opening
 from records.commands import add_records_commands, recorded_status
 from settings import Settings, get_settings, plain
 
@@ -90,7 +90,10 @@ async def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
         result = await submit(client, submission, settings)
     except SubmissionConflict as exc:
         raise InputError(f"request_id: {exc}") from None
+    note = await await_opening(client, result.case_id, result.run_id)  # refused: exit 3
     _print(result.model_dump(include={"case_id", "workflow_id", "run_id"}))
+    if note:
+        print(note, file=sys.stderr)
     return 0
 
 

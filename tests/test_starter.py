@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from domain.case_id import case_id_for_request
+from opening_verdict import Verdict, opening_verdict
 from security.codec import bound_case
 from settings import Settings, plain
 from tests.conftest import SERVICE_KEYS, TOKENS
@@ -97,21 +99,6 @@ async def test_submit_status_decide_list(
     # The integrating system's key signs what it sends, but opens cases only: no decision.
     starter_only = await decide("record_local_response", local)
     assert starter_only.returncode == 3 and "no role that may" in starter_only.stderr
-    # Without its key, the integrating system's start opens no case.
-    unsigned_start = {**data, "request_id": f"{data['request_id']}-unsigned"}
-    proc = await run_starter(
-        client,
-        settings,
-        "submit",
-        "-",
-        stdin=json.dumps(unsigned_start),
-        env={"ICR_SERVICE_KEY": ""},
-    )
-    assert proc.returncode == 0, proc.stderr  # the server took the start; the case refuses it
-    refused = client.get_workflow_handle(json.loads(proc.stdout)["case_id"])
-    with pytest.raises(WorkflowFailureError, match="Workflow execution failed") as failed:
-        await refused.result()
-    assert "the submission is not signed" in str(failed.value.cause)
     # With fo.1's token through the codec server: signed as fo.1, whatever the body claims.
     as_fo = {"ICR_CODEC_ENDPOINT": codec_server, "ICR_STAFF_TOKEN": TOKENS["fo.1"]}
     fo = '{"actor": {"id": "fo.1", "role": "FIELD_OFFICE"}, '
@@ -141,6 +128,76 @@ async def test_submit_status_decide_list(
         assert helped.returncode == 0, helped
         assert "usage: starter.py " + command in helped.stdout, helped
     await handle.terminate("test done")
+
+
+async def test_a_start_the_case_refuses_exits_3_naming_its_reason(
+    client: Client, settings: Settings
+) -> None:
+    """Without its key, an integrating system's start opens no case: the starter says so
+    instead of printing a case that fails moments later."""
+    data: dict[str, Any] = json.loads((ROOT / "examples/local-review.json").read_text())
+    data["request_id"] = f"unsigned-cli-{os.getpid()}-{id(data)}"
+    case_id = case_id_for_request(data["request_id"], plain(settings.subject_key_secret))
+    unsigned = {"ICR_SERVICE_KEY": ""}
+    proc = await run_starter(client, settings, "submit", "-", stdin=json.dumps(data), env=unsigned)
+    assert proc.returncode == 3, proc
+    assert proc.stdout == ""
+    [line] = proc.stderr.splitlines()
+    assert line.startswith(f"case {case_id} refused its start: the submission is not signed")
+    with pytest.raises(WorkflowFailureError) as failed:  # the case's own verdict, as printed
+        await client.get_workflow_handle(case_id).result()
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidSubmission"
+    assert line == f"case {case_id} refused its start: {cause.message}"
+    # Signed, the same request opens its case (the refused run does not hold the id).
+    signed = await run_starter(client, settings, "submit", "-", stdin=json.dumps(data))
+    assert signed.returncode == 0 and signed.stderr == "", signed
+    assert json.loads(signed.stdout)["case_id"] == case_id
+    # Once opened and ended, the id is never started again: that refusal is named too.
+    await client.get_workflow_handle(case_id).terminate("test done")
+    again = await run_starter(client, settings, "submit", "-", stdin=json.dumps(data))
+    assert again.returncode == 3 and again.stdout == "", again
+    assert f"case {case_id} refused its start: this case id was used before" in again.stderr
+
+
+async def test_submit_exits_0_once_each_entry_has_opened(
+    client: Client, settings: Settings
+) -> None:
+    """Exit 0 means the case opened: its history holds the opening task's commands as the
+    starter returns, for each entry, an SRO inquiry with missing items too."""
+    sro: dict[str, Any] = json.loads((ROOT / "examples/sro-inquiry.json").read_text())
+    missing = json.loads(json.dumps(sro))
+    missing["subject"].pop("date_of_birth")
+    missing["representative"].pop("authorization")
+    local = json.loads((ROOT / "examples/local-review.json").read_text())
+    for n, data in enumerate((local, sro, missing)):
+        data["request_id"] = f"opened-{n}-{os.getpid()}-{id(data)}"
+        proc = await run_starter(client, settings, "submit", "-", stdin=json.dumps(data))
+        assert proc.returncode == 0 and proc.stderr == "", proc
+        handle = client.get_workflow_handle(json.loads(proc.stdout)["case_id"])
+        history = await handle.fetch_history()
+        assert opening_verdict(history.events) is Verdict.OPENED, [
+            e.event_type for e in history.events
+        ]
+        await handle.terminate("test done")
+
+
+async def test_a_case_no_worker_takes_is_printed_with_a_note(
+    client: Client, settings: Settings
+) -> None:
+    """No worker on the queue within the answer timeout: the start was accepted, so the ids
+    are printed (exit 0), with a note that the case has not opened yet."""
+    data: dict[str, Any] = json.loads((ROOT / "examples/local-review.json").read_text())
+    data["request_id"] = f"no-worker-{os.getpid()}-{id(data)}"
+    idle = {"ICR_TASK_QUEUE": f"no-worker-{os.getpid()}", "ICR_CLI_TIMEOUT_SECONDS": "2"}
+    proc = await run_starter(client, settings, "submit", "-", stdin=json.dumps(data), env=idle)
+    assert proc.returncode == 0, proc
+    case_id = json.loads(proc.stdout)["case_id"]
+    assert proc.stderr.strip() == (
+        f"note: case {case_id} has not opened yet (no worker took its first task within 2s); "
+        f"`starter.py status {case_id}` shows it once it does"
+    )
+    await client.get_workflow_handle(case_id).terminate("test done")
 
 
 async def test_staff_submit_through_the_codec_server_opens_a_case_bound_to_it(
