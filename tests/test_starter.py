@@ -1,5 +1,6 @@
 """``starter.py`` as integrating systems and staff use it: a real process against a real server."""
 
+import asyncio
 import json
 import os
 from pathlib import Path
@@ -15,7 +16,7 @@ from opening_verdict import Verdict, opening_verdict
 from security.codec import bound_case
 from settings import Settings, plain
 from tests.conftest import SERVICE_KEYS, TOKENS
-from tests.support import Proc, wait_stage
+from tests.support import Proc, eventually, wait_stage
 from tests.support import run_starter as starter
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -198,6 +199,31 @@ async def test_a_case_no_worker_takes_is_printed_with_a_note(
         f"`starter.py status {case_id}` shows it once it does"
     )
     await client.get_workflow_handle(case_id).terminate("test done")
+
+
+async def test_a_case_ended_before_it_opened_exits_7(client: Client, settings: Settings) -> None:
+    """Terminated while no worker had taken it: not a refusal, but no case either."""
+    data: dict[str, Any] = json.loads((ROOT / "examples/local-review.json").read_text())
+    data["request_id"] = f"ended-{os.getpid()}-{id(data)}"
+    case_id = case_id_for_request(data["request_id"], plain(settings.subject_key_secret))
+    idle = {"ICR_TASK_QUEUE": f"no-worker-{os.getpid()}", "ICR_CLI_TIMEOUT_SECONDS": "30"}
+    submitting = asyncio.create_task(
+        run_starter(client, settings, "submit", "-", stdin=json.dumps(data), env=idle)
+    )
+    handle = client.get_workflow_handle(case_id)
+
+    async def started() -> bool:
+        try:
+            return bool(await handle.describe())
+        except RPCError:
+            return False
+
+    await eventually(started, bool)  # the starter now waits for the verdict
+    await handle.terminate("ended before a worker took it")
+    proc = await submitting
+    assert proc.returncode == 7 and proc.stdout == "", proc
+    [line] = proc.stderr.splitlines()
+    assert line.startswith(f"case {case_id} ended before it opened: ") and "terminated" in line
 
 
 async def test_staff_submit_through_the_codec_server_opens_a_case_bound_to_it(
