@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio import workflow
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from domain.case_id import case_id_for_request
 from opening_verdict import Verdict, opening_verdict
@@ -224,6 +226,38 @@ async def test_a_case_ended_before_it_opened_exits_7(client: Client, settings: S
     assert proc.returncode == 7 and proc.stdout == "", proc
     [line] = proc.stderr.splitlines()
     assert line.startswith(f"case {case_id} ended before it opened: ") and "terminated" in line
+
+
+@workflow.defn(name="CaseReviewWorkflow")
+class BrokenCase:
+    """A worker whose case code fails every workflow task (a bad release, say)."""
+
+    @workflow.run
+    async def run(self, *args: Any) -> None:
+        raise RuntimeError("a bug in this release")
+
+
+async def test_a_case_whose_first_task_keeps_failing_exits_7(
+    client: Client, settings: Settings
+) -> None:
+    data: dict[str, Any] = json.loads((ROOT / "examples/local-review.json").read_text())
+    data["request_id"] = f"broken-{os.getpid()}-{id(data)}"
+    queue = f"broken-{os.getpid()}"
+    broken = Worker(
+        client,
+        task_queue=queue,
+        workflows=[BrokenCase],
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
+    env = {"ICR_TASK_QUEUE": queue, "ICR_CLI_TIMEOUT_SECONDS": "3"}
+    async with broken:
+        proc = await run_starter(client, settings, "submit", "-", stdin=json.dumps(data), env=env)
+    case_id = case_id_for_request(data["request_id"], plain(settings.subject_key_secret))
+    assert proc.returncode == 7 and proc.stdout == "", proc
+    assert proc.stderr.startswith(
+        f"case {case_id} has not opened: its first workflow task keeps failing"
+    ), proc
+    await client.get_workflow_handle(case_id).terminate("test done")
 
 
 async def test_staff_submit_through_the_codec_server_opens_a_case_bound_to_it(
