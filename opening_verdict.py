@@ -3,8 +3,9 @@ took it, and the case itself judges the start (``workflows.signed_start``) and f
 ``InvalidSubmission`` when it refuses it. Without waiting for that verdict a starter without a
 valid key would exit 0 for submissions that are lost moments later.
 
-The verdict is read from the run's history, not from timing, with a long poll (the server
-answers as events arrive: no polling loop), bounded by the CLI's answer timeout.
+The verdict is read from the run's history, not from timing, with a long poll: one request
+outstanding at a time, which the server answers as events arrive (a handful of answers until the
+verdict, no polling loop), bounded by the CLI's answer timeout.
 """
 
 import asyncio
@@ -70,9 +71,8 @@ def opening_verdict(events: Iterable[HistoryEvent]) -> Verdict:
     markers and workflow tasks that fail or time out decide nothing.
     """
     for event in events:
-        attributes = event.workflow_execution_started_event_attributes
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-            if attributes.continued_execution_run_id:
+            if event.workflow_execution_started_event_attributes.continued_execution_run_id:
                 return Verdict.OPENED
         elif event.event_type in OPENING_COMMANDS:
             return Verdict.OPENED
