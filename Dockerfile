@@ -20,7 +20,7 @@ COPY config config
 COPY mailroom mailroom
 COPY store store
 COPY records records
-COPY worker.py worker_health.py starter.py cli_exits.py settings.py logs.py clients.py intake.py sandbox.py ./
+COPY worker.py worker_health.py starter.py cli_exits.py opening_verdict.py settings.py logs.py clients.py intake.py sandbox.py ./
 RUN pip install --no-cache-dir --no-deps . && useradd --system --home /app icr \
     && mkdir -p /var/lib/icr && chown icr /var/lib/icr
 USER icr
