@@ -56,6 +56,7 @@ class CaseReviewWorkflow:
         # count decoded without type hints, and a bad start fails the case cleanly in run(),
         # naming the problem (see domain.starting).
         self._ready = False
+        self._handing_over = False  # see _continue_as_new
         self._inbox = Inbox()
         info = workflow.info()
         continued = info.continued_run_id is not None
@@ -189,11 +190,12 @@ class CaseReviewWorkflow:
 
     def validate(self, name: str, args: tuple[Any, ...]) -> None:
         """Update validator: a refusal here writes nothing to the history. The server holds at
-        most ten updates in flight, so judging here stays cheap."""
+        most ten updates in flight, so judging here stays cheap. While the run hands over, a
+        refusal under a valid stamp waits in line instead, so that the run sees it arrive."""
         if not self._ready:
             return  # the case is still opening: it judges the update in its turn
         verdict = self._judge(name, args, workflow.payload_converter(), workflow.now())
-        if isinstance(verdict, Refusal):
+        if isinstance(verdict, Refusal) and not (self._handing_over and verdict.actor):
             self._tally.refused(name, "update", verdict)
             self._tally.flush()
             raise refusal_error(verdict.reason)
@@ -277,17 +279,28 @@ class CaseReviewWorkflow:
         """Hand the whole case to a fresh run when the history grows long (the server says
         when) or the run nears the server's caps. Nothing is lost: in-flight notices finish
         first, everything in the inbox is judged and answered, and a signal that lands
-        meanwhile makes the server retry this task with it."""
+        meanwhile makes the server retry this task with it.
+
+        It continues in a task that brought no update, never this one (its validator refusals
+        are unseen): the server fails each update a retried task answered with "unexpected
+        workflow task failure", retrying none. What comes meanwhile is answered in that task."""
         self._timer.cancel()
+        self._handing_over = True
+        decided = workflow.info().get_current_history_length()
         while True:  # until nothing waits or is in flight and no decision left a notice to send
             await self._notices.drain()
             await self._settle()
             self._notices.dispatch(self._case)
-            if not self._notices.in_flight:
+            if self._notices.in_flight:
+                continue
+            task = workflow.info().get_current_history_length()  # the task, by its start
+            if task != decided and self._inbox.last_update_task != task:
                 break
+            await workflow.sleep(NEXT_SLICE, summary="a task that brings no update")
         size = fit_for_carrying(self._case)
         if size > CARRY_LIMIT_BYTES:  # never, while the rules keep what stays small (room_for)
             case_log("case.too_large_to_carry", case_file_bytes=size)  # this run goes on
+            self._handing_over = False
             return
         case_log(
             "case.continuing_as_new",

@@ -45,6 +45,9 @@ class Inbox:
     """Signals this run took in (the server caps them per run; continue-as-new resets it)."""
     updates: int = 0
     """Updates this run took in (the server caps their total per run too)."""
+    last_update_task: int = 0
+    """The workflow task that brought the latest update, by its history length (unique to a
+    task that brought one: an accepted update is kept in the history)."""
 
     def take_signal(self, name: str, args: tuple[Any, ...]) -> None:
         self.signals += 1
@@ -56,6 +59,7 @@ class Inbox:
     async def take_update(self, name: str, args: tuple[Any, ...]) -> CaseStatus:
         """Wait in line; the run loop answers (a status, or the refusal raised)."""
         self.updates += 1
+        self.last_update_task = workflow.info().get_current_history_length()
         answer: asyncio.Future[CaseStatus] = asyncio.get_running_loop().create_future()
         self.waiting.append(Message(name, args, answer))
         return await answer
