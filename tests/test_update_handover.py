@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.worker import Replayer
 
+from clients import worker_data_converter
+from sandbox import workflow_runner
 from settings import Settings
 from tests.support import (
     actor,
@@ -20,6 +23,7 @@ from tests.support import (
     submission,
     wait_stage,
 )
+from workflows.case_review import CaseReviewWorkflow
 from workflows.server_limits import SIGNALS_BEFORE_CONTINUING
 
 pytestmark = [pytest.mark.usefixtures("worker"), pytest.mark.slow]
@@ -27,6 +31,14 @@ pytestmark = [pytest.mark.usefixtures("worker"), pytest.mark.slow]
 HANDOVERS = 10
 SIGNALS = HANDOVERS * SIGNALS_BEFORE_CONTINUING
 STAGE_REFUSAL = "record_determination is not allowed in stage LOCAL_REVIEW"
+
+
+def replayer(settings: Settings) -> Replayer:
+    return Replayer(
+        workflows=[CaseReviewWorkflow],
+        data_converter=worker_data_converter(settings),
+        workflow_runner=workflow_runner(),
+    )
 
 
 async def stream_of_signals(handle: WorkflowHandle[Any, Any]) -> None:
@@ -91,3 +103,8 @@ async def test_updates_during_handovers_are_applied_or_refused_in_words(
     assert (await handle.describe()).run_id != first_run
     runs = [w async for w in client.list_workflows(f"WorkflowId = '{handle.id}'")]
     assert len(runs) > HANDOVERS // 2, "the case handed over again and again"
+    # Each run replays: where an update arrived counts by the history, not by the live task.
+    for run in runs:
+        history = await client.get_workflow_handle(handle.id, run_id=run.run_id).fetch_history()
+        replayed = await replayer(settings).replay_workflow(history, raise_on_replay_failure=False)
+        assert replayed.replay_failure is None, (run.run_id, replayed.replay_failure)
