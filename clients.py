@@ -32,7 +32,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from security import configured
 from security.client_credentials import AccessToken, ClientCredentials, Refresher, bearer
 from security.codec import EncryptionCodec
-from security.readable import ReadableCodec
+from security.readable import ArgumentsAsSent, ReadableCodec
 from security.remote_codec import RemoteCodec
 from settings import Settings, plain
 from workflows.metrics import STAGE_BUCKETS_SECONDS, STAGE_DURATION
@@ -138,14 +138,18 @@ def _sealing(settings: Settings, sign: Callable[[Payload], Payload] | None) -> D
 
 
 def worker_data_converter(settings: Settings) -> DataConverter:
-    """The worker's converter: the payload keys, decoding that never raises
-    (``security.readable``), and no signer. What the worker writes (activity results, the
-    carried case file) it seals for its case but never stamps, whatever identity the process
-    also holds for its scheduled jobs (their client signs as that service): a case believes
-    a notice outcome only unstamped, since a stamp means the codec server or a service
-    sealed it (``workflows.notice_dispatch.read_outcome``)."""
+    """The worker's converter: the payload keys, decoding that never raises, a call of several
+    arguments left undecoded (``security.readable``), and no signer. What the worker writes
+    (activity results, the carried case file) it seals for its case but never stamps, whatever
+    identity the process also holds for its scheduled jobs (their client signs as that
+    service): a case believes a notice outcome only unstamped, since a stamp means the codec
+    server or a service sealed it (``workflows.notice_dispatch.read_outcome``)."""
     converter = _sealing(settings, None)
-    return dataclasses.replace(converter, payload_codec=ReadableCodec(converter.payload_codec))
+    return dataclasses.replace(
+        converter,
+        payload_codec=ReadableCodec(converter.payload_codec),
+        payload_converter_class=ArgumentsAsSent,
+    )
 
 
 def for_worker(client: Client, settings: Settings) -> Client:

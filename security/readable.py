@@ -9,10 +9,12 @@ reason; the case's own readers refuse it like any other bad input.
 
 import json
 from collections.abc import Sequence
-from typing import Self
+from typing import Any, Self
 
 import pydantic_core
 from temporalio.api.common.v1 import Payload
+from temporalio.common import RawValue
+from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import PayloadCodec, SerializationContext, WithSerializationContext
 
 from domain.starting import UNREADABLE_FIELD
@@ -44,13 +46,15 @@ def unreadable_reason(payload: Payload) -> str | None:
     return None if reason is None else reason.decode(errors="replace")
 
 
-def why_unreadable(payload: Payload) -> str | None:
+def why_unreadable(payload: Payload, parse: bool = True) -> str | None:
     """Why the worker's converter could not read this payload, or None when it can.
 
-    JSON is parsed by the converter's own parser (pydantic's): where the standard library's is
-    more lenient (nesting past 200 levels, UTF-16, a byte-order mark, a lone surrogate), a
-    payload passed here would fail the SDK's decoding of a call whose argument count matches
-    no handler, and the SDK drops such a signal unseen and uncounted."""
+    JSON is parsed by the converter's own parser (pydantic's), which is stricter than the
+    standard library's (nesting past 200 levels, UTF-16, a byte-order mark, a lone surrogate):
+    a payload passed here never fails the SDK's own decoding of a typed argument. ``parse``
+    False: one of several arguments, which nobody parses (``ArgumentsAsSent``), so its JSON
+    is not read here either: a few hundred kilobytes built to be slow to parse cost the
+    worker's event loop nothing."""
     encoding = payload.metadata.get("encoding")
     if encoding == b"binary/plain" or (encoding == b"binary/null" and not payload.data):
         return None
@@ -58,6 +62,8 @@ def why_unreadable(payload: Payload) -> str | None:
         return "the payload is empty"
     if encoding != _JSON:  # never echoed: the sender chose it
         return "the payload has no encoding" if encoding is None else "unknown payload encoding"
+    if not parse:  # one of several arguments: never parsed by the SDK (ArgumentsAsSent)
+        return None
     try:
         pydantic_core.from_json(payload.data)
     except (ValueError, RecursionError):
@@ -84,9 +90,10 @@ class ReadableCodec(PayloadCodec, WithSerializationContext):
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
         if len(payloads) > MAX_ARGUMENTS:  # one marker for all: no per-argument work anywhere
             return [marker(f"{len(payloads)} arguments arrived")]
-        return [await self._decode_one(p) for p in payloads]
+        single = len(payloads) == 1  # several: nobody parses them (ArgumentsAsSent)
+        return [await self._decode_one(p, parse=single) for p in payloads]
 
-    async def _decode_one(self, payload: Payload) -> Payload:
+    async def _decode_one(self, payload: Payload, parse: bool = True) -> Payload:
         if UNREADABLE in payload.metadata:  # a sender's forged marker is just unreadable
             return marker("the payload could not be read")
         if self._inner is not None:
@@ -94,5 +101,20 @@ class ReadableCodec(PayloadCodec, WithSerializationContext):
                 [payload] = await self._inner.decode([payload])
             except Exception:  # any key, nonce, tag or framing problem of the sender's
                 return marker("the payload could not be decrypted")
-        reason = why_unreadable(payload)
+        reason = why_unreadable(payload, parse)
         return payload if reason is None else marker(reason)
+
+
+class ArgumentsAsSent(PydanticPayloadConverter):
+    """The worker's payload converter: a call of several arguments, which no handler of ours
+    takes (the SDK then applies no type hints), is handed over undecoded (``RawValue``) for the
+    case to refuse by its count or to read itself (a continued run's two inputs). The SDK would
+    otherwise parse every argument inside the activation, where JSON built to be slow to parse
+    (a few hundred kilobytes nested 199 deep) took seconds a signal and froze the case."""
+
+    def from_payloads(
+        self, payloads: Sequence[Payload], type_hints: list[type] | None = None
+    ) -> list[Any]:
+        if type_hints is None and len(payloads) > 1:
+            return [RawValue(p) for p in payloads]
+        return super().from_payloads(payloads, type_hints)

@@ -259,3 +259,26 @@ async def test_thousands_of_arguments_are_refused_by_their_count_without_decodin
         "10000 arguments arrived"
     ] * 2
     await finish(handle, client)
+
+
+async def test_signals_of_several_arguments_slow_to_parse_never_freeze_a_case(
+    client: Client, settings: Settings
+) -> None:
+    """Thirty signals of two arguments, each 125 KB of arrays nested 199 deep (readable to
+    every parser, slow to parse), sent at once by an outsider: the SDK parsed each inside the
+    activation (seconds: the deadlock detector failed the task on every retry, a frozen case).
+    Now nobody parses them, and the case refuses each by its count."""
+    handle = await start_case(client, settings, submission())
+    await wait_stage(handle, "LOCAL_REVIEW")
+    outsider = raw(client).get_workflow_handle(handle.id)
+    unit = b"[" * 199 + b"]" * 199
+    slow = Payload(metadata={"encoding": b"json/plain"}, data=b"[" + b",".join([unit] * 310) + b"]")
+    count = 30
+    await asyncio.gather(
+        *(outsider.signal("add_note", args=[RawValue(slow), RawValue(slow)]) for _ in range(count))
+    )
+    status = await eventually(
+        lambda: status_of(handle), lambda s: len(s.rejected) + s.rejected_dropped == count
+    )
+    assert all(r.reason.startswith("2 arguments arrived") for r in status.rejected)
+    await finish(handle, client)

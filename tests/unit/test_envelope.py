@@ -16,7 +16,7 @@ from domain.decisions import Refusal
 from domain.starting import read_start
 from security.codec import ENCODING, KEY_ID, EncryptionCodec
 from security.keys import KeyRing
-from security.readable import UNREADABLE, ReadableCodec, unreadable_reason
+from security.readable import UNREADABLE, ArgumentsAsSent, ReadableCodec, unreadable_reason
 from tests.support import submission
 from tests.unit.cases import CASE_ID, local_review
 from workflows.messages import read_decision
@@ -83,26 +83,40 @@ LENIENT_ONLY = {
 """JSON the standard library reads and the worker's converter does not."""
 
 
-def test_json_only_a_lenient_parser_reads_becomes_a_marker_so_no_argument_fails_decoding() -> None:
-    """Two such arguments would reach the SDK's own decoding (no handler takes two), which
-    failed and dropped the signal uncounted; as markers they decode, and are refused by count."""
+def test_json_only_a_lenient_parser_reads_becomes_a_marker() -> None:
+    """A single argument the SDK may decode itself (a typed query argument) never fails its
+    decoding: what only the standard library reads is a marker."""
     for data in LENIENT_ONLY.values():
         json.loads(data)  # the lenient reading, for the record
         sent = Payload(metadata={"encoding": b"json/plain"}, data=data)
         assert reason(sent) == "the payload is not valid JSON"
         assert reason(EncryptionCodec(KEYS).encrypt(sent)) == "the payload is not valid JSON"
-    pair = asyncio.run(
-        CODEC.decode(
-            [
-                Payload(metadata={"encoding": b"json/plain"}, data=d)
-                for d in (LENIENT_ONLY["nested 250 deep"], LENIENT_ONLY["UTF-16"])
-            ]
-        )
-    )
-    assert len(CONVERTER.from_payloads(pair)) == 2  # what the SDK does without type hints
-    assert refused("add_note", *pair).startswith("2 arguments arrived")
     deep = b"[" * 200 + b"]" * 200  # as deep as the converter reads: readable, as before
     assert reason(Payload(metadata={"encoding": b"json/plain"}, data=deep)) is None
+
+
+SLOW_JSON = b"[" + b",".join([b"[" * 199 + b"]" * 199] * 500) + b"]"
+"""Readable to every parser, and slow to parse: arrays 199 deep, 500 times (200 KB)."""
+
+
+def test_several_arguments_are_never_parsed_and_are_refused_by_their_count() -> None:
+    """No handler takes two arguments, so the SDK applies no type hint and would parse each
+    inside the activation (seconds for a few such signals: a frozen case). The worker's codec
+    does not parse them and its converter hands them over as sent; the case refuses them by
+    their count. A continued run's two inputs are read by the case itself."""
+    sent = [Payload(metadata={"encoding": b"json/plain"}, data=d) for d in (SLOW_JSON, b"[1,")]
+    decoded = asyncio.run(CODEC.decode(sent))
+    assert [unreadable_reason(p) for p in decoded] == [None, None]  # left as sent, unparsed
+    values = ArgumentsAsSent().from_payloads(decoded)  # what the SDK does without type hints
+    assert [type(v) for v in values] == [RawValue, RawValue]
+    assert [v.payload for v in values] == decoded
+    assert refused("add_note", *values).startswith("2 arguments arrived")
+    carried = ArgumentsAsSent().from_payloads(CONVERTER.to_payloads([{"a": 1}, [2]]))
+    assert [CONVERTER.from_payload(v.payload) for v in carried] == [{"a": 1}, [2]]
+    typed = ArgumentsAsSent().from_payloads(CONVERTER.to_payloads(["x", 2]), [str, int])
+    assert typed == ["x", 2]  # a typed call is decoded as ever
+    [one] = ArgumentsAsSent().from_payloads(CONVERTER.to_payloads([{"a": 1}]))
+    assert one == {"a": 1}
 
 
 @settings(max_examples=300, deadline=None)
