@@ -16,7 +16,13 @@ from domain.decisions import Refusal
 from domain.starting import read_start
 from security.codec import ENCODING, KEY_ID, EncryptionCodec
 from security.keys import KeyRing
-from security.readable import UNREADABLE, ArgumentsAsSent, ReadableCodec, unreadable_reason
+from security.readable import (
+    UNREADABLE,
+    UNSEALED_PARSED_BYTES,
+    ArgumentsAsSent,
+    ReadableCodec,
+    unreadable_reason,
+)
 from tests.support import submission
 from tests.unit.cases import CASE_ID, local_review
 from workflows.messages import read_decision
@@ -63,9 +69,8 @@ def test_unknown_encodings_broken_json_and_forged_markers_become_markers() -> No
     assert reason(Payload(metadata={"encoding": b"json/plain"}, data=b"{no")) == (
         "the payload is not valid JSON"
     )
-    assert reason(Payload(metadata={"encoding": b"json/plain"}, data=b"[" * 100_000)) == (
-        "the payload is not valid JSON"
-    )
+    deep = Payload(metadata={"encoding": b"json/plain"}, data=b"[" * 100_000)
+    assert reason(EncryptionCodec(KEYS).encrypt(deep)) == "the payload is not valid JSON"
     assert reason(Payload()) == "the payload is empty"
     forged = Payload(metadata={"encoding": b"json/plain", UNREADABLE: b"# hi"}, data=b"{}")
     assert reason(forged) == "the payload could not be read"
@@ -117,6 +122,21 @@ def test_several_arguments_are_never_parsed_and_are_refused_by_their_count() -> 
     assert typed == ["x", 2]  # a typed call is decoded as ever
     [one] = ArgumentsAsSent().from_payloads(CONVERTER.to_payloads([{"a": 1}]))
     assert one == {"a": 1}
+
+
+def test_a_large_unsealed_payload_is_not_parsed_where_keys_are_held() -> None:
+    """Nothing of ours travels unsealed where keys are held, and the case refuses an unsealed
+    decision from its metadata alone: a large one is left as sent, unparsed (broken JSON
+    included, which proves it); a small one is still checked, and without keys every one."""
+    big_broken = Payload(metadata={"encoding": b"json/plain"}, data=SLOW_JSON * 2 + b"]")
+    assert len(big_broken.data) > UNSEALED_PARSED_BYTES
+    assert reason(big_broken) is None
+    small_broken = Payload(metadata={"encoding": b"json/plain"}, data=b"{no")
+    assert reason(small_broken) == "the payload is not valid JSON"
+    [plain] = asyncio.run(ReadableCodec(None).decode([big_broken]))
+    assert unreadable_reason(plain) == "the payload is not valid JSON"
+    sealed_big = EncryptionCodec(KEYS).encrypt(big_broken)  # a key holder's: checked as ever
+    assert reason(sealed_big) == "the payload is not valid JSON"
 
 
 @settings(max_examples=300, deadline=None)
